@@ -1,0 +1,459 @@
+"""A LeadSet: one dataset's leads encoded once to small integer codes, ready to score on every move."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lead_model.errors import LeadModelError, did_you_mean
+from lead_model.roles import (
+    DEFAULT_PLACEHOLDERS,
+    FALSE_WORDS,
+    MAX_LEVELS,
+    TRUE_WORDS,
+    ColumnProfile,
+    ColumnRole,
+    RoleOverride,
+    infer_roles,
+    placeholder_set,
+    positive_value,
+)
+from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, quote, source_relation_sql
+
+MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedAttribute:
+    """One attribute column, encoded.
+
+    categorical: ``codes`` 0 = missing, 1..K = ``levels`` (most common first), K+1 = other
+    (values past the MAX_LEVELS most common). boolean: 0 = missing, 1 = false, 2 = true.
+    numeric: ``values`` as float64 with NaN for missing; codes come from bin edges on demand.
+    """
+
+    name: str
+    kind: str
+    group: str
+    codes: np.ndarray | None
+    levels: tuple[str, ...]
+    values: np.ndarray | None
+    n_missing: int
+    labels: tuple[str, ...] = ()  # boolean: how false/true are spelled in the file
+
+    @property
+    def n_codes(self) -> int:
+        return len(self.levels) + 2
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What happened at load, in numbers and in sentences for people."""
+
+    rows: int
+    leads: int
+    converted: int
+    dropped_no_outcome: int
+    duplicate_ids: int
+    positive_value: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class LeadSet:
+    """All leads of one dataset, converted leads first, with every attribute encoded.
+
+    Rows are ordered converted-first so the converted histogram is a bincount of the
+    first ``n_converted`` scores; ``row_index`` maps each lead back to its row in the file.
+    """
+
+    name: str
+    info: DatasetInfo
+    store_path: Path
+    outcome: str
+    converted: np.ndarray  # bool, converted first
+    row_index: np.ndarray  # int64 position in the source file
+    attributes: dict[str, EncodedAttribute]
+    roles: dict[str, ColumnRole]
+    profiles: dict[str, ColumnProfile]
+    summary: LoadSummary
+    lead_id_column: str | None = None
+    created_column: str | None = None
+    created: np.ndarray | None = None  # datetime64[D], NaT when missing
+    _bin_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_leads(self) -> int:
+        return int(self.converted.shape[0])
+
+    @property
+    def n_converted(self) -> int:
+        return self.summary.converted
+
+    @property
+    def base_rate(self) -> float:
+        return self.n_converted / self.n_leads
+
+    @property
+    def key(self) -> str:
+        """Identifies this dataset version (for caches)."""
+        return f"{self.store_path}:{self.name}:{self.info.table}:{sorted((r.name, r.role, r.kind, r.group) for r in self.roles.values())}"
+
+    def attribute(self, name: str) -> EncodedAttribute:
+        try:
+            return self.attributes[name]
+        except KeyError:
+            columns = list(self.profiles)
+            if name in columns:
+                raise LeadModelError(
+                    f"column '{name}' is {self.roles[name].role} ({self.roles[name].reason}), not an attribute; "
+                    "make it an attribute or take it out of the model."
+                ) from None
+            raise LeadModelError(f"the model names column '{name}' but the data has no such column{did_you_mean(name, columns)}") from None
+
+    def bin_codes(self, name: str, edges: tuple[float, ...]) -> np.ndarray:
+        """numeric attribute -> uint8/uint16 codes: 0 missing, 1 + number of edges <= value."""
+        key = (name, tuple(edges))
+        cached = self._bin_cache.get(key)
+        if cached is None:
+            values = self.attribute(name).values
+            if values is None:
+                raise LeadModelError(f"attribute '{name}' is not numeric, so it has no bins; set its kind to numeric first.")
+            codes = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right") + 1
+            codes[np.isnan(values)] = MISSING_CODE
+            cached = codes.astype(np.uint8 if len(edges) + 2 <= 256 else np.uint16)
+            if len(self._bin_cache) > 64:
+                self._bin_cache.clear()
+            self._bin_cache[key] = cached
+        return cached
+
+    def rows(self, positions: np.ndarray | list[int] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Raw rows from the store by file position (``__row``), in the order asked."""
+        con = LeadStore(self.store_path).connect()
+        try:
+            sql = f"SELECT * FROM {quote(self.info.table)}"
+            if positions is not None:
+                pos = pd.DataFrame({"pos": np.asarray(positions, dtype=np.int64), "ord": np.arange(len(positions))})
+                con.register("wanted", pos)
+                sql = f"SELECT t.* FROM {quote(self.info.table)} t JOIN wanted w ON t.{ROW_COLUMN} = w.pos ORDER BY w.ord"
+            elif limit is not None:
+                sql += f" ORDER BY {ROW_COLUMN} LIMIT {int(limit)}"
+            return con.execute(sql).df()
+        finally:
+            con.close()
+
+    def find_rows(self, text: str, limit: int = 20) -> pd.DataFrame:
+        """Rows whose lead id (or, with no id column, any text column) contains ``text``."""
+        cols = [self.lead_id_column] if self.lead_id_column else [c for c, p in self.profiles.items() if p.dtype == "text"]
+        if not cols:
+            return self.rows(limit=limit)
+        cond = " OR ".join(f"CAST({quote(c)} AS VARCHAR) ILIKE ?" for c in cols)
+        con = LeadStore(self.store_path).connect()
+        try:
+            return con.execute(
+                f"SELECT * FROM {quote(self.info.table)} WHERE {cond} ORDER BY {ROW_COLUMN} LIMIT {int(limit)}",
+                [f"%{text}%"] * len(cols),
+            ).df()
+        finally:
+            con.close()
+
+    def lead_positions(self, rows: np.ndarray) -> np.ndarray:
+        """Map file positions (``__row``) to positions in this LeadSet (-1 where absent)."""
+        inverse = np.full(int(self.row_index.max()) + 1, -1, dtype=np.int64)
+        inverse[self.row_index] = np.arange(self.n_leads)
+        rows = np.asarray(rows, dtype=np.int64)
+        ok = (rows >= 0) & (rows < inverse.shape[0])
+        out = np.full(rows.shape, -1, dtype=np.int64)
+        out[ok] = inverse[rows[ok]]
+        return out
+
+
+# ----------------------------------------------------------------------------------
+def load_leads(
+    source: str | Path,
+    outcome: str | None = None,
+    *,
+    store: LeadStore | str | Path | None = None,
+    name: str | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+    roles: dict[str, RoleOverride] | None = None,
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+) -> LeadSet:
+    """Load a CSV/Parquet file (or reopen a stored dataset by name) and encode it.
+
+    ``source`` is a file path, or the name of a dataset already in the store. A file is
+    (re)loaded into the store under ``name`` (default: the file's stem). Roles are inferred
+    and then ``outcome``, ``exclude`` and ``roles`` override them.
+    """
+    store = store if isinstance(store, LeadStore) else LeadStore(store)
+    path = Path(source)
+    if path.suffix or path.exists():
+        # Encode first, store after: a bad file raises before the store is touched.
+        table = read_source(path)
+        settings = {"outcome": outcome, "exclude": list(exclude), "placeholders": list(placeholders)}
+        pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
+        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders)
+        info = store.ingest(table, pending.name, str(path), settings)
+        return _with_info(leads, info)
+    info = store.info(str(source))
+    saved = info.settings
+    return open_dataset(store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders)
+
+
+def open_dataset(
+    store: LeadStore,
+    info: DatasetInfo,
+    outcome: str | None,
+    exclude: tuple[str, ...] = (),
+    roles: dict[str, RoleOverride] | None = None,
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+) -> LeadSet:
+    """Encode a stored dataset into a LeadSet."""
+    con = store.connect()
+    try:
+        table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
+    finally:
+        con.close()
+    return _build(store, info, table, outcome, exclude, roles, placeholders)
+
+
+def _build(store, info, table, outcome, exclude, roles, placeholders) -> LeadSet:
+    row_index = table.column(ROW_COLUMN).to_numpy()
+    table = table.drop_columns([ROW_COLUMN])
+    profiles, encoded_text = _profile(table, placeholders)
+    column_roles = infer_roles(profiles, outcome, exclude, roles)
+    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders)
+
+
+def _with_info(leads: LeadSet, info: DatasetInfo) -> LeadSet:
+    from dataclasses import replace
+
+    return replace(leads, name=info.name, info=info)
+
+
+def read_source(path: Path) -> pa.Table:
+    """Read a CSV/Parquet file into Arrow with its row positions in ``__row``."""
+    import duckdb
+
+    sql = source_relation_sql(path)
+    con = duckdb.connect()
+    try:
+        table = con.sql(f"SELECT row_number() OVER () - 1 AS {ROW_COLUMN}, * FROM {sql}").to_arrow_table()
+    except duckdb.Error as exc:
+        raise LeadModelError(f"{path.name} could not be read: {str(exc).strip().splitlines()[0].rstrip('.')}; check the file.") from None
+    finally:
+        con.close()
+    if table.num_rows == 0:
+        raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
+    return table
+
+
+# ----- profiling ---------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _TextColumn:
+    indices: np.ndarray  # int32, -1 for null
+    dictionary: list[str]
+    counts: np.ndarray  # per dictionary entry
+    is_placeholder: np.ndarray  # bool per dictionary entry
+
+
+def _dtype_of(arrow_type: pa.DataType) -> str:
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "float"
+    if pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type):
+        return "date"
+    return "text"
+
+
+def _text_column(col: pa.ChunkedArray, placeholders: frozenset[str]) -> _TextColumn:
+    col = pc.utf8_trim_whitespace(pc.cast(col, pa.string()))
+    enc = pc.dictionary_encode(col).combine_chunks()
+    dictionary = enc.dictionary.to_pylist()
+    indices = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int32, copy=False)
+    counts = np.bincount(indices + 1, minlength=len(dictionary) + 1)[1:]
+    is_placeholder = np.array([d.lower() in placeholders for d in dictionary], dtype=bool)
+    return _TextColumn(indices, dictionary, counts, is_placeholder)
+
+
+def _profile(table: pa.Table, placeholders: tuple[str, ...]) -> tuple[dict[str, ColumnProfile], dict[str, _TextColumn]]:
+    ph = placeholder_set(placeholders)
+    profiles: dict[str, ColumnProfile] = {}
+    text_columns: dict[str, _TextColumn] = {}
+    rows = table.num_rows
+    for name in table.column_names:
+        col = table.column(name)
+        dtype = _dtype_of(col.type)
+        n_null = col.null_count
+        if dtype in ("text", "boolean"):
+            tc = _text_column(col, ph)
+            text_columns[name] = tc
+            real = ~tc.is_placeholder
+            order = np.lexsort((np.array(tc.dictionary, dtype=object).astype(str), -tc.counts)) if tc.dictionary else np.array([], dtype=int)
+            top = tuple((tc.dictionary[i], int(tc.counts[i])) for i in order if real[i])[:MAX_LEVELS + 1]
+            ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
+            profiles[name] = ColumnProfile(
+                name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
+                _numeric_share(tc) if dtype == "text" else 0.0, top,
+            )
+        elif dtype == "date":
+            n_distinct = pc.count_distinct(col).as_py()
+            profiles[name] = ColumnProfile(name, dtype, rows, n_null, 0, {}, int(n_distinct), 0.0, ())
+        else:
+            values = _as_float(col)
+            finite = values[~np.isnan(values)]
+            uniq, counts = np.unique(finite, return_counts=True)
+            top: tuple = ()
+            if len(uniq) <= MAX_LEVELS:
+                order = np.argsort(-counts, kind="stable")
+                top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
+            profiles[name] = ColumnProfile(name, dtype, rows, int(rows - finite.size), 0, {}, int(len(uniq)), 1.0, top)
+    return profiles, text_columns
+
+
+def _numeric_share(tc: _TextColumn) -> float:
+    real = np.flatnonzero(~tc.is_placeholder & (tc.counts > 0))
+    if real.size == 0:
+        return 0.0
+    if real.size > 5000:  # a sample of the distinct values is enough to tell text from numbers
+        real = real[np.linspace(0, real.size - 1, 5000).astype(int)]
+    parsed = np.array([_parse_float(tc.dictionary[i]) for i in real])
+    weights = tc.counts[real]
+    return float(weights[~np.isnan(parsed)].sum() / weights.sum())
+
+
+def _parse_float(text: str) -> float:
+    try:
+        value = float(text.replace(",", "")) if text.count(",") and text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit() else float(text)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _as_float(col: pa.ChunkedArray) -> np.ndarray:
+    return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _format_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+# ----- encoding ----------------------------------------------------------------------
+def _encode(
+    store: LeadStore,
+    info: DatasetInfo,
+    table: pa.Table,
+    row_index: np.ndarray,
+    profiles: dict[str, ColumnProfile],
+    text_columns: dict[str, _TextColumn],
+    roles: dict[str, ColumnRole],
+    placeholders: tuple[str, ...],
+) -> LeadSet:
+    outcome = next(n for n, r in roles.items() if r.role == "outcome")
+    y_all, keep, pos_value = _encode_outcome(table, profiles[outcome], text_columns.get(outcome), placeholder_set(placeholders))
+    rows = table.num_rows
+    # Converted leads first (stable, so each half keeps file order).
+    order = np.flatnonzero(keep)
+    order = order[np.argsort(~y_all[order], kind="stable")]
+    converted = y_all[order]
+    n_conv = int(converted.sum())
+    if n_conv == 0 or n_conv == converted.size:
+        raise LeadModelError(
+            f"outcome '{outcome}' has no {'converted' if n_conv == 0 else 'unconverted'} leads, so nothing can be backtested; "
+            "load history with both outcomes."
+        )
+    attributes: dict[str, EncodedAttribute] = {}
+    for name, role in roles.items():
+        if role.role != "attribute":
+            continue
+        attributes[name] = _encode_attribute(table.column(name), role, profiles[name], text_columns.get(name), order)
+    created_col = next((n for n, r in roles.items() if r.role == "created"), None)
+    created = None
+    if created_col is not None:
+        created = pc.cast(table.column(created_col), pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[D]")[order]
+    id_col = next((n for n, r in roles.items() if r.role == "id"), None)
+    dup_ids = profiles[id_col].rows - profiles[id_col].n_missing - profiles[id_col].n_distinct if id_col else 0
+
+    notes = []
+    dropped = int(rows - order.size)
+    if dropped:
+        notes.append(f"{dropped:,} rows have no value in '{outcome}' and were left out.")
+    for name, prof in profiles.items():
+        if prof.placeholder_values and roles[name].role == "attribute":
+            shown = ", ".join(f"'{v}' ({c:,})" for v, c in sorted(prof.placeholder_values.items(), key=lambda kv: -kv[1])[:4])
+            notes.append(f"'{name}': placeholder values {shown} treated as missing.")
+    if dup_ids:
+        notes.append(f"'{id_col}' repeats for {dup_ids:,} rows (duplicate leads); they are all scored.")
+    summary = LoadSummary(rows, int(order.size), n_conv, dropped, int(dup_ids), pos_value, tuple(notes))
+    return LeadSet(
+        name=info.name, info=info, store_path=store.path, outcome=outcome, converted=converted,
+        row_index=row_index[order].astype(np.int64), attributes=attributes, roles=roles, profiles=profiles,
+        summary=summary, lead_id_column=id_col, created_column=created_col, created=created,
+    )
+
+
+def _encode_outcome(table: pa.Table, prof: ColumnProfile, tc: _TextColumn | None, ph: frozenset[str]) -> tuple[np.ndarray, np.ndarray, str]:
+    pos = positive_value(prof)
+    if tc is not None:
+        is_pos = np.array([d == pos for d in tc.dictionary] + [False], dtype=bool)
+        valid = np.append(~tc.is_placeholder, False)
+        idx = np.where(tc.indices < 0, len(tc.dictionary), tc.indices)
+        return is_pos[idx], valid[idx], pos
+    values = _as_float(table.column(prof.name))
+    return values == float(pos), ~np.isnan(values), pos
+
+
+def _encode_attribute(col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfile, tc: _TextColumn | None, order: np.ndarray) -> EncodedAttribute:
+    if role.kind == "numeric":
+        if tc is not None:
+            parsed = np.array([math.nan if ph else _parse_float(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
+            values = parsed[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)]
+        else:
+            values = _as_float(col)
+        values = values[order]
+        return EncodedAttribute(role.name, "numeric", role.group, None, (), values, int(np.isnan(values).sum()))
+    if tc is None:  # a numeric column scored by level (few distinct numbers)
+        tc = _text_column(pc.cast(col, pa.string()) if not pa.types.is_floating(col.type) else _float_labels(col), frozenset())
+    if role.kind == "boolean":
+        lookup = np.zeros(len(tc.dictionary) + 1, dtype=np.uint8)
+        labels = ["false", "true"]
+        for i, d in enumerate(tc.dictionary):
+            low = d.lower()
+            if tc.is_placeholder[i]:
+                continue
+            if low in TRUE_WORDS:
+                lookup[i], labels[1] = 2, d
+            elif low in FALSE_WORDS:
+                lookup[i], labels[0] = 1, d
+            else:
+                raise LeadModelError(f"column '{role.name}' has value '{d}', which is not yes/no or true/false; make it categorical.")
+        codes = lookup[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)][order]
+        return EncodedAttribute(role.name, "boolean", role.group, codes, ("false", "true"), None, int((codes == 0).sum()), tuple(labels))
+    # categorical: most common level first; past MAX_LEVELS values share the 'other' code.
+    real = np.flatnonzero(~tc.is_placeholder & (tc.counts > 0))
+    names = np.array(tc.dictionary, dtype=object)[real].astype(str) if real.size else np.array([], dtype=str)
+    ranked = real[np.lexsort((names, -tc.counts[real]))] if real.size else real
+    kept = ranked[:MAX_LEVELS]
+    lookup = np.full(len(tc.dictionary) + 1, len(kept) + 1, dtype=np.int32)
+    lookup[np.flatnonzero(tc.is_placeholder)] = MISSING_CODE
+    lookup[-1] = MISSING_CODE
+    lookup[kept] = np.arange(1, len(kept) + 1)
+    dtype = np.uint8 if len(kept) + 2 <= 256 else np.uint16
+    codes = lookup[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)].astype(dtype)[order]
+    levels = tuple(tc.dictionary[i] for i in kept)
+    return EncodedAttribute(role.name, "categorical", role.group, codes, levels, None, int((codes == 0).sum()))
+
+
+def _float_labels(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    values = _as_float(col)
+    labels = np.array([None if math.isnan(v) else _format_number(v) for v in values], dtype=object)
+    return pa.chunked_array([pa.array(labels, type=pa.string())])

@@ -1,0 +1,324 @@
+"""The points model: a versioned, validated schema that round-trips through JSON and YAML."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lead_model.errors import LeadModelError
+
+SCHEMA_VERSION = 1
+
+Group = Literal["fit", "engagement"]
+Points = Annotated[int, Field(ge=-1000, le=1000, description="Points added to the lead's score.")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PointsOnly(_Strict):
+    """Points for a lead whose value is missing, or a value the model does not list."""
+
+    points: Points = 0
+
+
+class Level(_Strict):
+    """Points for one value of a categorical or boolean attribute."""
+
+    value: str | bool = Field(description="The value as it appears in the data (booleans: true/false).")
+    points: Points = 0
+
+
+class Bin(_Strict):
+    """Points for one numeric bin: leads with ``min <= value`` (up to the next bin's min)."""
+
+    min: float | None = Field(description="Inclusive lower bound; null for the first bin (no lower bound).")
+    points: Points = 0
+
+
+class Attribute(_Strict):
+    """One scored column: its kind, its group and the points for each level or bin."""
+
+    name: str = Field(min_length=1, description="The column name in the data, exactly as in the file.")
+    kind: Literal["categorical", "numeric", "boolean"]
+    group: Group = Field(description="fit = explicit data about who they are; engagement = implicit data about what they did.")
+    levels: tuple[Level, ...] = Field(default=(), description="categorical and boolean: points per value.")
+    bins: tuple[Bin, ...] = Field(default=(), description="numeric: bins in increasing order; the first has min null.")
+    missing: PointsOnly = Field(default_factory=PointsOnly, description="Points when the value is missing or a placeholder.")
+    other: PointsOnly = Field(default_factory=PointsOnly, description="categorical: points for values not listed in levels.")
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Attribute:
+        if self.kind == "numeric":
+            if self.levels:
+                raise ValueError(f"numeric attribute '{self.name}' takes bins, not levels")
+            if not self.bins:
+                raise ValueError(f"numeric attribute '{self.name}' needs at least one bin")
+            if self.bins[0].min is not None:
+                raise ValueError(f"the first bin of '{self.name}' must have min null (no lower bound)")
+            mins = [b.min for b in self.bins[1:]]
+            if any(m is None or not math.isfinite(m) for m in mins):
+                raise ValueError(f"every bin of '{self.name}' after the first needs a finite min")
+            if any(b <= a for a, b in zip(mins, mins[1:])):
+                raise ValueError(f"the bin mins of '{self.name}' must increase strictly")
+        else:
+            if self.bins:
+                raise ValueError(f"{self.kind} attribute '{self.name}' takes levels, not bins")
+            values = [_level_key(lv.value) for lv in self.levels]
+            if len(set(values)) != len(values):
+                raise ValueError(f"attribute '{self.name}' lists a value twice")
+            if self.kind == "boolean" and not set(values) <= {"true", "false"}:
+                raise ValueError(f"boolean attribute '{self.name}' takes levels true and false only")
+        return self
+
+    @property
+    def edges(self) -> tuple[float, ...]:
+        """numeric: the bin lower bounds after the first (the cut points)."""
+        return tuple(float(b.min) for b in self.bins[1:])
+
+    def level_points(self) -> dict[str, int]:
+        """categorical/boolean: points by value (booleans keyed 'true'/'false')."""
+        return {_level_key(lv.value): lv.points for lv in self.levels}
+
+
+def _level_key(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class KnockOut(_Strict):
+    """A rule that disqualifies a lead whatever its score (a student, a competitor, a country not served)."""
+
+    attribute: str = Field(min_length=1)
+    values: tuple[str | bool, ...] | None = Field(default=None, description="Knock out leads whose value is one of these.")
+    below: float | None = Field(default=None, description="numeric: knock out leads with value < below.")
+    at_least: float | None = Field(default=None, description="numeric: knock out leads with value >= at_least.")
+    when_missing: bool = Field(default=False, description="Also knock out leads whose value is missing.")
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> KnockOut:
+        if self.values is None and self.below is None and self.at_least is None and not self.when_missing:
+            raise ValueError(f"knock-out on '{self.attribute}' needs values, below, at_least or when_missing")
+        return self
+
+
+class Caps(_Strict):
+    """Optional maximum points per group and for the total (null = no cap)."""
+
+    fit: int | None = None
+    engagement: int | None = None
+    total: int | None = None
+
+
+class Band(_Strict):
+    """A named score band: leads with score >= min_score (the last band has min_score null)."""
+
+    name: str = Field(min_length=1)
+    min_score: int | None
+
+
+def _check_bands(bands: tuple[Band, ...], what: str) -> tuple[Band, ...]:
+    if not bands:
+        raise ValueError(f"{what} need at least one band")
+    if bands[-1].min_score is not None:
+        raise ValueError(f"the last of the {what} must have min_score null (it catches every other lead)")
+    mins = [b.min_score for b in bands[:-1]]
+    if any(m is None for m in mins):
+        raise ValueError(f"only the last of the {what} may have min_score null")
+    if any(b >= a for a, b in zip(mins, mins[1:])):
+        raise ValueError(f"the {what} must be listed from highest min_score to lowest")
+    names = [b.name for b in bands]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the {what} repeat a name")
+    return bands
+
+
+DEFAULT_GRADES = (Band(name="A", min_score=40), Band(name="B", min_score=25), Band(name="C", min_score=10), Band(name="D", min_score=None))
+DEFAULT_TIERS = (Band(name="hot", min_score=80), Band(name="warm", min_score=50), Band(name="cold", min_score=None))
+
+
+class Metadata(_Strict):
+    name: str = "Lead scoring model"
+    version: str = "1"
+    author: str = ""
+    notes: str = ""
+    outcome: str | None = Field(default=None, description="The outcome column the model was designed on.")
+    created: str | None = None
+    updated: str | None = None
+
+
+class ScoringModel(_Strict):
+    """A complete lead scoring model: points, caps, knock-outs, the MQL threshold, grades and tiers."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    metadata: Metadata = Field(default_factory=Metadata)
+    attributes: tuple[Attribute, ...] = ()
+    caps: Caps = Field(default_factory=Caps)
+    knockouts: tuple[KnockOut, ...] = ()
+    mql_threshold: int = Field(default=50, description="Leads with total score >= this (and not knocked out) are MQLs.")
+    grades: tuple[Band, ...] = Field(default=DEFAULT_GRADES, description="Fit grades from fit-score bands, highest first.")
+    tiers: tuple[Band, ...] = Field(default=DEFAULT_TIERS, description="Priority tiers from total-score bands, highest first.")
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, v: tuple[Band, ...]) -> tuple[Band, ...]:
+        return _check_bands(v, "grades")
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: tuple[Band, ...]) -> tuple[Band, ...]:
+        return _check_bands(v, "tiers")
+
+    @model_validator(mode="after")
+    def _unique_attributes(self) -> ScoringModel:
+        names = [a.name for a in self.attributes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"attribute '{dupes[0]}' is listed twice")
+        return self
+
+    # ----- access -----------------------------------------------------------------
+    def attribute(self, name: str) -> Attribute:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes)
+
+    # ----- edits: every edit returns a new model (models are immutable values) -------
+    def with_points(self, attribute: str, value: str | bool | None, points: int) -> ScoringModel:
+        """Set the points of one level (value), bin (its index as int via bin_index) or of missing/other.
+
+        ``value`` is a level value for categorical/boolean attributes, the strings
+        ``"__missing__"`` / ``"__other__"`` for those special levels, or ``"bin:<i>"`` for bin i.
+        """
+        attr = self.attribute(attribute)
+        if value == "__missing__":
+            new = attr.model_copy(update={"missing": PointsOnly(points=points)})
+        elif value == "__other__":
+            new = attr.model_copy(update={"other": PointsOnly(points=points)})
+        elif isinstance(value, str) and value.startswith("bin:"):
+            i = int(value[4:])
+            bins = list(attr.bins)
+            bins[i] = Bin(min=bins[i].min, points=points)
+            new = attr.model_copy(update={"bins": tuple(bins)})
+        else:
+            key = _level_key(value)
+            levels = [lv for lv in attr.levels if _level_key(lv.value) != key]
+            levels.append(Level(value=value, points=points))
+            order = {_level_key(lv.value): i for i, lv in enumerate(attr.levels)}
+            levels.sort(key=lambda lv: order.get(_level_key(lv.value), len(order)))
+            new = attr.model_copy(update={"levels": tuple(levels)})
+        return self.with_attribute(new)
+
+    def with_attribute(self, attribute: Attribute) -> ScoringModel:
+        """Replace (or append) an attribute by name, validating it again."""
+        attrs = [attribute if a.name == attribute.name else a for a in self.attributes]
+        if attribute.name not in self.attribute_names:
+            attrs.append(attribute)
+        return self.replace(attributes=tuple(attrs))
+
+    def without_attribute(self, name: str) -> ScoringModel:
+        return self.replace(attributes=tuple(a for a in self.attributes if a.name != name))
+
+    def replace(self, **changes: Any) -> ScoringModel:
+        """A copy with some top-level fields changed, validated again."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            data[key] = _dump(value)
+        return ScoringModel.from_dict(data)
+
+    # ----- files ------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "model") -> ScoringModel:
+        """Validate a dict; a bad one raises LeadModelError naming the field."""
+        if not isinstance(data, dict):
+            raise LeadModelError(f"{source} is not a model: expected an object with 'attributes' and 'mql_threshold'.")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise LeadModelError(_describe_validation_error(exc, source)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScoringModel:
+        """Read a model from .json, .yaml or .yml."""
+        path = Path(path)
+        if not path.is_file():
+            raise LeadModelError(f"model file {path} does not exist; check the path.")
+        text = path.read_text(encoding="utf-8")
+        return cls.from_text(text, source=path.name, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "model", yaml_format: bool | None = None) -> ScoringModel:
+        """Parse JSON or YAML text (YAML is a superset, so unknown formats go through YAML)."""
+        if not text.strip():
+            raise LeadModelError(f"{source} is empty; export a model from the app or run 'lead-model init'.")
+        try:
+            data = json.loads(text) if yaml_format is False else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", getattr(exc, "lineno", None))
+            where = f" near line {line + 1 if hasattr(exc, 'problem_mark') else line}" if line is not None else ""
+            raise LeadModelError(f"{source} is not valid {'JSON' if yaml_format is False else 'YAML/JSON'}{where}; fix the syntax.") from None
+        return cls.from_dict(data, source=source)
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write JSON or YAML by the file's extension, atomically (a crash never leaves half a file)."""
+        path = Path(path)
+        text = self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json()
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def stamped(self, author: str | None = None) -> ScoringModel:
+        """A copy with metadata.updated (and created, if unset) set to now."""
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        meta = self.metadata.model_copy(update={"updated": now, "created": self.metadata.created or now, **({"author": author} if author else {})})
+        return self.model_copy(update={"metadata": meta})
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the model file."""
+    schema = ScoringModel.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Lead Model Studio scoring model"
+    return schema
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (tuple, list)):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _describe_validation_error(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more problem{'s' if exc.error_count() > 2 else ''})" if exc.error_count() > 1 else ""
+    if err["type"] == "extra_forbidden":
+        msg = "is not a field of the model schema (see 'lead-model schema')"
+    return f"{source}: field '{loc}' {msg}{more}; fix it and load the model again."

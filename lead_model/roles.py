@@ -1,0 +1,213 @@
+"""Column profiles and inferred roles: outcome, lead id, created date, attribute (and its kind and group), ignored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from lead_model.errors import LeadModelError, did_you_mean
+
+Role = Literal["outcome", "id", "created", "attribute", "ignore"]
+Kind = Literal["categorical", "numeric", "boolean"]
+
+# Values that mean "nobody filled this in". Compared after trimming, case-insensitively.
+DEFAULT_PLACEHOLDERS = (
+    "", "na", "n/a", "n.a.", "#n/a", "null", "none", "nil", "nan", "-", "--", "---", "?",
+    "select", "-- select --", "--select--", "select one", "please select", "unknown", "not provided",
+    "not specified", "(blank)", "blank", "undefined", "tbd",
+)
+POSITIVE = {"1", "1.0", "true", "t", "yes", "y", "won", "win", "converted", "closed won", "closed-won", "closed_won", "success", "positive", "sql", "opportunity", "customer"}
+NEGATIVE = {"0", "0.0", "false", "f", "no", "n", "lost", "lose", "not converted", "not_converted", "unconverted", "closed lost", "closed-lost", "closed_lost", "failure", "negative", "open", "disqualified"}
+TRUE_WORDS = {"1", "1.0", "true", "t", "yes", "y"}
+FALSE_WORDS = {"0", "0.0", "false", "f", "no", "n"}
+OUTCOME_NAMES = ("converted", "is_converted", "conversion", "won", "is_won", "closed_won", "outcome", "target", "label", "y", "mql", "sql", "became_customer")
+MAX_LEVELS = 200  # more distinct values than this in a text column: free text or an identifier
+_ENGAGEMENT_WORDS = re.compile(
+    r"visit|view|open|click|download|webinar|demo|page|session|event|attend|request|trial|activity|engag|"
+    r"form|chat|call|contact|campaign|previous|pdays|duration|last_|days_since|recency|frequency|touch|reply|respon|download",
+    re.IGNORECASE,
+)
+_ID_NAME = re.compile(r"(^|[_\s])(id|uuid|guid|key|lead ?id|record ?id)$|^id$", re.IGNORECASE)
+_EMAIL_LIKE = re.compile(r"e-?mail|phone|name$|^name|address|url|website", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What one column holds, measured once at load."""
+
+    name: str
+    dtype: str  # 'text', 'integer', 'float', 'boolean', 'date'
+    rows: int
+    n_null: int
+    n_placeholder: int  # non-null values that are placeholders
+    placeholder_values: dict[str, int]
+    n_distinct: int  # distinct non-missing values
+    numeric_share: float  # text columns: share of non-missing values that parse as numbers
+    top_values: tuple[tuple[str, int], ...]  # most common non-missing values with counts
+
+    @property
+    def n_missing(self) -> int:
+        return self.n_null + self.n_placeholder
+
+    @property
+    def lowered_values(self) -> set[str]:
+        return {v.strip().lower() for v, _ in self.top_values}
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """The role a column plays; ``kind``/``group`` matter for attributes only."""
+
+    name: str
+    role: Role
+    kind: Kind | None = None
+    group: Literal["fit", "engagement"] | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RoleOverride:
+    role: Role | None = None
+    kind: Kind | None = None
+    group: Literal["fit", "engagement"] | None = None
+
+
+def infer_roles(
+    profiles: dict[str, ColumnProfile],
+    outcome: str | None = None,
+    exclude: tuple[str, ...] = (),
+    overrides: dict[str, RoleOverride] | None = None,
+) -> dict[str, ColumnRole]:
+    """Decide every column's role; ``outcome``, ``exclude`` and ``overrides`` win over inference."""
+    names = list(profiles)
+    for col in list(exclude) + list(overrides or {}):
+        if col not in profiles:
+            raise LeadModelError(f"the data has no column '{col}'{did_you_mean(col, names)}")
+    outcome = outcome or _guess_outcome(profiles)
+    if outcome not in profiles:
+        raise LeadModelError(f"the data has no column '{outcome}'{did_you_mean(outcome, names)} (pass the outcome with --outcome)")
+    check_outcome(profiles[outcome])
+
+    roles: dict[str, ColumnRole] = {}
+    have_id = have_created = False
+    for name, prof in profiles.items():
+        if name == outcome:
+            role = ColumnRole(name, "outcome", reason="the converted yes/no outcome")
+        elif name in exclude:
+            role = ColumnRole(name, "ignore", reason="excluded by you")
+        else:
+            role = _infer_one(prof, allow_id=not have_id, allow_created=not have_created)
+            have_id |= role.role == "id"
+            have_created |= role.role == "created"
+        roles[name] = role
+    for name, ov in (overrides or {}).items():
+        roles[name] = _apply_override(roles[name], ov, profiles[name])
+    return roles
+
+
+def _apply_override(role: ColumnRole, ov: RoleOverride, prof: ColumnProfile) -> ColumnRole:
+    new_role = ov.role or role.role
+    kind = ov.kind or role.kind
+    group = ov.group or role.group
+    if new_role == "attribute":
+        kind = kind or default_kind(prof)
+        group = group or default_group(prof.name)
+        if kind == "numeric" and prof.dtype == "text" and prof.numeric_share < 0.5:
+            raise LeadModelError(f"column '{prof.name}' holds text, not numbers, so it cannot be numeric; make it categorical.")
+        if kind == "boolean" and prof.n_distinct > 2:
+            raise LeadModelError(f"column '{prof.name}' has {prof.n_distinct} values, so it cannot be boolean; make it categorical.")
+    else:
+        kind = group = None
+    return ColumnRole(prof.name, new_role, kind, group, "set by you")
+
+
+def check_outcome(prof: ColumnProfile) -> None:
+    """The outcome must hold exactly two values."""
+    if prof.n_distinct != 2:
+        shown = ", ".join(f"'{v}'" for v, _ in prof.top_values[:5])
+        raise LeadModelError(
+            f"outcome column '{prof.name}' has {prof.n_distinct} distinct values ({shown}), not two; "
+            "choose a converted yes/no column or map it to two values first."
+        )
+
+
+def positive_value(prof: ColumnProfile) -> str:
+    """Which of the outcome's two values means converted."""
+    values = [v for v, _ in prof.top_values[:2]]
+    pos = [v for v in values if v.strip().lower() in POSITIVE]
+    neg = [v for v in values if v.strip().lower() in NEGATIVE]
+    if len(pos) == 1 and len(neg) == 1:
+        return pos[0]
+    if len(pos) == 1:
+        return pos[0]
+    if len(neg) == 1:
+        return next(v for v in values if v != neg[0])
+    # No vocabulary match: conversions are the rarer outcome in every lead export we know.
+    return min(prof.top_values[:2], key=lambda vc: (vc[1], vc[0]))[0]
+
+
+def default_kind(prof: ColumnProfile) -> Kind:
+    if prof.n_distinct <= 2 and _is_boolean_values(prof):
+        return "boolean"
+    if prof.dtype in ("integer", "float") or (prof.dtype == "text" and prof.numeric_share >= 0.98):
+        return "numeric" if prof.n_distinct > 2 else "categorical"
+    return "categorical"
+
+
+def default_group(name: str) -> Literal["fit", "engagement"]:
+    return "engagement" if _ENGAGEMENT_WORDS.search(name) else "fit"
+
+
+def _is_boolean_values(prof: ColumnProfile) -> bool:
+    values = prof.lowered_values
+    return bool(values) and (values <= TRUE_WORDS | FALSE_WORDS) and not (values <= TRUE_WORDS) and not (values <= FALSE_WORDS) or (
+        prof.dtype == "boolean"
+    )
+
+
+def _guess_outcome(profiles: dict[str, ColumnProfile]) -> str:
+    by_lower = {n.strip().lower(): n for n in profiles}
+    for candidate in OUTCOME_NAMES:
+        name = by_lower.get(candidate)
+        if name and profiles[name].n_distinct == 2:
+            return name
+    two_valued = [n for n, p in profiles.items() if p.n_distinct == 2 and p.lowered_values <= POSITIVE | NEGATIVE]
+    if len(two_valued) == 1:
+        return two_valued[0]
+    hint = f" (two-valued columns: {', '.join(two_valued[:6])})" if two_valued else ""
+    raise LeadModelError(f"cannot tell which column is the converted outcome{hint}; pass it with --outcome COLUMN.")
+
+
+def _infer_one(prof: ColumnProfile, allow_id: bool, allow_created: bool) -> ColumnRole:
+    name = prof.name
+    non_missing = prof.rows - prof.n_missing
+    if non_missing == 0:
+        return ColumnRole(name, "ignore", reason="always empty")
+    if prof.n_distinct <= 1:
+        return ColumnRole(name, "ignore", reason="a single value: it cannot separate leads")
+    unique_share = prof.n_distinct / max(non_missing, 1)
+    if allow_id and _ID_NAME.search(name) and unique_share > 0.9:
+        return ColumnRole(name, "id", reason="named like an identifier and (nearly) unique")
+    if prof.dtype == "date":
+        if allow_created:
+            return ColumnRole(name, "created", reason="the first date column")
+        return ColumnRole(name, "ignore", reason="another date column")
+    kind = default_kind(prof)
+    if kind == "categorical" and prof.dtype == "text" and (prof.n_distinct > MAX_LEVELS or (unique_share > 0.5 and prof.n_distinct > 20)):
+        why = "free text or contact details" if _EMAIL_LIKE.search(name) else "too many distinct values to score"
+        return ColumnRole(name, "ignore", reason=f"{prof.n_distinct:,} distinct values: {why}")
+    if allow_id and unique_share >= 0.999 and prof.dtype in ("text", "integer") and prof.n_distinct > 1000:
+        return ColumnRole(name, "id", reason="a unique value per lead")
+    return ColumnRole(name, "attribute", kind, default_group(name), reason=f"{kind} with {prof.n_distinct:,} values")
+
+
+def with_role(roles: dict[str, ColumnRole], profiles: dict[str, ColumnProfile], name: str, ov: RoleOverride) -> dict[str, ColumnRole]:
+    """A copy of ``roles`` with one column changed (used by the app's role editor)."""
+    out = dict(roles)
+    out[name] = _apply_override(roles[name], ov, profiles[name])
+    return out
+
+
+def placeholder_set(placeholders: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(p.strip().lower() for p in placeholders)

@@ -1,0 +1,259 @@
+"""Scoring: each lead's fit, engagement and total score, knock-outs, grade and tier, fast enough for every slider move.
+
+The engine packs the codes of several attributes of one group into a single mixed-radix
+key per lead (once per model *layout*: which attributes, their groups and bin edges). A
+points move then only rebuilds small dense tables (``np.add.outer`` of the attributes'
+points vectors) and gathers them: a few ``np.take`` over the leads instead of one per
+attribute. See ../shared/PERFORMANCE.md for the measured cost model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+import pandas as pd
+
+from lead_model.leads import MISSING_CODE, LeadSet
+from lead_model.model import Attribute, Band, KnockOut, ScoringModel
+
+MAX_TABLE = 1 << 16  # entries per packed table: 256 KiB of int32, small enough to stay in cache
+
+
+def layout_signature(model: ScoringModel) -> tuple:
+    """What the packed keys depend on: attribute names, kinds, groups and bin edges (not points)."""
+    return tuple((a.name, a.kind, a.group, a.edges if a.kind == "numeric" else ()) for a in model.attributes)
+
+
+def attribute_codes(leads: LeadSet, attr: Attribute) -> tuple[np.ndarray, int]:
+    """The lead codes of one model attribute and how many codes there are."""
+    enc = leads.attribute(attr.name)
+    if attr.kind == "numeric":
+        return leads.bin_codes(attr.name, attr.edges), len(attr.bins) + 1
+    if enc.kind == "numeric":
+        raise_kind_mismatch(attr, enc.kind)
+    if attr.kind == "boolean" and enc.kind != "boolean":
+        raise_kind_mismatch(attr, enc.kind)
+    return enc.codes, enc.n_codes
+
+
+def raise_kind_mismatch(attr: Attribute, data_kind: str) -> None:
+    from lead_model.errors import LeadModelError
+
+    raise LeadModelError(
+        f"the model scores '{attr.name}' as {attr.kind} but the data holds it as {data_kind}; "
+        f"change the attribute's kind in the model to {data_kind}."
+    )
+
+
+def points_vector(leads: LeadSet, attr: Attribute) -> np.ndarray:
+    """int32 points per code of one attribute (code 0 = missing)."""
+    if attr.kind == "numeric":
+        return np.array([attr.missing.points] + [b.points for b in attr.bins], dtype=np.int32)
+    enc = leads.attribute(attr.name)
+    by_value = attr.level_points()
+    vec = np.empty(enc.n_codes, dtype=np.int32)
+    vec[MISSING_CODE] = attr.missing.points
+    vec[1:-1] = [by_value.get(level, attr.other.points) for level in enc.levels]
+    vec[-1] = attr.other.points
+    return vec
+
+
+@dataclass(frozen=True, eq=False)
+class _PackedKey:
+    group: str
+    attributes: tuple[int, ...]  # indexes into model.attributes
+    radices: tuple[int, ...]
+    key: np.ndarray  # uint16/uint32 per lead
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Per-lead scores in LeadSet order (converted first), int32."""
+
+    total: np.ndarray
+    fit: np.ndarray
+    engagement: np.ndarray
+    knocked_out: np.ndarray  # bool
+
+
+class ScoringEngine:
+    """Scores one LeadSet under models that share a layout; build a new engine when the layout changes."""
+
+    def __init__(self, leads: LeadSet, model: ScoringModel):
+        self.leads = leads
+        self.signature = layout_signature(model)
+        n = leads.n_leads
+        self._keys: list[_PackedKey] = []
+        for group in ("fit", "engagement"):
+            members = [(i, *attribute_codes(leads, a)) for i, a in enumerate(model.attributes) if a.group == group]
+            # Largest radix first packs tighter; each key's dense table stays under MAX_TABLE.
+            members.sort(key=lambda m: -m[2])
+            bins: list[list[tuple[int, np.ndarray, int]]] = []
+            for m in members:
+                for b in bins:
+                    if np.prod([x[2] for x in b]) * m[2] <= MAX_TABLE:
+                        b.append(m)
+                        break
+                else:
+                    bins.append([m])
+            for b in bins:
+                radices = tuple(x[2] for x in b)
+                size = int(np.prod(radices))
+                dtype = np.uint16 if size <= 1 << 16 else np.uint32
+                key = np.zeros(n, dtype=np.uint32)
+                for _, codes, radix in b:
+                    key *= radix
+                    key += codes
+                self._keys.append(_PackedKey(group, tuple(x[0] for x in b), radices, key.astype(dtype)))
+        self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "total", "tmp")}
+        self._ko_cache: tuple[tuple, np.ndarray] | None = None
+
+    def matches(self, model: ScoringModel) -> bool:
+        return layout_signature(model) == self.signature
+
+    # ----- per move ---------------------------------------------------------------
+    def scores(self, model: ScoringModel, copy: bool = True) -> Scores:
+        """Score every lead. With ``copy=False`` the arrays are reused on the next call."""
+        vectors = [points_vector(self.leads, a) for a in model.attributes]
+        fit, eng, total, tmp = (self._buffers[g] for g in ("fit", "engagement", "total", "tmp"))
+        for group, out in (("fit", fit), ("engagement", eng)):
+            keys = [k for k in self._keys if k.group == group]
+            if not keys:
+                out.fill(0)
+            for j, k in enumerate(keys):
+                table = reduce(np.add.outer, [vectors[i] for i in k.attributes]).ravel().astype(np.int32, copy=False)
+                np.take(table, k.key, out=out if j == 0 else tmp)
+                if j:
+                    np.add(out, tmp, out=out)
+        caps = model.caps
+        if caps.fit is not None:
+            np.minimum(fit, caps.fit, out=fit)
+        if caps.engagement is not None:
+            np.minimum(eng, caps.engagement, out=eng)
+        np.add(fit, eng, out=total)
+        if caps.total is not None:
+            np.minimum(total, caps.total, out=total)
+        ko = self.knocked_out(model.knockouts)
+        if copy:
+            return Scores(total.copy(), fit.copy(), eng.copy(), ko)
+        return Scores(total, fit, eng, ko)
+
+    def score_bounds(self, model: ScoringModel) -> tuple[int, int, int, int]:
+        """(lowest, highest) possible total and fit scores under the model (for histogram sizes)."""
+        vectors = [points_vector(self.leads, a) for a in model.attributes]
+
+        def bounds(group: str, cap: int | None) -> tuple[int, int]:
+            vs = [v for v, a in zip(vectors, model.attributes) if a.group == group]
+            lo, hi = sum(int(v.min()) for v in vs), sum(int(v.max()) for v in vs)
+            return (min(lo, cap), min(hi, cap)) if cap is not None else (lo, hi)
+
+        flo, fhi = bounds("fit", model.caps.fit)
+        elo, ehi = bounds("engagement", model.caps.engagement)
+        lo, hi = flo + elo, fhi + ehi
+        if model.caps.total is not None:
+            lo, hi = min(lo, model.caps.total), min(hi, model.caps.total)
+        return lo, hi, flo, fhi
+
+    def knocked_out(self, rules: tuple[KnockOut, ...]) -> np.ndarray:
+        """bool per lead; cached while the rules stay the same."""
+        sig = tuple(r.model_dump_json() for r in rules)
+        if self._ko_cache is not None and self._ko_cache[0] == sig:
+            return self._ko_cache[1]
+        ko = knock_out_mask(self.leads, rules)
+        self._ko_cache = (sig, ko)
+        return ko
+
+
+def knock_out_mask(leads: LeadSet, rules: tuple[KnockOut, ...]) -> np.ndarray:
+    """bool per lead: True where any rule disqualifies the lead."""
+    ko = np.zeros(leads.n_leads, dtype=bool)
+    for rule in rules:
+        enc = leads.attribute(rule.attribute)
+        if enc.kind == "numeric":
+            values = enc.values
+            with np.errstate(invalid="ignore"):
+                if rule.below is not None:
+                    ko |= values < rule.below
+                if rule.at_least is not None:
+                    ko |= values >= rule.at_least
+                if rule.values is not None:
+                    ko |= np.isin(values, [float(v) for v in rule.values if not isinstance(v, bool)])
+            if rule.when_missing:
+                ko |= np.isnan(values)
+            continue
+        hit = np.zeros(enc.n_codes, dtype=bool)
+        wanted = {("true" if v else "false") if isinstance(v, bool) else str(v) for v in (rule.values or ())}
+        if enc.kind == "boolean":
+            wanted = {"true" if w.lower() in ("true", enc.labels[1].lower()) else "false" if w.lower() in ("false", enc.labels[0].lower()) else w for w in wanted}
+        for i, level in enumerate(enc.levels, start=1):
+            hit[i] = level in wanted
+        hit[MISSING_CODE] = rule.when_missing
+        ko |= hit[enc.codes]
+    return ko
+
+
+def band_names(scores: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
+    """The band (grade or tier) name of each score; bands are listed highest first."""
+    names = np.array([b.name for b in bands], dtype=object)
+    mins = np.array([b.min_score for b in bands[:-1]], dtype=np.int64)
+    # index of the first band whose min_score <= score; the last band catches the rest
+    idx = (scores[:, None] < mins[None, :]).sum(axis=1) if mins.size else np.zeros(scores.shape, dtype=int)
+    return names[idx]
+
+
+def score_leads(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> pd.DataFrame:
+    """Every lead's scores in file order: row, score, fit_score, engagement_score, grade, tier, knocked_out, is_mql, converted."""
+    engine = engine if engine is not None and engine.matches(model) else ScoringEngine(leads, model)
+    s = engine.scores(model)
+    order = np.argsort(leads.row_index, kind="stable")
+    ko = s.knocked_out[order]
+    total = s.total[order]
+    tier = band_names(total, model.tiers)
+    tier[ko] = "knocked out"
+    return pd.DataFrame(
+        {
+            "row": leads.row_index[order],
+            "score": total,
+            "fit_score": s.fit[order],
+            "engagement_score": s.engagement[order],
+            "grade": band_names(s.fit[order], model.grades),
+            "tier": tier,
+            "knocked_out": ko,
+            "is_mql": (total >= model.mql_threshold) & ~ko,
+            "converted": leads.converted[order],
+        }
+    )
+
+
+def points_breakdown(leads: LeadSet, model: ScoringModel, position: int) -> pd.DataFrame:
+    """One lead's points per attribute: attribute, group, value (bin or level), points."""
+    rows = []
+    for attr in model.attributes:
+        enc = leads.attribute(attr.name)
+        vec = points_vector(leads, attr)
+        if attr.kind == "numeric":
+            value = enc.values[position]
+            code = int(leads.bin_codes(attr.name, attr.edges)[position])
+            shown = "missing" if code == MISSING_CODE else f"{value:g} ({bin_label(attr, code - 1)})"
+        else:
+            code = int(enc.codes[position])
+            shown = "missing" if code == MISSING_CODE else (enc.levels[code - 1] if code <= len(enc.levels) else "other")
+            if enc.kind == "boolean" and code != MISSING_CODE:
+                shown = enc.labels[code - 1]
+        rows.append({"attribute": attr.name, "group": attr.group, "value": shown, "points": int(vec[code])})
+    return pd.DataFrame(rows, columns=["attribute", "group", "value", "points"])
+
+
+def bin_label(attr: Attribute, i: int) -> str:
+    """'< 5', '5 to < 20', '>= 20' for bin i of a numeric attribute."""
+    lo = attr.bins[i].min
+    hi = attr.bins[i + 1].min if i + 1 < len(attr.bins) else None
+    if lo is None and hi is None:
+        return "any"
+    if lo is None:
+        return f"< {hi:g}"
+    if hi is None:
+        return f">= {lo:g}"
+    return f"{lo:g} to < {hi:g}"
