@@ -15,10 +15,10 @@ class LeadModelError(Exception):
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest choice, or ``""`` if none is close."""
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` if none is close."""
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
-        return f"; did you mean '{lowered[name.lower()]}'?"
+        return f" (did you mean '{lowered[name.lower()]}'?)"
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f" (did you mean '{close[0]}'?)" if close else ""

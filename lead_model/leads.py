@@ -76,7 +76,7 @@ class LeadSet:
     name: str
     info: DatasetInfo
     store_path: Path
-    outcome: str
+    outcome: str | None
     converted: np.ndarray  # bool, converted first
     row_index: np.ndarray  # int64 position in the source file
     attributes: dict[str, EncodedAttribute]
@@ -101,6 +101,10 @@ class LeadSet:
         return self.n_converted / self.n_leads
 
     @property
+    def has_outcome(self) -> bool:
+        return self.outcome is not None
+
+    @property
     def key(self) -> str:
         """Identifies this dataset version (for caches)."""
         return f"{self.store_path}:{self.name}:{self.info.table}:{sorted((r.name, r.role, r.kind, r.group) for r in self.roles.values())}"
@@ -115,7 +119,7 @@ class LeadSet:
                     f"column '{name}' is {self.roles[name].role} ({self.roles[name].reason}), not an attribute; "
                     "make it an attribute or take it out of the model."
                 ) from None
-            raise LeadModelError(f"the model names column '{name}' but the data has no such column{did_you_mean(name, columns)}") from None
+            raise LeadModelError(f"the model names column '{name}' but the data has no such column{did_you_mean(name, columns)}; fix the model or load the right data.") from None
 
     def bin_codes(self, name: str, edges: tuple[float, ...]) -> np.ndarray:
         """numeric attribute -> uint8/uint16 codes: 0 missing, 1 + number of edges <= value."""
@@ -184,26 +188,41 @@ def load_leads(
     exclude: tuple[str, ...] | list[str] = (),
     roles: dict[str, RoleOverride] | None = None,
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+    model=None,
+    require_outcome: bool = True,
 ) -> LeadSet:
     """Load a CSV/Parquet file (or reopen a stored dataset by name) and encode it.
 
     ``source`` is a file path, or the name of a dataset already in the store. A file is
     (re)loaded into the store under ``name`` (default: the file's stem). Roles are inferred
-    and then ``outcome``, ``exclude`` and ``roles`` override them.
+    and then ``outcome``, ``exclude`` and ``roles`` override them. Given a ``model``, its
+    attributes are read with the model's kinds and groups (and must exist in the data).
+    ``require_outcome=False`` scores new leads: no outcome column is needed, and rows with
+    an empty outcome are kept (as not converted).
     """
     store = store if isinstance(store, LeadStore) else LeadStore(store)
+    if model is not None:
+        roles = {**model_roles(model), **(roles or {})}
+        outcome = outcome or model.metadata.outcome
     path = Path(source)
     if path.suffix or path.exists():
         # Encode first, store after: a bad file raises before the store is touched.
         table = read_source(path)
         settings = {"outcome": outcome, "exclude": list(exclude), "placeholders": list(placeholders)}
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
-        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders)
+        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
         info = store.ingest(table, pending.name, str(path), settings)
         return _with_info(leads, info)
     info = store.info(str(source))
     saved = info.settings
-    return open_dataset(store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders)
+    return open_dataset(
+        store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome
+    )
+
+
+def model_roles(model) -> dict[str, RoleOverride]:
+    """Role overrides that make each model attribute an attribute of the model's kind and group."""
+    return {a.name: RoleOverride(role="attribute", kind=a.kind, group=a.group) for a in model.attributes}
 
 
 def open_dataset(
@@ -213,6 +232,7 @@ def open_dataset(
     exclude: tuple[str, ...] = (),
     roles: dict[str, RoleOverride] | None = None,
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+    require_outcome: bool = True,
 ) -> LeadSet:
     """Encode a stored dataset into a LeadSet."""
     con = store.connect()
@@ -220,15 +240,15 @@ def open_dataset(
         table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
     finally:
         con.close()
-    return _build(store, info, table, outcome, exclude, roles, placeholders)
+    return _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome)
 
 
-def _build(store, info, table, outcome, exclude, roles, placeholders) -> LeadSet:
+def _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome=True) -> LeadSet:
     row_index = table.column(ROW_COLUMN).to_numpy()
     table = table.drop_columns([ROW_COLUMN])
     profiles, encoded_text = _profile(table, placeholders)
-    column_roles = infer_roles(profiles, outcome, exclude, roles)
-    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders)
+    column_roles = infer_roles(profiles, outcome, exclude, roles, require_outcome)
+    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome)
 
 
 def _with_info(leads: LeadSet, info: DatasetInfo) -> LeadSet:
@@ -357,16 +377,22 @@ def _encode(
     text_columns: dict[str, _TextColumn],
     roles: dict[str, ColumnRole],
     placeholders: tuple[str, ...],
+    require_outcome: bool = True,
 ) -> LeadSet:
-    outcome = next(n for n, r in roles.items() if r.role == "outcome")
-    y_all, keep, pos_value = _encode_outcome(table, profiles[outcome], text_columns.get(outcome), placeholder_set(placeholders))
+    outcome = next((n for n, r in roles.items() if r.role == "outcome"), None)
+    if outcome is None:
+        y_all, keep, pos_value = np.zeros(table.num_rows, dtype=bool), np.ones(table.num_rows, dtype=bool), ""
+    else:
+        y_all, keep, pos_value = _encode_outcome(table, profiles[outcome], text_columns.get(outcome), placeholder_set(placeholders))
+        if not require_outcome:
+            keep = np.ones(table.num_rows, dtype=bool)
     rows = table.num_rows
     # Converted leads first (stable, so each half keeps file order).
     order = np.flatnonzero(keep)
     order = order[np.argsort(~y_all[order], kind="stable")]
     converted = y_all[order]
     n_conv = int(converted.sum())
-    if n_conv == 0 or n_conv == converted.size:
+    if require_outcome and (n_conv == 0 or n_conv == converted.size):
         raise LeadModelError(
             f"outcome '{outcome}' has no {'converted' if n_conv == 0 else 'unconverted'} leads, so nothing can be backtested; "
             "load history with both outcomes."

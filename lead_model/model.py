@@ -318,6 +318,10 @@ def _describe_validation_error(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "is missing"
+    elif loc != "(top level)" and not msg.startswith(("is ", "must ")):
+        msg = f"is invalid: {msg[0].lower()}{msg[1:]}"
     more = f" (and {exc.error_count() - 1} more problem{'s' if exc.error_count() > 2 else ''})" if exc.error_count() > 1 else ""
     if err["type"] == "extra_forbidden":
         msg = "is not a field of the model schema (see 'lead-model schema')"

@@ -78,16 +78,30 @@ def infer_roles(
     outcome: str | None = None,
     exclude: tuple[str, ...] = (),
     overrides: dict[str, RoleOverride] | None = None,
+    require_outcome: bool = True,
 ) -> dict[str, ColumnRole]:
-    """Decide every column's role; ``outcome``, ``exclude`` and ``overrides`` win over inference."""
+    """Decide every column's role; ``outcome``, ``exclude`` and ``overrides`` win over inference.
+
+    With ``require_outcome=False`` (scoring new leads) a dataset may have no outcome column.
+    """
     names = list(profiles)
     for col in list(exclude) + list(overrides or {}):
         if col not in profiles:
-            raise LeadModelError(f"the data has no column '{col}'{did_you_mean(col, names)}")
-    outcome = outcome or _guess_outcome(profiles)
-    if outcome not in profiles:
-        raise LeadModelError(f"the data has no column '{outcome}'{did_you_mean(outcome, names)} (pass the outcome with --outcome)")
-    check_outcome(profiles[outcome])
+            raise LeadModelError(f"the data has no column '{col}'{did_you_mean(col, names)}; check the spelling.")
+    if outcome is None and not require_outcome:
+        try:
+            outcome = _guess_outcome(profiles)
+        except LeadModelError:
+            outcome = None
+    else:
+        outcome = outcome or _guess_outcome(profiles)
+    if outcome is not None and outcome not in profiles:
+        if not require_outcome:
+            outcome = None
+        else:
+            raise LeadModelError(f"the data has no column '{outcome}'{did_you_mean(outcome, names)}; pass the outcome with --outcome.")
+    if outcome is not None:
+        check_outcome(profiles[outcome])
 
     roles: dict[str, ColumnRole] = {}
     have_id = have_created = False

@@ -159,7 +159,9 @@ def source_relation_sql(path: Path) -> str:
     encoding = sniff_encoding(path)
     return (
         f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, sample_size=-1,"
-        " null_padding=true, strict_mode=false)"
+        " null_padding=true, strict_mode=false,"
+        # No BOOLEAN candidate: yes/no stays text, so scored output echoes the file's own values.
+        " auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])"
     )
 
 

@@ -1,0 +1,211 @@
+"""The lead-model command line: a thin layer over the lead_model API (every command has a Python twin)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from lead_model.backtest import BacktestResult, backtest
+from lead_model.errors import LeadModelError
+from lead_model.leads import LeadSet, load_leads
+from lead_model.model import ScoringModel, json_schema
+from lead_model.store import LeadStore
+
+STORE_HELP = "DuckDB lead store file (default: $LEAD_MODEL_STORE or ./lead_store.duckdb)."
+
+
+def friendly(fn):
+    """Turn LeadModelError into click's one-line 'Error: ...' and exit 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LeadModelError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (OSError, MemoryError) as exc:
+            raise click.ClickException(f"{exc.__class__.__name__}: {exc}; check the paths and free space.") from None
+
+    return wrapper
+
+
+def store_option(fn):
+    return click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None, help=STORE_HELP)(fn)
+
+
+def outcome_option(fn):
+    return click.option("--outcome", default=None, help="The converted yes/no column (inferred when not given).")(fn)
+
+
+def exclude_option(fn):
+    return click.option(
+        "--exclude", multiple=True, metavar="COL", help="A column to leave out of the model (repeatable), e.g. one filled in after sales contact."
+    )(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="lead-model-studio")
+def main() -> None:
+    """Design, backtest and ship a lead scoring model.
+
+    DATA is a CSV/Parquet file (loaded into the store) or the name of a dataset already in the store.
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="Dataset name in the store (default: the file name without extension).")
+@outcome_option
+@exclude_option
+@store_option
+@friendly
+def load(file: Path, name: str | None, outcome: str | None, exclude: tuple[str, ...], store: Path | None) -> None:
+    """Load a CSV or Parquet file of historical leads into the store and show the inferred roles."""
+    leads = load_leads(file, outcome, store=store, name=name, exclude=exclude)
+    click.echo(load_report(leads))
+
+
+@main.command()
+@store_option
+@friendly
+def datasets(store: Path | None) -> None:
+    """List the datasets in the store."""
+    rows = LeadStore(store).datasets()
+    if not rows:
+        click.echo("The store has no datasets yet; add one with 'lead-model load FILE'.")
+        return
+    for d in rows:
+        click.echo(f"{d.name:30} {d.rows:>10,} rows  loaded {d.loaded_at}  from {d.source}")
+
+
+@main.command()
+@click.argument("data")
+@outcome_option
+@exclude_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write (.json, .yaml or .yml).")
+@click.option("--name", "model_name", default=None, help="The model's name in its metadata.")
+@store_option
+@friendly
+def init(data: str, outcome: str | None, exclude: tuple[str, ...], output: Path, model_name: str | None, store: Path | None) -> None:
+    """Write a starter model: every usable attribute at 0 points, numeric attributes in quantile bins."""
+    from lead_model.starter import starter_model
+
+    leads = load_leads(data, outcome, store=store, exclude=exclude)
+    model = starter_model(leads, name=model_name)
+    model.to_file(output)
+    fit = sum(a.group == "fit" for a in model.attributes)
+    click.echo(f"Wrote {output} with {len(model.attributes)} attributes ({fit} fit, {len(model.attributes) - fit} engagement), all at 0 points.")
+    _warn_leaks(leads)
+
+
+@main.command("backtest")
+@click.argument("data")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="The model file (.json or .yaml).")
+@outcome_option
+@click.option("--threshold", type=int, default=None, help="Backtest at this MQL threshold instead of the model's.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@store_option
+@friendly
+def backtest_command(data: str, model_path: Path, outcome: str | None, threshold: int | None, as_json: bool, store: Path | None) -> None:
+    """Backtest a model on historical leads: precision, recall, lift, AUC, deciles and every threshold."""
+    model = ScoringModel.from_file(model_path)
+    if threshold is not None:
+        model = model.replace(mql_threshold=threshold)
+    leads = load_leads(data, outcome, store=store, model=model)
+    result = backtest(leads, model)
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2))
+    else:
+        click.echo(backtest_report(leads, model, result))
+
+
+@main.command()
+@click.argument("data")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="The model file (.json or .yaml).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
+@store_option
+@friendly
+def score(data: str, model_path: Path, output: Path, store: Path | None) -> None:
+    """Score leads: the input rows in input order with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
+    from lead_model.export import write_scored_csv
+
+    model = ScoringModel.from_file(model_path)
+    leads = load_leads(data, store=store, model=model, require_outcome=False)
+    write_scored_csv(leads, model, output)
+    click.echo(f"Wrote {output}: {leads.summary.rows:,} rows scored with '{model.metadata.name}'.")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of printing.")
+@friendly
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the model file."""
+    text = json.dumps(json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text)
+
+
+# ----- reports ----------------------------------------------------------------------
+def load_report(leads: LeadSet) -> str:
+    s = leads.summary
+    lines = [
+        f"Dataset '{leads.name}': {s.leads:,} leads, {s.converted:,} converted ({leads.base_rate:.2%}); outcome '{leads.outcome}' = '{s.positive_value}' means converted.",
+        "",
+        f"{'column':28} {'role':10} {'kind':12} {'group':11} why",
+    ]
+    for r in leads.roles.values():
+        lines.append(f"{r.name[:28]:28} {r.role:10} {r.kind or '':12} {r.group or '':11} {r.reason}")
+    if s.notes:
+        lines += ["", *[f"- {n}" for n in s.notes]]
+    return "\n".join(lines)
+
+
+def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> str:
+    pct = lambda x: "n/a" if x != x else f"{x:.1%}"  # noqa: E731 - NaN-safe percent
+    lines = [
+        f"Model '{model.metadata.name}' on '{leads.name}': {r.leads:,} leads, {r.converted:,} converted ({r.base_rate:.2%}).",
+        f"MQL threshold {r.threshold}: {r.mql:,} MQLs ({pct(r.mql_rate)} of leads).",
+        f"Of {r.mql:,} MQLs, {r.mql_converted:,} converted (precision {pct(r.precision)}); "
+        f"{r.missed:,} conversions were missed below the threshold (recall {pct(r.recall)}).",
+        f"F1 {r.f1:.3f}  lift at threshold {r.lift_at_threshold:.2f}x  ROC AUC {r.auc:.3f}  PR AUC {r.pr_auc:.3f}",
+    ]
+    if r.knocked_out:
+        lines.append(f"Knocked out: {r.knocked_out:,} leads ({r.knocked_out_converted:,} of them converted).")
+    lines += ["", "Deciles (1 = top 10% by score):", f"{'decile':>6} {'leads':>9} {'converted':>10} {'conv rate':>9} {'lift':>6} {'cum recall':>10}"]
+    for d in r.deciles.itertuples():
+        lines.append(f"{d.decile:>6} {d.leads:>9,} {d.converted:>10,.1f} {pct(d.conversion_rate):>9} {d.lift:>6.2f} {pct(d.cumulative_recall):>10}")
+    for title, table, col in (("Tiers", r.by_tier, "tier"), ("Grades (fit)", r.by_grade, "grade")):
+        lines += ["", f"{title}:"]
+        for t in table.itertuples():
+            name = getattr(t, col)
+            lines.append(f"  {name:12} {t.leads:>9,} leads  {pct(t.conversion_rate):>6} converted  (95% CI {pct(t.ci_low)}-{pct(t.ci_high)})")
+    return "\n".join(lines)
+
+
+def _warn_leaks(leads: LeadSet) -> None:
+    try:
+        from lead_model.quality import leak_suspects
+    except ImportError:  # the data-quality module is optional for the CLI
+        return
+    suspects = leak_suspects(leads)
+    for row in suspects.itertuples():
+        click.echo(f"Warning: '{row.column}' looks like it leaks the outcome ({row.reason}); exclude it with --exclude {row.column}.", err=True)
+
+
+def run() -> None:  # pragma: no cover - entry point for `python -m lead_model.cli`
+    if os.environ.get("LEAD_MODEL_DEBUG"):
+        main()
+    else:
+        main(standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
