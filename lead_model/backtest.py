@@ -48,11 +48,11 @@ class ScoreHistograms:
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:
     """Score every lead and count them by score: the only per-lead work a points move does."""
     engine = engine if engine is not None and engine.matches(model) else ScoringEngine(leads, model)
-    s = engine.scores(model, copy=False)
-    lo, hi, flo, fhi = engine.score_bounds(model)
+    s = engine.shifted_scores(model)
+    lo, hi = s.low, s.high
+    flo, fhi = s.fit_bounds
     npos = leads.n_converted
     total = s.total
-    np.subtract(total, lo, out=total)
     all_hist = np.bincount(total, minlength=hi - lo + 1)
     pos_hist = np.bincount(total[:npos], minlength=hi - lo + 1)
     ko_idx = np.flatnonzero(s.knocked_out)
@@ -63,7 +63,6 @@ def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine 
         pos_hist -= np.bincount(total[ko_pos], minlength=hi - lo + 1)
         n_ko, n_ko_pos = int(ko_idx.size), int(ko_pos.size)
     fit = s.fit
-    np.subtract(fit, flo, out=fit)
     fit_all = np.bincount(fit, minlength=fhi - flo + 1)
     fit_pos = np.bincount(fit[:npos], minlength=fhi - flo + 1)
     return ScoreHistograms(lo, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)

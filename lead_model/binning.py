@@ -45,3 +45,65 @@ def quantile_edges(values: np.ndarray, n_bins: int = 5) -> tuple[float, ...]:
             continue
         edges.append(e)
     return tuple(edges)
+
+
+def supervised_edges(
+    values: np.ndarray,
+    converted: np.ndarray,
+    n_quantiles: int = 10,
+    min_share: float = 0.05,
+    monotonic: bool = False,
+) -> tuple[float, ...]:
+    """Cut points for a numeric attribute: quantile start, then adjacent bins merged.
+
+    ``values`` are float64 (NaN = missing, which is its own level and never a bin);
+    ``converted`` is a bool per value. Starts from ``n_quantiles`` nicely rounded quantile
+    edges, then removes edges until every bin holds >= ``min_share`` of the non-missing
+    leads, and (``monotonic=True``) until conversion rates rise or fall steadily across
+    bins (the direction of the first-to-last bin). Edges stay values people say out loud
+    because merging only ever removes edges. Off by default: U shapes (age) are common.
+    """
+    edges = list(quantile_edges(values, n_quantiles))
+    ok = ~np.isnan(values)
+    v, y = values[ok], converted[ok]
+    if not edges or v.size == 0:
+        return tuple(edges)
+    bin_of = np.searchsorted(np.asarray(edges), v, side="right")
+    counts = np.bincount(bin_of, minlength=len(edges) + 1).astype(np.float64)
+    conv = np.bincount(bin_of, weights=y.astype(np.float64), minlength=len(edges) + 1)
+    need = min_share * v.size
+
+    def merge(i: int) -> None:  # merge bin i with bin i + 1 (drops edges[i])
+        counts[i] += counts[i + 1]
+        conv[i] += conv[i + 1]
+        del edges[i]
+
+    while edges:
+        counts_, conv_ = counts[: len(edges) + 1], conv[: len(edges) + 1]
+        small = np.flatnonzero(counts_ < need)
+        if small.size == 0:
+            break
+        i = int(small[np.argmin(counts_[small])])
+        rates = conv_ / np.maximum(counts_, 1)
+        if i == 0:
+            j = 0
+        elif i == len(edges):
+            j = i - 1
+        else:  # join the neighbour whose conversion rate is closest
+            j = i - 1 if abs(rates[i] - rates[i - 1]) <= abs(rates[i] - rates[i + 1]) else i
+        merge(j)
+        counts, conv = np.delete(counts, j + 1), np.delete(conv, j + 1)
+        counts, conv = np.append(counts, 0.0), np.append(conv, 0.0)
+    if monotonic:
+        while edges:
+            k = len(edges) + 1
+            rates = conv[:k] / np.maximum(counts[:k], 1)
+            sign = 1.0 if rates[-1] >= rates[0] else -1.0
+            steps = sign * np.diff(rates)
+            bad = np.flatnonzero(steps < 0)
+            if bad.size == 0:
+                break
+            j = int(bad[np.argmin(steps[bad])])
+            merge(j)
+            counts, conv = np.append(np.delete(counts, j + 1), 0.0), np.append(np.delete(conv, j + 1), 0.0)
+    return tuple(edges)

@@ -209,3 +209,51 @@ def run() -> None:  # pragma: no cover - entry point for `python -m lead_model.c
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ----- suggestions -------------------------------------------------------------------
+@main.command()
+@click.argument("data")
+@outcome_option
+@exclude_option
+@store_option
+@friendly
+def stats(data: str, outcome: str | None, exclude: tuple[str, ...], store: Path | None) -> None:
+    """Print every attribute's predictive strength (information value, Cramer's V, chi-square p) and flag leaky ones."""
+    from lead_model.attribute_stats import attribute_statistics, stats_report
+
+    leads = load_leads(data, outcome, store=store, exclude=exclude)
+    click.echo(stats_report(attribute_statistics(leads)))
+
+
+@main.command()
+@click.argument("data")
+@outcome_option
+@exclude_option
+@click.option("--max-attributes", type=click.IntRange(min=1), default=10, show_default=True, help="Score on at most this many attributes (the strongest).")
+@click.option("--holdout", type=click.Choice(["auto", "time", "random", "none"]), default="auto", show_default=True,
+              help="Hold out the newest quarter(s) (time), a random 25% (random) or nothing; auto = time when there is a created date.")
+@click.option("--points-to-double", type=click.FloatRange(min=0, min_open=True), default=None, help="Scale: this many points double the odds of converting.")
+@click.option("--max-score", type=click.FloatRange(min=0, min_open=True), default=None, help="Scale: the best possible lead scores about this (default 100).")
+@click.option("--include-leaky", is_flag=True, help="Also use attributes that look leaky (too good to be true).")
+@click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None, help="Leads sales can work per month, for the capacity threshold.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write (.json, .yaml or .yml).")
+@store_option
+@friendly
+def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attributes: int, holdout: str, points_to_double: float | None,
+            max_score: float | None, include_leaky: bool, capacity: float | None, output: Path, store: Path | None) -> None:
+    """Suggest points and an MQL threshold from history, fit on older leads and checked on held-out ones."""
+    from lead_model.attribute_stats import stats_report
+    from lead_model.suggest import suggest as suggest_model
+    from lead_model.suggest import suggestion_report
+
+    if points_to_double is not None and max_score is not None:
+        raise click.UsageError("give --points-to-double or --max-score, not both.")
+    leads = load_leads(data, outcome, store=store, exclude=exclude)
+    result = suggest_model(leads, holdout=holdout, max_attributes=max_attributes, points_to_double=points_to_double,
+                           max_score=max_score if max_score is not None else 100.0, include_leaky=include_leaky, capacity_per_month=capacity)
+    click.echo(stats_report(result.points.stats))
+    click.echo("")
+    click.echo(suggestion_report(result))
+    result.model.to_file(output)
+    click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes, MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,8 @@ from lead_model.roles import (
 from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, quote, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
+# One writer thread: stores are written in the order datasets are loaded.
+_STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-store-writer")
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +78,7 @@ class LeadSet:
     """
 
     name: str
-    info: DatasetInfo
+    pending_info: DatasetInfo | Future  # a Future while the rows are still being written to the store
     store_path: Path
     outcome: str | None
     converted: np.ndarray  # bool, converted first
@@ -87,6 +91,18 @@ class LeadSet:
     created_column: str | None = None
     created: np.ndarray | None = None  # datetime64[D], NaT when missing
     _bin_cache: dict = field(default_factory=dict, repr=False)
+    version: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def info(self) -> DatasetInfo:
+        """The stored dataset; waits for the store write when it is still running (and raises its error)."""
+        if isinstance(self.pending_info, Future):
+            return self.pending_info.result()
+        return self.pending_info
+
+    def wait_stored(self) -> DatasetInfo:
+        """Block until the rows are in the store; a failed write raises LeadModelError."""
+        return self.info
 
     @property
     def n_leads(self) -> int:
@@ -107,7 +123,7 @@ class LeadSet:
     @property
     def key(self) -> str:
         """Identifies this dataset version (for caches)."""
-        return f"{self.store_path}:{self.name}:{self.info.table}:{sorted((r.name, r.role, r.kind, r.group) for r in self.roles.values())}"
+        return f"{self.store_path}:{self.name}:{self.version}"
 
     def attribute(self, name: str) -> EncodedAttribute:
         try:
@@ -190,6 +206,7 @@ def load_leads(
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
     model=None,
     require_outcome: bool = True,
+    wait: bool = True,
 ) -> LeadSet:
     """Load a CSV/Parquet file (or reopen a stored dataset by name) and encode it.
 
@@ -198,7 +215,8 @@ def load_leads(
     and then ``outcome``, ``exclude`` and ``roles`` override them. Given a ``model``, its
     attributes are read with the model's kinds and groups (and must exist in the data).
     ``require_outcome=False`` scores new leads: no outcome column is needed, and rows with
-    an empty outcome are kept (as not converted).
+    an empty outcome are kept (as not converted). With ``wait=False`` the leads are returned
+    as soon as they are encoded, while the rows are still being written to the store.
     """
     store = store if isinstance(store, LeadStore) else LeadStore(store)
     if model is not None:
@@ -211,8 +229,11 @@ def load_leads(
         settings = {"outcome": outcome, "exclude": list(exclude), "placeholders": list(placeholders)}
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
         leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
-        info = store.ingest(table, pending.name, str(path), settings)
-        return _with_info(leads, info)
+        stored = _STORE_WRITER.submit(store.ingest, table, pending.name, str(path), settings)
+        leads = replace(leads, pending_info=stored)
+        if wait:
+            leads.wait_stored()
+        return leads
     info = store.info(str(source))
     saved = info.settings
     return open_dataset(
@@ -251,27 +272,27 @@ def _build(store, info, table, outcome, exclude, roles, placeholders, require_ou
     return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome)
 
 
-def _with_info(leads: LeadSet, info: DatasetInfo) -> LeadSet:
-    from dataclasses import replace
-
-    return replace(leads, name=info.name, info=info)
-
-
 def read_source(path: Path) -> pa.Table:
     """Read a CSV/Parquet file into Arrow with its row positions in ``__row``."""
     import duckdb
 
-    sql = source_relation_sql(path)
     con = duckdb.connect()
     try:
-        table = con.sql(f"SELECT row_number() OVER () - 1 AS {ROW_COLUMN}, * FROM {sql}").to_arrow_table()
+        try:
+            table = con.sql(f"SELECT * FROM {source_relation_sql(path)}").to_arrow_table()
+        except duckdb.ConversionException:
+            # A late row broke the type sniffed from the sample: decide types on every row.
+            table = con.sql(f"SELECT * FROM {source_relation_sql(path, full_sniff=True)}").to_arrow_table()
     except duckdb.Error as exc:
         raise LeadModelError(f"{path.name} could not be read: {str(exc).strip().splitlines()[0].rstrip('.')}; check the file.") from None
     finally:
         con.close()
     if table.num_rows == 0:
         raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
-    return table
+    if ROW_COLUMN in table.column_names:
+        raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
+    # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
+    return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
 # ----- profiling ---------------------------------------------------------------------
@@ -296,10 +317,16 @@ def _dtype_of(arrow_type: pa.DataType) -> str:
 
 
 def _text_column(col: pa.ChunkedArray, placeholders: frozenset[str]) -> _TextColumn:
-    col = pc.utf8_trim_whitespace(pc.cast(col, pa.string()))
-    enc = pc.dictionary_encode(col).combine_chunks()
-    dictionary = enc.dictionary.to_pylist()
+    enc = pc.dictionary_encode(pc.cast(col, pa.string())).combine_chunks()
+    raw = enc.dictionary.to_pylist()
     indices = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int32, copy=False)
+    # Trim the (small) dictionary rather than every value; " VP" and "VP" become one entry.
+    trimmed = [d.strip() for d in raw]
+    dictionary = list(dict.fromkeys(trimmed))
+    if len(dictionary) != len(raw):
+        position = {d: i for i, d in enumerate(dictionary)}
+        remap = np.array([position[d] for d in trimmed] + [-1], dtype=np.int32)
+        indices = remap[indices]  # -1 indexes the appended -1: nulls stay null
     counts = np.bincount(indices + 1, minlength=len(dictionary) + 1)[1:]
     is_placeholder = np.array([d.lower() in placeholders for d in dictionary], dtype=bool)
     return _TextColumn(indices, dictionary, counts, is_placeholder)
@@ -421,7 +448,7 @@ def _encode(
         notes.append(f"'{id_col}' repeats for {dup_ids:,} rows (duplicate leads); they are all scored.")
     summary = LoadSummary(rows, int(order.size), n_conv, dropped, int(dup_ids), pos_value, tuple(notes))
     return LeadSet(
-        name=info.name, info=info, store_path=store.path, outcome=outcome, converted=converted,
+        name=info.name, pending_info=info, store_path=store.path, outcome=outcome, converted=converted,
         row_index=row_index[order].astype(np.int64), attributes=attributes, roles=roles, profiles=profiles,
         summary=summary, lead_id_column=id_col, created_column=created_col, created=created,
     )

@@ -65,7 +65,32 @@ class _PackedKey:
     group: str
     attributes: tuple[int, ...]  # indexes into model.attributes
     radices: tuple[int, ...]
-    key: np.ndarray  # uint16/uint32 per lead
+    key: np.ndarray  # intp per lead
+
+
+def _apply_cap(shifted: np.ndarray, lo: int, hi: int, cap: int | None) -> tuple[int, int]:
+    """Cap scores held as ``score - lo`` in place; returns the new (lo, hi)."""
+    if cap is None or cap >= hi:
+        return lo, hi
+    if cap <= lo:  # the cap is below every possible score: everyone scores the cap
+        shifted.fill(0)
+        return cap, cap
+    np.minimum(shifted, cap - lo, out=shifted)
+    return lo, cap
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftedScores:
+    """Per-lead scores minus their lowest possible value (int32 buffers, reused per call)."""
+
+    total: np.ndarray
+    fit: np.ndarray
+    engagement: np.ndarray
+    low: int
+    high: int
+    fit_bounds: tuple[int, int]
+    engagement_low: int
+    knocked_out: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,13 +125,12 @@ class ScoringEngine:
                     bins.append([m])
             for b in bins:
                 radices = tuple(x[2] for x in b)
-                size = int(np.prod(radices))
-                dtype = np.uint16 if size <= 1 << 16 else np.uint32
-                key = np.zeros(n, dtype=np.uint32)
+                # intp keys: np.take would otherwise convert smaller index types on every call
+                key = np.zeros(n, dtype=np.intp)
                 for _, codes, radix in b:
                     key *= radix
                     key += codes
-                self._keys.append(_PackedKey(group, tuple(x[0] for x in b), radices, key.astype(dtype)))
+                self._keys.append(_PackedKey(group, tuple(x[0] for x in b), radices, key))
         self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "total", "tmp")}
         self._ko_cache: tuple[tuple, np.ndarray] | None = None
 
@@ -114,47 +138,43 @@ class ScoringEngine:
         return layout_signature(model) == self.signature
 
     # ----- per move ---------------------------------------------------------------
-    def scores(self, model: ScoringModel, copy: bool = True) -> Scores:
-        """Score every lead. With ``copy=False`` the arrays are reused on the next call."""
+    def shifted_scores(self, model: ScoringModel) -> ShiftedScores:
+        """Scores minus their lowest possible value (so they index histograms), caps applied.
+
+        The offsets are folded into the first table of each group, so this costs one gather
+        per packed key, one add per extra key and one add for the total: no extra passes.
+        The arrays are buffers reused by the next call.
+        """
         vectors = [points_vector(self.leads, a) for a in model.attributes]
-        fit, eng, total, tmp = (self._buffers[g] for g in ("fit", "engagement", "total", "tmp"))
-        for group, out in (("fit", fit), ("engagement", eng)):
+        bufs = self._buffers
+        bounds = {}
+        for group in ("fit", "engagement"):
+            out, tmp = bufs[group], bufs["tmp"]
+            members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
+            lo = sum(int(v.min()) for v in members)
+            hi = sum(int(v.max()) for v in members)
             keys = [k for k in self._keys if k.group == group]
             if not keys:
                 out.fill(0)
             for j, k in enumerate(keys):
-                table = reduce(np.add.outer, [vectors[i] for i in k.attributes]).ravel().astype(np.int32, copy=False)
+                table = reduce(np.add.outer, [vectors[i] for i in k.attributes]).ravel().astype(np.int32)
+                if j == 0:
+                    table -= lo
                 np.take(table, k.key, out=out if j == 0 else tmp)
                 if j:
                     np.add(out, tmp, out=out)
-        caps = model.caps
-        if caps.fit is not None:
-            np.minimum(fit, caps.fit, out=fit)
-        if caps.engagement is not None:
-            np.minimum(eng, caps.engagement, out=eng)
-        np.add(fit, eng, out=total)
-        if caps.total is not None:
-            np.minimum(total, caps.total, out=total)
-        ko = self.knocked_out(model.knockouts)
-        if copy:
-            return Scores(total.copy(), fit.copy(), eng.copy(), ko)
-        return Scores(total, fit, eng, ko)
+            bounds[group] = _apply_cap(out, lo, hi, getattr(model.caps, group))
+        total = bufs["total"]
+        np.add(bufs["fit"], bufs["engagement"], out=total)
+        lo = bounds["fit"][0] + bounds["engagement"][0]
+        hi = bounds["fit"][1] + bounds["engagement"][1]
+        lo, hi = _apply_cap(total, lo, hi, model.caps.total)
+        return ShiftedScores(total, bufs["fit"], bufs["engagement"], lo, hi, bounds["fit"], bounds["engagement"][0], self.knocked_out(model.knockouts))
 
-    def score_bounds(self, model: ScoringModel) -> tuple[int, int, int, int]:
-        """(lowest, highest) possible total and fit scores under the model (for histogram sizes)."""
-        vectors = [points_vector(self.leads, a) for a in model.attributes]
-
-        def bounds(group: str, cap: int | None) -> tuple[int, int]:
-            vs = [v for v, a in zip(vectors, model.attributes) if a.group == group]
-            lo, hi = sum(int(v.min()) for v in vs), sum(int(v.max()) for v in vs)
-            return (min(lo, cap), min(hi, cap)) if cap is not None else (lo, hi)
-
-        flo, fhi = bounds("fit", model.caps.fit)
-        elo, ehi = bounds("engagement", model.caps.engagement)
-        lo, hi = flo + elo, fhi + ehi
-        if model.caps.total is not None:
-            lo, hi = min(lo, model.caps.total), min(hi, model.caps.total)
-        return lo, hi, flo, fhi
+    def scores(self, model: ScoringModel) -> Scores:
+        """Every lead's total, fit and engagement score (new arrays) and knock-out flag."""
+        s = self.shifted_scores(model)
+        return Scores(s.total + s.low, s.fit + s.fit_bounds[0], s.engagement + s.engagement_low, s.knocked_out)
 
     def knocked_out(self, rules: tuple[KnockOut, ...]) -> np.ndarray:
         """bool per lead; cached while the rules stay the same."""

@@ -146,8 +146,12 @@ class LeadStore:
             con.close()
 
 
-def source_relation_sql(path: Path) -> str:
-    """SQL for reading a CSV (delimiter, quoting and encoding sniffed) or Parquet file."""
+def source_relation_sql(path: Path, full_sniff: bool = False) -> str:
+    """SQL for reading a CSV (delimiter, quoting and encoding sniffed) or Parquet file.
+
+    Column types are sniffed from a sample of rows; ``full_sniff`` reads every row to
+    decide (slower, for files whose late rows break the sampled types).
+    """
     if not path.exists():
         raise LeadModelError(f"file {path} does not exist; check the path.")
     if path.is_dir():
@@ -158,7 +162,7 @@ def source_relation_sql(path: Path) -> str:
         return f"read_parquet({literal(str(path))})"
     encoding = sniff_encoding(path)
     return (
-        f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, sample_size=-1,"
+        f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, sample_size={-1 if full_sniff else 100_000},"
         " null_padding=true, strict_mode=false,"
         # No BOOLEAN candidate: yes/no stays text, so scored output echoes the file's own values.
         " auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])"

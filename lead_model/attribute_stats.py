@@ -1,0 +1,217 @@
+"""Attribute statistics: conversion by level or bin, weight of evidence, information value, tests and leak flags."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency, pointbiserialr
+
+from lead_model.binning import supervised_edges
+from lead_model.errors import LeadModelError
+from lead_model.intervals import wilson_interval
+from lead_model.leads import LeadSet
+
+WOE_SMOOTHING = 0.5  # leads added to each level's converted and unconverted counts before WoE
+WEAK_IV = 0.02
+STRONG_IV = 0.5  # above this an attribute is called suspiciously strong and its verdict says to check it
+LEAK_IV = 1.0  # above this (or with a near-0%/100% level) it is flagged leaky and left out of suggestions
+LEAK_MIN_SHARE = 0.01  # a level needs >= 1% of leads to count as real support
+LEAK_LOW_RATE = 0.005
+LEAK_HIGH_RATE = 0.95
+
+MISSING_LABEL = "(missing)"
+OTHER_LABEL = "(other)"
+
+ATTRIBUTE_COLUMNS = [
+    "attribute", "kind", "group", "rank", "information_value", "chi2", "p_value", "cramers_v", "point_biserial",
+    "levels", "missing_share", "strength", "leaky", "verdict",
+]
+LEVEL_COLUMNS = [
+    "attribute", "code", "level", "min", "leads", "share", "converted", "conversion_rate", "ci_low", "ci_high", "lift", "woe", "iv",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class AttributeStats:
+    """Statistics of every candidate attribute of a LeadSet.
+
+    ``attributes``: one row per attribute, strongest (highest information value) first.
+    ``levels``: one row per level or bin with leads > 0 (``code`` is the lead code; for
+    numeric attributes ``min`` is the bin's lower bound, NaN for the first bin and missing).
+    ``edges``: the bin edges used for each numeric attribute. Rates are fractions; lift is
+    a ratio to the base rate; WoE is ln(share of converted / share of unconverted).
+    """
+
+    attributes: pd.DataFrame
+    levels: pd.DataFrame
+    edges: dict[str, tuple[float, ...]]
+    base_rate: float
+    n_leads: int
+
+    def leaky(self) -> list[str]:
+        return self.attributes.loc[self.attributes["leaky"], "attribute"].tolist()
+
+    def level_table(self, name: str) -> pd.DataFrame:
+        return self.levels[self.levels["attribute"] == name].reset_index(drop=True)
+
+
+def level_codes(leads: LeadSet, name: str, edges: tuple[float, ...] | None = None) -> tuple[np.ndarray, list[str], list[float]]:
+    """Lead codes of one attribute, a label per code and each code's bin lower bound (NaN if none).
+
+    categorical: 0 missing, 1..K levels, K+1 other. boolean: 0 missing, 1 false, 2 true.
+    numeric: 0 missing, 1 + number of ``edges`` <= value.
+    """
+    enc = leads.attribute(name)
+    if enc.kind == "numeric":
+        if edges is None:
+            raise LeadModelError(f"numeric attribute '{name}' needs bin edges; compute them with attribute_statistics first.")
+        codes = leads.bin_codes(name, tuple(edges))
+        bounds = [math.nan, math.nan, *edges]
+        labels = [MISSING_LABEL] + [_bin_label(edges, i) for i in range(len(edges) + 1)]
+        return codes, labels, bounds
+    if enc.kind == "boolean":
+        return enc.codes, [MISSING_LABEL, "false", "true"], [math.nan] * 3
+    return enc.codes, [MISSING_LABEL, *enc.levels, OTHER_LABEL], [math.nan] * (len(enc.levels) + 2)
+
+
+def _bin_label(edges: tuple[float, ...], i: int) -> str:
+    lo = edges[i - 1] if i > 0 else None
+    hi = edges[i] if i < len(edges) else None
+    if lo is None and hi is None:
+        return "any"
+    if lo is None:
+        return f"< {hi:g}"
+    if hi is None:
+        return f">= {lo:g}"
+    return f"{lo:g} to < {hi:g}"
+
+
+def woe_iv(leads_per_level: np.ndarray, converted_per_level: np.ndarray, smoothing: float = WOE_SMOOTHING) -> tuple[np.ndarray, np.ndarray]:
+    """Weight of evidence and IV contribution per level (levels with leads > 0).
+
+    WoE_i = ln(((c_i + a) / (C + a m)) / ((u_i + a) / (U + a m))) with c converted,
+    u unconverted, m levels and a = ``smoothing`` leads, so an empty cell gives a large
+    but finite WoE instead of infinity. IV_i = (c_i/C - u_i/U) * WoE_i (unsmoothed shares).
+    """
+    n = np.asarray(leads_per_level, dtype=np.float64)
+    c = np.asarray(converted_per_level, dtype=np.float64)
+    u = n - c
+    m = n.size
+    C, U = c.sum(), u.sum()
+    woe = np.log(((c + smoothing) / (C + smoothing * m)) / ((u + smoothing) / (U + smoothing * m)))
+    iv = (c / C - u / U) * woe
+    return woe, iv
+
+
+def attribute_statistics(
+    leads: LeadSet,
+    names: list[str] | tuple[str, ...] | None = None,
+    *,
+    edges: dict[str, tuple[float, ...]] | None = None,
+    n_quantiles: int = 10,
+    min_share: float = 0.05,
+    monotonic: bool = False,
+    smoothing: float = WOE_SMOOTHING,
+) -> AttributeStats:
+    """Statistics of each attribute of ``leads`` (default: every attribute column).
+
+    Numeric attributes are binned with ``binning.supervised_edges`` unless ``edges`` gives
+    their cut points; missing is its own level. Per attribute: information value (IV),
+    chi-square p-value and Cramer's V (2 x levels table, no continuity correction), and for
+    numeric ones the point-biserial correlation on non-missing values. Verdicts: weak
+    (IV < 0.02), useful (< 0.1), strong, suspicious (IV > 0.5). ``leaky`` (left out of
+    suggestions) when IV > 1.0 or a level with >= 1% of leads converts at <= 0.5% or >= 95%:
+    such columns are usually filled in after sales contact. IV 0.5-1.0 alone only warns,
+    because real but strong signals (a previous campaign's outcome) live there too.
+    """
+    if not leads.has_outcome:
+        raise LeadModelError("attribute statistics need an outcome column; load the leads with --outcome.")
+    names = list(leads.attributes) if names is None else list(names)
+    if not names:
+        raise LeadModelError("the data has no attribute columns to analyse; check the roles or the excludes.")
+    given = dict(edges or {})
+    npos, n = leads.n_converted, leads.n_leads
+    base = leads.base_rate
+    attr_rows, level_frames, used_edges = [], [], {}
+    for name in names:
+        enc = leads.attribute(name)
+        e = None
+        if enc.kind == "numeric":
+            e = tuple(given[name]) if name in given else supervised_edges(enc.values, leads.converted, n_quantiles, min_share, monotonic)
+            used_edges[name] = e
+        codes, labels, bounds = level_codes(leads, name, e)
+        k = len(labels)
+        count = np.bincount(codes, minlength=k)[:k]
+        conv = np.bincount(codes[:npos], minlength=k)[:k]
+        keep = np.flatnonzero(count > 0)
+        cnt, cv = count[keep], conv[keep]
+        woe, iv = woe_iv(cnt, cv, smoothing)
+        rate = cv / cnt
+        low, high = wilson_interval(cv, cnt)
+        level_frames.append(pd.DataFrame({
+            "attribute": name, "code": keep, "level": [labels[i] for i in keep], "min": [bounds[i] for i in keep],
+            "leads": cnt, "share": cnt / n, "converted": cv, "conversion_rate": rate, "ci_low": low, "ci_high": high,
+            "lift": rate / base, "woe": woe, "iv": iv,
+        }))
+        chi2, p, v = _chi_square(cnt, cv)
+        pb = math.nan
+        if enc.kind == "numeric":
+            ok = ~np.isnan(enc.values)
+            y = leads.converted[ok]
+            if ok.sum() > 2 and 0 < y.sum() < y.size and np.ptp(enc.values[ok]) > 0:
+                pb = float(pointbiserialr(y, enc.values[ok]).statistic)
+        total_iv = float(iv.sum())
+        real = (cnt >= LEAK_MIN_SHARE * n) & ((rate <= LEAK_LOW_RATE) | (rate >= LEAK_HIGH_RATE))
+        leak_reasons = []
+        if total_iv > LEAK_IV:
+            leak_reasons.append(f"information value {total_iv:.2f} is above {LEAK_IV}")
+        for i in np.flatnonzero(real):
+            leak_reasons.append(f"'{labels[keep[i]]}' ({cnt[i] / n:.0%} of leads) converts at {rate[i]:.1%}")
+        strength = "weak" if total_iv < WEAK_IV else "useful" if total_iv < 0.1 else "strong"
+        if leak_reasons:
+            verdict = "suspiciously strong, left out: " + "; ".join(leak_reasons[:3]) + "; is it filled in after sales contact? then it leaks the outcome"
+        elif total_iv > STRONG_IV:
+            verdict = f"suspiciously strong, kept: information value {total_iv:.2f} > {STRONG_IV}; check it is known before sales contact"
+        elif strength == "weak":
+            verdict = f"weak: information value {total_iv:.3f} < {WEAK_IV}, little to score on"
+        else:
+            verdict = f"{strength}: information value {total_iv:.3f}"
+        attr_rows.append({
+            "attribute": name, "kind": enc.kind, "group": enc.group, "information_value": total_iv, "chi2": chi2,
+            "p_value": p, "cramers_v": v, "point_biserial": pb, "levels": int(keep.size),
+            "missing_share": float(count[0] / n), "strength": "suspicious" if leak_reasons or total_iv > STRONG_IV else strength,
+            "leaky": bool(leak_reasons), "verdict": verdict,
+        })
+    attributes = pd.DataFrame(attr_rows).sort_values("information_value", ascending=False, kind="stable").reset_index(drop=True)
+    attributes.insert(3, "rank", np.arange(1, len(attributes) + 1))
+    levels = pd.concat(level_frames, ignore_index=True)[LEVEL_COLUMNS]
+    return AttributeStats(attributes[ATTRIBUTE_COLUMNS], levels, used_edges, base, n)
+
+
+def _chi_square(count: np.ndarray, conv: np.ndarray) -> tuple[float, float, float]:
+    """Chi-square statistic, p-value and Cramer's V of the converted x level table."""
+    table = np.vstack([conv, count - conv]).astype(np.float64)
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return 0.0, 1.0, 0.0
+    res = chi2_contingency(table, correction=False)
+    chi2 = float(res.statistic)
+    # Cramer's V = sqrt(chi2 / (n * (min(rows, cols) - 1))); with two rows that is sqrt(chi2 / n).
+    return chi2, float(res.pvalue), math.sqrt(chi2 / table.sum())
+
+
+def stats_report(stats: AttributeStats) -> str:
+    """The attribute table as text for the command line."""
+    lines = [
+        f"{stats.n_leads:,} leads, base conversion rate {stats.base_rate:.2%}. Attributes by information value (IV):",
+        f"{'rank':>4} {'attribute':26} {'kind':11} {'group':10} {'IV':>7} {'Cramer V':>8} {'p-value':>9}  verdict",
+    ]
+    for r in stats.attributes.itertuples():
+        lines.append(f"{r.rank:>4} {r.attribute[:26]:26} {r.kind:11} {r.group:10} {r.information_value:>7.3f} {r.cramers_v:>8.3f} {r.p_value:>9.2g}  {r.verdict}")
+    leaky = stats.leaky()
+    if leaky:
+        lines += ["", "Suspicious (left out of suggestions unless you opt in): " + ", ".join(leaky)
+                  + ". Exclude columns filled in after sales contact with --exclude COL."]
+    return "\n".join(lines)
