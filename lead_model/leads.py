@@ -26,7 +26,7 @@ from lead_model.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, quote, source_relation_sql
+from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, is_parquet, literal, quote, sniff_encoding, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 # One writer thread: stores are written in the order datasets are loaded.
@@ -226,7 +226,12 @@ def load_leads(
     if path.suffix or path.exists():
         # Encode first, store after: a bad file raises before the store is touched.
         table = read_source(path)
-        settings = {"outcome": outcome, "exclude": list(exclude), "placeholders": list(placeholders)}
+        settings = {
+            "outcome": outcome,
+            "exclude": list(exclude),
+            "placeholders": list(placeholders),
+            "roles": {c: {k: v for k, v in vars(o).items() if v} for c, o in (roles or {}).items()},
+        }
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
         leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
         stored = _STORE_WRITER.submit(store.ingest, table, pending.name, str(path), settings)
@@ -236,6 +241,9 @@ def load_leads(
         return leads
     info = store.info(str(source))
     saved = info.settings
+    saved_roles = {c: RoleOverride(**o) for c, o in saved.get("roles", {}).items()}
+    roles = {**saved_roles, **(roles or {})}
+    placeholders = tuple(saved.get("placeholders", placeholders)) if placeholders == DEFAULT_PLACEHOLDERS else placeholders
     return open_dataset(
         store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome
     )
@@ -289,10 +297,32 @@ def read_source(path: Path) -> pa.Table:
         con.close()
     if table.num_rows == 0:
         raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
+    if not is_parquet(path):
+        table = table.rename_columns(_csv_header(path, table.column_names))
     if ROW_COLUMN in table.column_names:
         raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
     # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
     return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _csv_header(path: Path, sniffed: list[str]) -> list[str]:
+    """The header names as the csv module reads them (DuckDB keeps doubled quotes, as in 'a ""b""').
+
+    Falls back to DuckDB's names when the two readers disagree on the column count.
+    """
+    import csv
+
+    import duckdb
+
+    if not any('"' in name for name in sniffed):
+        return sniffed
+    delimiter, quote, skip = duckdb.sql(f"SELECT Delimiter, Quote, SkipRows FROM sniff_csv({literal(str(path))})").fetchall()[0]
+    with path.open(encoding=sniff_encoding(path), newline="") as fh:
+        for _ in range(skip or 0):
+            fh.readline()
+        names = next(csv.reader(fh, delimiter=delimiter or ",", quotechar=quote or '"'), [])
+    names = [n.lstrip("\ufeff").strip() for n in names]
+    return names if len(names) == len(sniffed) and len(set(names)) == len(names) else sniffed
 
 
 # ----- profiling ---------------------------------------------------------------------

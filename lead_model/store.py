@@ -158,7 +158,7 @@ def source_relation_sql(path: Path, full_sniff: bool = False) -> str:
         raise LeadModelError(f"{path} is a folder; give the path of a CSV or Parquet file.")
     if path.stat().st_size == 0:
         raise LeadModelError(f"{path.name} is empty; export the leads again with a header row and data.")
-    if _format(path) == "Parquet":
+    if is_parquet(path):
         return f"read_parquet({literal(str(path))})"
     encoding = sniff_encoding(path)
     return (
@@ -183,9 +183,10 @@ def sniff_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _format(path: Path) -> str:
+def is_parquet(path: Path) -> bool:
+    """Parquet by its magic bytes (or extension); anything else is read as CSV."""
     with path.open("rb") as fh:
         magic = fh.read(4)
-    return "Parquet" if magic == b"PAR1" or path.suffix.lower() in (".parquet", ".pq") else "CSV"
+    return magic == b"PAR1" or path.suffix.lower() in (".parquet", ".pq")
 
 
