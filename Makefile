@@ -33,6 +33,7 @@ test: setup browser
 bench: setup
 	$(PY) benchmarks/bench_backtest.py --rows 100000
 	$(PY) benchmarks/bench_backtest.py --rows 1000000
+	$(PY) benchmarks/bench_suggest.py --rows 1000000
 
 clean:
 	rm -rf $(VENV) .pytest_cache lead_store.duckdb

@@ -24,27 +24,31 @@ def nice_round(x: float) -> float:
     return sign * float(round(ax / step) * step)
 
 
-def quantile_edges(values: np.ndarray, n_bins: int = 5) -> tuple[float, ...]:
+def quantile_edges(values: np.ndarray, n_bins: int = 5, heavy_share: float = 0.05) -> tuple[float, ...]:
     """Cut points splitting non-missing ``values`` into about ``n_bins`` equally full bins, nicely rounded.
 
-    Duplicate and empty-making edges are dropped, so a column of mostly zeros gets fewer bins.
+    A value held by at least ``heavy_share`` of leads (a column of mostly 0, or -1 for "never")
+    also gets a cut just above it, so it keeps a bin of its own even when every quantile lands
+    on it. Duplicate and empty-making edges are dropped.
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return ()
-    qs = np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])
-    lo, hi = float(finite.min()), float(finite.max())
-    edges: list[float] = []
-    integer = bool(np.all(finite == np.round(finite)))
-    for q in qs:
+    uniq, counts = np.unique(finite, return_counts=True)
+    lo, hi = float(uniq[0]), float(uniq[-1])
+    integer = bool(np.all(uniq == np.round(uniq)))
+    candidates: set[float] = set()
+    for q in np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1]):
         e = nice_round(float(q))
-        if integer and e != math.floor(e):
-            e = float(math.ceil(e))
-        # an edge at or below the minimum would leave the first bin empty
-        if e <= lo or e > hi or (edges and e <= edges[-1]):
-            continue
-        edges.append(e)
-    return tuple(edges)
+        candidates.add(float(math.ceil(e)) if integer and e != math.floor(e) else e)
+    for i in np.flatnonzero(counts >= heavy_share * finite.size):
+        if i + 1 < uniq.size:
+            after = float(uniq[i + 1])
+            e = nice_round(after)
+            # the rounded cut must still fall between the heavy value and the next one
+            candidates.add(e if uniq[i] < e <= after else after)
+    # an edge at or below the minimum, or above the maximum, would leave a bin empty
+    return tuple(sorted(e for e in candidates if lo < e <= hi))
 
 
 def supervised_edges(

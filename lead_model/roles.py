@@ -174,10 +174,11 @@ def default_group(name: str) -> Literal["fit", "engagement"]:
 
 
 def _is_boolean_values(prof: ColumnProfile) -> bool:
+    """Two values, one a 'true' word and one a 'false' word (yes/no, 1/0, true/false, y/n)."""
+    if prof.dtype == "boolean":
+        return True
     values = prof.lowered_values
-    return bool(values) and (values <= TRUE_WORDS | FALSE_WORDS) and not (values <= TRUE_WORDS) and not (values <= FALSE_WORDS) or (
-        prof.dtype == "boolean"
-    )
+    return len(values) == 2 and bool(values & TRUE_WORDS) and bool(values & FALSE_WORDS)
 
 
 def _guess_outcome(profiles: dict[str, ColumnProfile]) -> str:

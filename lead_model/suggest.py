@@ -299,7 +299,8 @@ def _shrink(coef: np.ndarray, codes: np.ndarray, shrink_leads: float, fixed: np.
     """Pull sparse levels toward their attribute's average; levels no lead has get exactly the average."""
     counts = np.bincount(codes, minlength=coef.size)[: coef.size].astype(np.float64)
     mean = float(counts @ coef / counts.sum()) if counts.sum() else 0.0
-    out = mean + (coef - mean) * counts / (counts + shrink_leads)
+    keep = np.divide(counts, counts + shrink_leads, out=np.zeros_like(counts), where=counts > 0)
+    out = mean + (coef - mean) * keep
     if fixed is not None:
         out = np.where(np.isnan(fixed), out, fixed)
     return out
