@@ -17,6 +17,7 @@ import pandas as pd
 
 from lead_model.leads import MISSING_CODE, LeadSet
 from lead_model.model import Attribute, Band, KnockOut, ScoringModel
+from lead_model.roles import FALSE_WORDS, TRUE_WORDS
 
 MAX_TABLE = 1 << 16  # entries per packed table: 256 KiB of int32, small enough to stay in cache
 
@@ -206,7 +207,8 @@ def knock_out_mask(leads: LeadSet, rules: tuple[KnockOut, ...]) -> np.ndarray:
         hit = np.zeros(enc.n_codes, dtype=bool)
         wanted = {("true" if v else "false") if isinstance(v, bool) else str(v) for v in (rule.values or ())}
         if enc.kind == "boolean":
-            wanted = {"true" if w.lower() in ("true", enc.labels[1].lower()) else "false" if w.lower() in ("false", enc.labels[0].lower()) else w for w in wanted}
+            # any yes/no spelling counts, not only the file's own ("N" knocks out leads whose cell says "no")
+            wanted = {"true" if w.strip().lower() in TRUE_WORDS | {enc.labels[1].lower()} else "false" if w.strip().lower() in FALSE_WORDS | {enc.labels[0].lower()} else w for w in wanted}
         for i, level in enumerate(enc.levels, start=1):
             hit[i] = level in wanted
         hit[MISSING_CODE] = rule.when_missing
