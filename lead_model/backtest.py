@@ -47,7 +47,7 @@ class ScoreHistograms:
 
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:
     """Score every lead and count them by score: the only per-lead work a points move does."""
-    engine = engine if engine is not None and engine.matches(model) else ScoringEngine(leads, model)
+    engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else ScoringEngine(leads, model)
     s = engine.shifted_scores(model)
     lo, hi = s.low, s.high
     flo, fhi = s.fit_bounds

@@ -3,14 +3,15 @@
 Every chart comes in three parts:
 
 - ``<chart>_data(...)`` shapes the result tables (deciles, sweep, score distribution,
-  grade/tier bands; never per-lead rows) into small named DataFrames;
+  grade/tier bands; never per-lead rows) into small named tables (column name -> values);
 - ``<chart>_chart(...)`` returns an ``alt.Chart`` (or layer) holding that data, with
   tooltips on hover and fonts readable on a projector: use it anywhere Altair is welcome;
 - ``<chart>_spec(...)`` returns the same chart as a Vega-Lite dict for
   ``st.vega_lite_chart``. Building and validating Altair objects costs 20-100 ms per chart,
   far too slow for every slider move, and only the data changes between moves; so the
-  chart is compiled once per layout (with named data) and each move only swaps the
-  datasets in.
+  chart is compiled once per layout (with named data) and each move only swaps in the
+  datasets, as Arrow tables built straight from the result columns. An unchanged spec
+  also lets the browser update the drawn chart's data instead of drawing a new chart.
 
 Channels are typed objects (``alt.X("threshold", type="quantitative")``), never shorthand
 strings (the shorthand parser costs ~12 ms per chart).
@@ -18,7 +19,6 @@ strings (the shorthand parser costs ~12 ms per chart).
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from functools import lru_cache
@@ -26,8 +26,9 @@ from functools import lru_cache
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-CURRENT = "current model"
+CURRENT = "current"
 BASELINE = "baseline"
 RANDOM = "random"
 CURRENT_COLOR = "#2563eb"
@@ -38,19 +39,28 @@ CONVERTED_COLOR = "#16a34a"
 NOT_CONVERTED_COLOR = "#9ca3af"
 THRESHOLD_COLOR = "#dc2626"
 MAX_SWEEP_POINTS = 300  # a line gains nothing from more points than it has pixels
+MAX_HOVER_RULES = 80  # invisible rules that carry the threshold chart's tooltips
 MAX_SCORE_BARS = 60
 
-Datasets = dict[str, pd.DataFrame]
+Columns = dict[str, "np.ndarray | list"]
+Datasets = dict[str, Columns]
 _MODEL_SCALE = alt.Scale(domain=[CURRENT, BASELINE, RANDOM], range=[CURRENT_COLOR, BASELINE_COLOR, RANDOM_COLOR])
+_MODEL_LEGEND = alt.Legend(orient="top", values=[CURRENT, BASELINE])  # random is the dashed line, named in its tooltip
 
 
 # ----- plumbing -----------------------------------------------------------------------
 def _finish(chart: alt.TopLevelMixin, title: str, height: int) -> alt.TopLevelMixin:
-    """Title, height and projector-sized fonts."""
+    """Title, height, projector-sized fonts, and the canvas renderer.
+
+    Canvas, not SVG: on every move the browser redraws six charts, and an SVG redraw
+    rewrites hundreds of DOM nodes (Streamlit reads the renderer from usermeta.embedOptions).
+    """
     return (
-        chart.properties(title=alt.Title(title, fontSize=20, anchor="start", offset=12), height=height)
+        chart.properties(
+            title=alt.Title(title, fontSize=20, anchor="start", offset=12), height=height, usermeta={"embedOptions": {"renderer": "canvas"}}
+        )
         .configure_axis(labelFontSize=14, titleFontSize=14, titleFontWeight="normal", labelLimit=220)
-        .configure_legend(labelFontSize=14, titleFontSize=14, orient="top", title=None, symbolSize=160)
+        .configure_legend(labelFontSize=13, titleFontSize=13, orient="top", title=None, symbolSize=140, columnPadding=8)
         .configure_view(strokeWidth=0)
     )
 
@@ -69,22 +79,34 @@ def _template(builder: Callable, names: tuple[str, ...], options: tuple) -> dict
     return spec
 
 
+def _arrow(columns: Columns) -> pa.Table:
+    return pa.table({k: v if isinstance(v, np.ndarray) else pa.array(v) for k, v in columns.items()})
+
+
 def _spec(builder: Callable, data: Datasets, **options) -> dict:
-    spec = copy.deepcopy(_template(builder, tuple(sorted(data)), tuple(sorted(options.items()))))
-    spec["datasets"] = data
-    return spec
+    # Only the datasets change between moves, so the frontend keeps the chart and swaps
+    # its data instead of embedding a new chart. Streamlit copies the top level only.
+    template = _template(builder, tuple(sorted(data)), tuple(sorted(options.items())))
+    return {**template, "datasets": {name: _arrow(cols) for name, cols in data.items()}}
 
 
-def _thin(df: pd.DataFrame, max_rows: int) -> pd.DataFrame:
-    """At most ``max_rows`` evenly spaced rows, always keeping the first and last."""
-    if len(df) <= max_rows:
-        return df
-    idx = np.unique(np.linspace(0, len(df) - 1, max_rows).round().astype(int))
-    return df.iloc[idx]
+def _chart(builder: Callable, data: Datasets, **options):
+    return builder({name: pd.DataFrame(cols) for name, cols in data.items()}, **options)
 
 
-def _rule_data(threshold: int, label: str = "MQL threshold") -> pd.DataFrame:
-    return pd.DataFrame({"threshold": [int(threshold)], "label": [f"{label} {int(threshold)}"]})
+def _col(df: pd.DataFrame, name: str) -> np.ndarray:
+    return df[name].to_numpy()
+
+
+def _thin_index(n: int, max_rows: int) -> np.ndarray | slice:
+    """At most ``max_rows`` evenly spaced positions out of ``n``, always keeping the first and last."""
+    if n <= max_rows:
+        return slice(None)
+    return np.unique(np.linspace(0, n - 1, max_rows).round().astype(int))
+
+
+def _rule_data(threshold: int, label: str = "MQL threshold") -> Columns:
+    return {"threshold": [int(threshold)], "label": [f"{label} {int(threshold)}"]}
 
 
 def _threshold_rule(data) -> alt.Chart:
@@ -108,10 +130,16 @@ def _hline(data, color: str = RANDOM_COLOR) -> alt.Chart:
 _DECILE_COLS = ["decile", "leads", "converted", "conversion_rate", "lift", "max_score", "min_score"]
 
 
+def _decile_columns(deciles: pd.DataFrame, model: str) -> Columns:
+    cols: Columns = {c: _col(deciles, c) for c in _DECILE_COLS}
+    cols["model"] = [model] * len(deciles)
+    return cols
+
+
 def lift_data(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None) -> Datasets:
-    data = {"current": deciles[_DECILE_COLS].assign(model=CURRENT), "one": pd.DataFrame({"value": [1.0], "label": ["random (1x)"]})}
+    data = {"current": _decile_columns(deciles, CURRENT), "one": {"value": [1.0], "label": ["random (1x)"]}}
     if baseline is not None:
-        data["baseline"] = baseline[_DECILE_COLS].assign(model=BASELINE)
+        data["baseline"] = _decile_columns(baseline, BASELINE)
     return data
 
 
@@ -126,11 +154,11 @@ def _lift(data: dict, height: int = 300) -> alt.LayerChart:
         alt.Tooltip("max_score", type="quantitative", title="highest score"),
         alt.Tooltip("min_score", type="quantitative", title="lowest score"),
     ]
-    x = alt.X("decile", type="ordinal", title="Decile of leads by score (1 = highest)", axis=alt.Axis(labelAngle=0))
-    color = alt.Color("model", type="nominal", scale=_MODEL_SCALE)
+    x = alt.X("decile", type="ordinal", title="Decile (1 = top scores)", axis=alt.Axis(labelAngle=0))
+    color = alt.Color("model", type="nominal", scale=_MODEL_SCALE, legend=_MODEL_LEGEND)
     layers = [
         alt.Chart(data["current"]).mark_bar(opacity=0.9).encode(
-            x=x, y=alt.Y("lift", type="quantitative", title="Lift (x average conversion)"), color=color, tooltip=tooltip
+            x=x, y=alt.Y("lift", type="quantitative", title="Lift (x average)"), color=color, tooltip=tooltip
         )
     ]
     if "baseline" in data:
@@ -145,7 +173,7 @@ def _lift(data: dict, height: int = 300) -> alt.LayerChart:
 
 def lift_chart(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, height: int = 300) -> alt.LayerChart:
     """Lift per score decile (bars), the baseline model's lift as a line, 1x (random) as a dashed rule."""
-    return _lift(lift_data(deciles, baseline), height=height)
+    return _chart(_lift, lift_data(deciles, baseline), height=height)
 
 
 def lift_spec(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, height: int = 300) -> dict:
@@ -153,23 +181,17 @@ def lift_spec(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, heigh
 
 
 # ----- cumulative gains ---------------------------------------------------------------
-def _gains_rows(deciles: pd.DataFrame, model: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "model": model,
-            "share": np.concatenate(([0.0], deciles["cumulative_share"].to_numpy(dtype=float))),
-            "recall": np.concatenate(([0.0], deciles["cumulative_recall"].to_numpy(dtype=float))),
-            "decile": np.arange(len(deciles) + 1),
-        }
-    )
-
-
 def gains_data(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None) -> Datasets:
-    frames = [_gains_rows(deciles, CURRENT)]
-    if baseline is not None:
-        frames.append(_gains_rows(baseline, BASELINE))
-    frames.append(pd.DataFrame({"model": RANDOM, "share": [0.0, 1.0], "recall": [0.0, 1.0], "decile": [0, 10]}))
-    return {"gains": pd.concat(frames, ignore_index=True)}
+    # random first and the current model last, so the current line is drawn on top
+    models, shares, recalls, steps = [RANDOM, RANDOM], [0.0, 1.0], [0.0, 1.0], [0, 10]
+    for table, name in ((baseline, BASELINE), (deciles, CURRENT)):
+        if table is None:
+            continue
+        models += [name] * (len(table) + 1)
+        shares += [0.0, *_col(table, "cumulative_share").tolist()]
+        recalls += [0.0, *_col(table, "cumulative_recall").tolist()]
+        steps += list(range(len(table) + 1))
+    return {"gains": {"model": models, "share": shares, "recall": recalls, "decile": steps}}
 
 
 def _gains(data: dict, height: int = 300) -> alt.Chart:
@@ -177,9 +199,9 @@ def _gains(data: dict, height: int = 300) -> alt.Chart:
         alt.Chart(data["gains"])
         .mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3)
         .encode(
-            x=alt.X("share", type="quantitative", title="Share of leads worked (highest scores first)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("recall", type="quantitative", title="Share of conversions captured", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("model", type="nominal", scale=_MODEL_SCALE),
+            x=alt.X("share", type="quantitative", title="Leads worked (top first)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("recall", type="quantitative", title="Conversions captured", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("model", type="nominal", scale=_MODEL_SCALE, legend=_MODEL_LEGEND),
             strokeDash=alt.StrokeDash("model", type="nominal", scale=alt.Scale(domain=[CURRENT, BASELINE, RANDOM], range=[[1, 0], [1, 0], [6, 4]]), legend=None),
             tooltip=[
                 alt.Tooltip("model", type="nominal"),
@@ -194,7 +216,7 @@ def _gains(data: dict, height: int = 300) -> alt.Chart:
 
 def gains_chart(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, height: int = 300) -> alt.Chart:
     """Share of conversions captured vs share of leads worked (highest scores first), against random and the baseline."""
-    return _gains(gains_data(deciles, baseline), height=height)
+    return _chart(_gains, gains_data(deciles, baseline), height=height)
 
 
 def gains_spec(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, height: int = 300) -> dict:
@@ -203,19 +225,20 @@ def gains_spec(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None, heig
 
 # ----- thresholds ---------------------------------------------------------------------
 def threshold_data(sweep: pd.DataFrame, threshold: int) -> Datasets:
-    sw = _thin(sweep[["threshold", "mql", "mql_rate", "precision", "recall", "f1", "lift"]], MAX_SWEEP_POINTS)
-    long = pd.DataFrame(
-        {
-            "threshold": np.tile(sw["threshold"].to_numpy(), 2),
-            "metric": np.repeat(["precision", "recall"], len(sw)),
-            "value": np.concatenate((sw["precision"].to_numpy(dtype=float), sw["recall"].to_numpy(dtype=float))),
-        }
-    )
-    return {"sweep": sw, "rates": long, "rule": _rule_data(threshold)}
+    keep = _thin_index(len(sweep), MAX_SWEEP_POINTS)
+    sw = {c: _col(sweep, c)[keep] for c in ("threshold", "mql", "mql_rate", "precision", "recall", "lift")}
+    n = len(sw["threshold"])
+    rates = {
+        "threshold": np.concatenate((sw["threshold"], sw["threshold"])),
+        "metric": ["precision"] * n + ["recall"] * n,
+        "value": np.concatenate((sw["precision"].astype(float), sw["recall"].astype(float))),
+    }
+    hover = _thin_index(n, MAX_HOVER_RULES)
+    return {"sweep": sw, "hover": {c: v[hover] for c, v in sw.items()}, "rates": rates, "rule": _rule_data(threshold)}
 
 
 def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
-    x = alt.X("threshold", type="quantitative", title="MQL threshold (score)")
+    x = alt.X("threshold", type="quantitative", title="MQL threshold")
     volume = (
         alt.Chart(data["sweep"])
         .mark_area(opacity=0.18, color=CURRENT_COLOR, interpolate="step-after")
@@ -232,8 +255,8 @@ def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
     )
     # invisible full-height rules: hovering anywhere shows that threshold's numbers
     hover = (
-        alt.Chart(data["sweep"])
-        .mark_rule(opacity=0.0, strokeWidth=6)
+        alt.Chart(data["hover"])
+        .mark_rule(opacity=0.0, strokeWidth=8)
         .encode(
             x=x,
             tooltip=[
@@ -247,12 +270,12 @@ def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
         )
     )
     chart = alt.layer(volume, lines, hover, _threshold_rule(data["rule"])).resolve_scale(y="independent")
-    return _finish(chart, "Precision, recall and MQLs by threshold", height)
+    return _finish(chart, "Precision & recall by threshold", height)
 
 
 def threshold_chart(sweep: pd.DataFrame, threshold: int, height: int = 300) -> alt.LayerChart:
     """Precision and recall (left axis) and MQL volume (right axis, shaded) at every threshold; a red rule at the current one."""
-    return _threshold(threshold_data(sweep, threshold), height=height)
+    return _chart(_threshold, threshold_data(sweep, threshold), height=height)
 
 
 def threshold_spec(sweep: pd.DataFrame, threshold: int, height: int = 300) -> dict:
@@ -272,25 +295,23 @@ def score_bin_width(low: int, high: int, max_bars: int = MAX_SCORE_BARS) -> int:
 
 
 def distribution_data(distribution: pd.DataFrame, threshold: int) -> Datasets:
-    scores = distribution["score"].to_numpy(dtype=np.int64)
+    scores = _col(distribution, "score").astype(np.int64)
     if scores.size == 0:
-        bars = pd.DataFrame({"start": [], "end": [], "outcome": [], "leads": [], "share": [], "range": []})
-    else:
-        width = score_bin_width(int(scores.min()), int(scores.max()))
-        starts, inverse = np.unique(np.floor_divide(scores, width) * width, return_inverse=True)
-        conv = np.bincount(inverse, weights=distribution["converted"].to_numpy(dtype=float))
-        rest = np.bincount(inverse, weights=distribution["not_converted"].to_numpy(dtype=float))
-        label = [str(s) if width == 1 else f"{s} to {s + width - 1}" for s in starts]
-        bars = pd.DataFrame(
-            {
-                "start": np.tile(starts, 2),
-                "end": np.tile(starts + width, 2),
-                "outcome": np.repeat(["converted", "not converted"], len(starts)),
-                "leads": np.concatenate((conv, rest)),
-                "share": np.concatenate((conv / max(conv.sum(), 1), rest / max(rest.sum(), 1))),
-                "range": label * 2,
-            }
-        )
+        return {"bars": {"start": [], "end": [], "outcome": [], "leads": [], "share": [], "range": []}, "rule": _rule_data(threshold)}
+    width = score_bin_width(int(scores.min()), int(scores.max()))
+    starts, inverse = np.unique(np.floor_divide(scores, width) * width, return_inverse=True)
+    conv = np.bincount(inverse, weights=_col(distribution, "converted").astype(float))
+    rest = np.bincount(inverse, weights=_col(distribution, "not_converted").astype(float))
+    label = [str(s) if width == 1 else f"{s} to {s + width - 1}" for s in starts.tolist()]
+    n = len(starts)
+    bars = {
+        "start": np.tile(starts, 2),
+        "end": np.tile(starts + width, 2),
+        "outcome": ["converted"] * n + ["not converted"] * n,
+        "leads": np.concatenate((conv, rest)),
+        "share": np.concatenate((conv / max(conv.sum(), 1), rest / max(rest.sum(), 1))),
+        "range": label * 2,
+    }
     return {"bars": bars, "rule": _rule_data(threshold)}
 
 
@@ -299,9 +320,9 @@ def _distribution(data: dict, height: int = 300) -> alt.LayerChart:
         alt.Chart(data["bars"])
         .mark_bar(opacity=0.55, binSpacing=0)
         .encode(
-            x=alt.X("start", type="quantitative", title="Score (knocked-out leads not shown)"),
+            x=alt.X("start", type="quantitative", title="Score"),
             x2=alt.X2("end"),
-            y=alt.Y("share", type="quantitative", stack=None, title="Share of the group's leads", axis=alt.Axis(format="%")),
+            y=alt.Y("share", type="quantitative", stack=None, title="Share of group", axis=alt.Axis(format="%")),
             color=alt.Color("outcome", type="nominal", scale=alt.Scale(domain=["converted", "not converted"], range=[CONVERTED_COLOR, NOT_CONVERTED_COLOR])),
             tooltip=[
                 alt.Tooltip("range", type="nominal", title="score"),
@@ -311,12 +332,12 @@ def _distribution(data: dict, height: int = 300) -> alt.LayerChart:
             ],
         )
     )
-    return _finish(alt.layer(bars, _threshold_rule(data["rule"])), "Scores: converted vs not converted", height)
+    return _finish(alt.layer(bars, _threshold_rule(data["rule"])), "Scores by outcome", height)
 
 
 def distribution_chart(distribution: pd.DataFrame, threshold: int, height: int = 300) -> alt.LayerChart:
     """Score distribution of converted vs not-converted leads, each as a share of its own group, with the threshold."""
-    return _distribution(distribution_data(distribution, threshold), height=height)
+    return _chart(_distribution, distribution_data(distribution, threshold), height=height)
 
 
 def distribution_spec(distribution: pd.DataFrame, threshold: int, height: int = 300) -> dict:
@@ -325,17 +346,19 @@ def distribution_spec(distribution: pd.DataFrame, threshold: int, height: int = 
 
 # ----- grades and tiers ---------------------------------------------------------------
 def bands_data(table: pd.DataFrame, name_column: str, base_rate: float | None = None) -> Datasets:
-    data = table[[name_column, "leads", "share", "converted", "conversion_rate", "ci_low", "ci_high"]].rename(columns={name_column: "band"})
-    data = data.assign(label=[f"{b} ({s:.0%})" if s == s else str(b) for b, s in zip(data["band"], data["share"])])
-    out = {"bands": data}
+    bands: Columns = {c: _col(table, c) for c in ("leads", "share", "converted", "conversion_rate", "ci_low", "ci_high")}
+    bands["band"] = [str(b) for b in table[name_column].tolist()]
+    bands["label"] = bands["band"]
+    out = {"bands": bands}
     if base_rate is not None:
-        out["average"] = pd.DataFrame({"value": [base_rate], "label": [f"average {base_rate:.1%}"]})
+        out["average"] = {"value": [float(base_rate)], "label": [f"average {base_rate:.1%}"]}
     return out
 
 
 def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -> alt.LayerChart:
     # the bands keep the table's order (highest first); nominal sort by the label's position
-    x = alt.X("label", type="nominal", sort=None, title=None, axis=alt.Axis(labelAngle=0))
+    # one word per line, so 'knocked out' fits under a narrow bar
+    x = alt.X("label", type="nominal", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=12, labelExpr="split(datum.label, ' ')"))
     tooltip = [
         alt.Tooltip("band", type="nominal", title=name),
         alt.Tooltip("leads", type="quantitative", format=","),
@@ -359,7 +382,7 @@ def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -
 
 def bands_chart(table: pd.DataFrame, name_column: str, title: str, base_rate: float | None = None, height: int = 280) -> alt.LayerChart:
     """Conversion rate per grade or tier (``BacktestResult.by_grade``/``by_tier``) with 95% interval error bars, in the table's order."""
-    return _bands(bands_data(table, name_column, base_rate), title=title, name=name_column, height=height)
+    return _chart(_bands, bands_data(table, name_column, base_rate), title=title, name=name_column, height=height)
 
 
 def bands_spec(table: pd.DataFrame, name_column: str, title: str, base_rate: float | None = None, height: int = 280) -> dict:

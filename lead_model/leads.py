@@ -26,7 +26,7 @@ from lead_model.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, is_parquet, literal, quote, sniff_encoding, source_relation_sql
+from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, quote, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 # One writer thread: stores are written in the order datasets are loaded.
@@ -291,38 +291,21 @@ def read_source(path: Path) -> pa.Table:
         except duckdb.ConversionException:
             # A late row broke the type sniffed from the sample: decide types on every row.
             table = con.sql(f"SELECT * FROM {source_relation_sql(path, full_sniff=True)}").to_arrow_table()
+        except duckdb.Error as exc:
+            if "parallel=false" not in str(exc):
+                raise
+            # Quoted newlines: DuckDB's parallel reader cannot pad short rows around them.
+            table = con.sql(f"SELECT * FROM {source_relation_sql(path, parallel=False)}").to_arrow_table()
     except duckdb.Error as exc:
         raise LeadModelError(f"{path.name} could not be read: {str(exc).strip().splitlines()[0].rstrip('.')}; check the file.") from None
     finally:
         con.close()
     if table.num_rows == 0:
         raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
-    if not is_parquet(path):
-        table = table.rename_columns(_csv_header(path, table.column_names))
     if ROW_COLUMN in table.column_names:
         raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
     # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
     return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-
-
-def _csv_header(path: Path, sniffed: list[str]) -> list[str]:
-    """The header names as the csv module reads them (DuckDB keeps doubled quotes, as in 'a ""b""').
-
-    Falls back to DuckDB's names when the two readers disagree on the column count.
-    """
-    import csv
-
-    import duckdb
-
-    if not any('"' in name for name in sniffed):
-        return sniffed
-    delimiter, quote, skip = duckdb.sql(f"SELECT Delimiter, Quote, SkipRows FROM sniff_csv({literal(str(path))})").fetchall()[0]
-    with path.open(encoding=sniff_encoding(path), newline="") as fh:
-        for _ in range(skip or 0):
-            fh.readline()
-        names = next(csv.reader(fh, delimiter=delimiter or ",", quotechar=quote or '"'), [])
-    names = [n.lstrip("\ufeff").strip() for n in names]
-    return names if len(names) == len(sniffed) and len(set(names)) == len(names) else sniffed
 
 
 # ----- profiling ---------------------------------------------------------------------
@@ -348,17 +331,22 @@ def _dtype_of(arrow_type: pa.DataType) -> str:
 
 def _text_column(col: pa.ChunkedArray, placeholders: frozenset[str]) -> _TextColumn:
     enc = pc.dictionary_encode(pc.cast(col, pa.string())).combine_chunks()
-    raw = enc.dictionary.to_pylist()
     indices = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int32, copy=False)
-    # Trim the (small) dictionary rather than every value; " VP" and "VP" become one entry.
-    trimmed = [d.strip() for d in raw]
-    dictionary = list(dict.fromkeys(trimmed))
-    if len(dictionary) != len(raw):
-        position = {d: i for i, d in enumerate(dictionary)}
-        remap = np.array([position[d] for d in trimmed] + [-1], dtype=np.int32)
-        indices = remap[indices]  # -1 indexes the appended -1: nulls stay null
+    # Trim the dictionary rather than every value; " VP" and "VP" become one entry.
+    trimmed_arr = pc.utf8_trim_whitespace(enc.dictionary)
+    dictionary = trimmed_arr.to_pylist()
+    if pc.any(pc.not_equal(trimmed_arr, enc.dictionary)).as_py():
+        unique = list(dict.fromkeys(dictionary))
+        if len(unique) != len(dictionary):
+            position = {d: i for i, d in enumerate(unique)}
+            remap = np.array([position[d] for d in dictionary] + [-1], dtype=np.int32)
+            indices = remap[indices]  # -1 indexes the appended -1: nulls stay null
+            trimmed_arr = pa.array(unique, type=pa.string())
+            dictionary = unique
     counts = np.bincount(indices + 1, minlength=len(dictionary) + 1)[1:]
-    is_placeholder = np.array([d.lower() in placeholders for d in dictionary], dtype=bool)
+    # vectorised: an id or e-mail column has a million dictionary entries
+    is_placeholder = pc.is_in(pc.utf8_lower(trimmed_arr), value_set=pa.array(sorted(placeholders), type=pa.string()))
+    is_placeholder = pc.fill_null(is_placeholder, False).to_numpy(zero_copy_only=False).astype(bool)
     return _TextColumn(indices, dictionary, counts, is_placeholder)
 
 
@@ -375,8 +363,7 @@ def _profile(table: pa.Table, placeholders: tuple[str, ...]) -> tuple[dict[str, 
             tc = _text_column(col, ph)
             text_columns[name] = tc
             real = ~tc.is_placeholder
-            order = np.lexsort((np.array(tc.dictionary, dtype=object).astype(str), -tc.counts)) if tc.dictionary else np.array([], dtype=int)
-            top = tuple((tc.dictionary[i], int(tc.counts[i])) for i in order if real[i])[:MAX_LEVELS + 1]
+            top = _top_values(tc, real)
             ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
             profiles[name] = ColumnProfile(
                 name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
@@ -395,6 +382,18 @@ def _profile(table: pa.Table, placeholders: tuple[str, ...]) -> tuple[dict[str, 
                 top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
             profiles[name] = ColumnProfile(name, dtype, rows, int(rows - finite.size), 0, {}, int(len(uniq)), 1.0, top)
     return profiles, text_columns
+
+
+def _top_values(tc: _TextColumn, real: np.ndarray) -> tuple[tuple[str, int], ...]:
+    """The MAX_LEVELS + 1 most common real values, most common first, ties by name."""
+    candidates = np.flatnonzero(real)
+    if candidates.size > 4 * MAX_LEVELS:
+        # only the most common few hundred can make the list; sorting a million names is slow
+        keep = np.argsort(-tc.counts[candidates], kind="stable")[: 4 * MAX_LEVELS]
+        candidates = candidates[keep]
+    names = np.array([tc.dictionary[i] for i in candidates], dtype=object).astype(str)
+    order = candidates[np.lexsort((names, -tc.counts[candidates]))] if candidates.size else candidates
+    return tuple((tc.dictionary[i], int(tc.counts[i])) for i in order[: MAX_LEVELS + 1])
 
 
 def _numeric_share(tc: _TextColumn) -> float:

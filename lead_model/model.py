@@ -205,19 +205,21 @@ class ScoringModel(_Strict):
         ``"__missing__"`` / ``"__other__"`` for those special levels, or ``"bin:<i>"`` for bin i.
         """
         attr = self.attribute(attribute)
+        # model_construct: points are validated once, by with_attribute, so a bad value raises
+        # LeadModelError naming the field instead of a raw pydantic error.
         if value == "__missing__":
-            new = attr.model_copy(update={"missing": PointsOnly(points=points)})
+            new = attr.model_copy(update={"missing": PointsOnly.model_construct(points=points)})
         elif value == "__other__":
-            new = attr.model_copy(update={"other": PointsOnly(points=points)})
+            new = attr.model_copy(update={"other": PointsOnly.model_construct(points=points)})
         elif isinstance(value, str) and value.startswith("bin:"):
             i = int(value[4:])
             bins = list(attr.bins)
-            bins[i] = Bin(min=bins[i].min, points=points)
+            bins[i] = Bin.model_construct(min=bins[i].min, points=points)
             new = attr.model_copy(update={"bins": tuple(bins)})
         else:
             key = _level_key(value)
             levels = [lv for lv in attr.levels if _level_key(lv.value) != key]
-            levels.append(Level(value=value, points=points))
+            levels.append(Level.model_construct(value=value, points=points))
             order = {_level_key(lv.value): i for i, lv in enumerate(attr.levels)}
             levels.sort(key=lambda lv: order.get(_level_key(lv.value), len(order)))
             new = attr.model_copy(update={"levels": tuple(levels)})
@@ -289,7 +291,11 @@ class ScoringModel(_Strict):
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        data = self.to_dict()
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        if "\x85" in text:  # PyYAML writes NEL raw in single quotes and reads it back as a space
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+        return text
 
     def stamped(self, author: str | None = None) -> ScoringModel:
         """A copy with metadata.updated (and created, if unset) set to now."""

@@ -48,6 +48,13 @@ def raise_kind_mismatch(attr: Attribute, data_kind: str) -> None:
     )
 
 
+def _used_codes(leads: LeadSet, attr: Attribute) -> tuple[np.ndarray, int]:
+    """Codes and a radix covering only the codes present: an unused trailing 'other' code
+    would widen every packed table it joins (and can cost a whole extra gather)."""
+    codes, n_codes = attribute_codes(leads, attr)
+    return codes, min(n_codes, int(codes.max()) + 1) if codes.size else 1
+
+
 def points_vector(leads: LeadSet, attr: Attribute) -> np.ndarray:
     """int32 points per code of one attribute (code 0 = missing)."""
     if attr.kind == "numeric":
@@ -113,7 +120,7 @@ class ScoringEngine:
         n = leads.n_leads
         self._keys: list[_PackedKey] = []
         for group in ("fit", "engagement"):
-            members = [(i, *attribute_codes(leads, a)) for i, a in enumerate(model.attributes) if a.group == group]
+            members = [(i, *_used_codes(leads, a)) for i, a in enumerate(model.attributes) if a.group == group]
             # Largest radix first packs tighter; each key's dense table stays under MAX_TABLE.
             members.sort(key=lambda m: -m[2])
             bins: list[list[tuple[int, np.ndarray, int]]] = []
@@ -158,7 +165,8 @@ class ScoringEngine:
             if not keys:
                 out.fill(0)
             for j, k in enumerate(keys):
-                table = reduce(np.add.outer, [vectors[i] for i in k.attributes]).ravel().astype(np.int32)
+                parts = [vectors[i][:radix] for i, radix in zip(k.attributes, k.radices)]
+                table = reduce(np.add.outer, parts).ravel().astype(np.int32)
                 if j == 0:
                     table -= lo
                 np.take(table, k.key, out=out if j == 0 else tmp)
@@ -227,7 +235,7 @@ def band_names(scores: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
 
 def score_leads(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> pd.DataFrame:
     """Every lead's scores in file order: row, score, fit_score, engagement_score, grade, tier, knocked_out, is_mql, converted."""
-    engine = engine if engine is not None and engine.matches(model) else ScoringEngine(leads, model)
+    engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else ScoringEngine(leads, model)
     s = engine.scores(model)
     order = np.argsort(leads.row_index, kind="stable")
     ko = s.knocked_out[order]

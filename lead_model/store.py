@@ -146,7 +146,7 @@ class LeadStore:
             con.close()
 
 
-def source_relation_sql(path: Path, full_sniff: bool = False) -> str:
+def source_relation_sql(path: Path, full_sniff: bool = False, parallel: bool = True) -> str:
     """SQL for reading a CSV (delimiter, quoting and encoding sniffed) or Parquet file.
 
     Column types are sniffed from a sample of rows; ``full_sniff`` reads every row to
@@ -163,10 +163,50 @@ def source_relation_sql(path: Path, full_sniff: bool = False) -> str:
     encoding = sniff_encoding(path)
     return (
         f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, sample_size={-1 if full_sniff else 100_000},"
-        " null_padding=true, strict_mode=false,"
+        f"{sniff_dialect(path, encoding)} null_padding=true, strict_mode=false,{'' if parallel else ' parallel=false,'}"
         # No BOOLEAN candidate: yes/no stays text, so scored output echoes the file's own values.
         " auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])"
     )
+
+
+_SCRATCH: duckdb.DuckDBPyConnection | None = None
+
+
+def _scratch_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on one shared in-memory database: duckdb.connect() costs ~40 ms, a cursor ~0.1 ms."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = duckdb.connect()
+    return _SCRATCH.cursor()
+
+
+def sniff_dialect(path: Path, encoding: str) -> str:
+    """read_csv options fixing the delimiter, quote, escape and comment ("" to let read_csv guess).
+
+    The lenient reader (strict_mode=false) guesses the dialect badly: a quoted field holding
+    ';' makes it split on ';', doubled quotes ("") stay doubled in values and names, a name
+    starting with ' makes ' the quote, and a value '#' makes '#' a comment (dropping rows).
+    So the delimiter is sniffed strictly on a sample with '"' as the quote and no comments;
+    inside quotes "" is the escape (RFC 4180) unless the file shows backslash escapes.
+    """
+    con = _scratch_cursor()
+    try:
+        for strict in ("true", "false"):  # strict guesses best; lenient still reads files strict rejects
+            try:
+                found = con.execute(
+                    f"SELECT Delimiter, Escape FROM sniff_csv({literal(str(path))}, encoding={literal(encoding)}, null_padding=true,"
+                    f" quote='\"', comment='', strict_mode={strict})"
+                ).fetchall()
+                break
+            except duckdb.Error:
+                found = None
+    finally:
+        con.close()
+    if not found:
+        return ""
+    delimiter, escape = found[0]
+    escape = "\\" if escape == "\\" else '"'  # only a backslash is a believable alternative
+    return f" delim={literal(delimiter)}, quote='\"', escape={literal(escape)}, comment='',"
 
 
 def sniff_encoding(path: Path) -> str:
@@ -178,7 +218,8 @@ def sniff_encoding(path: Path) -> str:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte char cut at the 1 MiB boundary is still UTF-8
+        # a multi-byte char cut at the 1 MiB boundary is still UTF-8; a shorter file was not cut
+        if exc.start < len(head) - 4 or len(head) < 1 << 20:
             return "latin-1"
     return "utf-8"
 

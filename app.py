@@ -1,0 +1,76 @@
+"""Lead Model Studio, the workshop app: ``streamlit run app.py -- --data leads.csv``.
+
+Sets up the pages and the session's shared state (pages/state.py). The data file comes
+from ``--data PATH`` after ``--`` or from $LEAD_MODEL_DATA; the lead store from
+$LEAD_MODEL_STORE (default ./lead_store.duckdb). With LEAD_MODEL_TIMINGS=1 every run
+logs ``script_ms=<ms> page=<page>`` to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+_started = time.perf_counter()
+APP_DIR = Path(__file__).resolve().parent
+if str(APP_DIR) not in sys.path:
+    sys.path.insert(0, str(APP_DIR))
+
+import logging  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from pages import state  # noqa: E402
+
+
+def data_path(argv: list[str]) -> str | None:
+    """``--data PATH`` from the script's arguments, else $LEAD_MODEL_DATA."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data")
+    args, _ = parser.parse_known_args(argv)
+    return args.data or os.environ.get("LEAD_MODEL_DATA") or None
+
+
+# Large numbers for the back of the room.
+STYLE = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+[data-testid="stMetricValue"] { font-size: 2.3rem; font-weight: 600; }
+[data-testid="stMetricLabel"] p { font-size: 1.15rem; }
+[data-testid="stMetricDelta"] { font-size: 1.05rem; }
+</style>
+"""
+
+# Widgets mirror the model: a key written from the model (undo, reset) plus the model's value
+# as default is intended here, not the mistake this warning is about.
+logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
+
+st.set_option("client.toolbarMode", "minimal")  # no Deploy button on the projector
+st.set_page_config(page_title="Lead Model Studio", page_icon=":material/target:", layout="wide", initial_sidebar_state=430)
+st.html(STYLE)
+state.start(data_path(sys.argv[1:]))
+data_page = st.Page(str(APP_DIR / "pages" / "data.py"), title="Data", icon=":material/database:", url_path="data")
+designer_page = st.Page(str(APP_DIR / "pages" / "designer.py"), title="Designer", icon=":material/tune:", url_path="designer")
+
+
+def home() -> None:
+    # "/" opens the Designer once leads are loaded, else the Data page. A real default page
+    # would live at "/" only, and /designer would then be "page not found".
+    st.switch_page(designer_page if state.leads() is not None else data_page)
+
+
+pages = [
+    st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
+    data_page,
+    designer_page,
+    st.Page(str(APP_DIR / "pages" / "suggestions.py"), title="Suggestions", icon=":material/auto_awesome:", url_path="suggestions"),
+    st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
+]
+page = st.navigation(pages, position="top")
+with state.no_traceback():
+    page.run()
+if os.environ.get("LEAD_MODEL_TIMINGS"):
+    print(f"script_ms={(time.perf_counter() - _started) * 1000:.1f} page={page.url_path}", file=sys.stderr, flush=True)

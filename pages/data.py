@@ -1,0 +1,178 @@
+"""Data: load leads (the sample, an upload, a path or a stored dataset), check their quality and set column roles."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lead_model.errors import LeadModelError
+from lead_model.quality import column_quality, leak_suspects, overview
+from pages import state
+
+state.ensure_app()
+st.title("Data")
+state.show_flash()
+
+
+def run_load(what: str, fn, *args) -> None:
+    """Load with a spinner; a LeadModelError is shown as one sentence and nothing changes."""
+    try:
+        with st.spinner(f"Loading {what}…"):
+            message = fn(*args)
+    except LeadModelError as exc:
+        st.error(state.for_app(exc))
+        return
+    state.flash("success", f"Loaded {what}. {message}")
+    st.rerun()
+
+
+# ----- sources -----------------------------------------------------------------------------
+sample_col, upload_col, stored_col = st.columns(3, gap="large")
+with sample_col:
+    st.subheader("Sample")
+    st.caption("50,000 B2B leads with a RevOps model to start from.")
+    if st.button("Use the bundled sample", disabled=not state.SAMPLE_DATA.is_file()):
+        run_load("the bundled sample", state.load_file, state.SAMPLE_DATA)
+
+with upload_col:
+    st.subheader("Upload")
+    upload = st.file_uploader("Upload leads (CSV or Parquet)", type=["csv", "parquet", "pq", "txt"], key="upload")
+    outcome = st.text_input(
+        "Outcome column", key="upload_outcome", placeholder="detected (e.g. converted)",
+        help="The converted yes/no column of the next file you load; leave empty to detect it.",
+    ).strip() or None
+    if upload is not None and st.session_state.get("upload_done") != upload.file_id:
+        st.session_state["upload_done"] = upload.file_id  # load each upload once, not on every rerun
+        run_load(upload.name, state.load_upload, upload.name, upload.getvalue(), outcome)
+
+with sample_col:
+    with st.popover("Load a file by path"):
+        st.caption("For big files: read straight from this machine's disk, no upload.")
+        path = st.text_input("Path of a CSV or Parquet file", key="load_path", placeholder="/data/leads.parquet")
+        if st.button("Load file", key="load_path_button") and path.strip():
+            run_load(path.strip(), state.load_file, path.strip(), None, None, outcome)
+
+with stored_col:
+    st.subheader("Stored datasets")
+    try:
+        stored = state.stored_datasets()
+    except LeadModelError as exc:
+        st.error(state.for_app(exc))
+        stored = []
+    if stored:
+        names = [d.name for d in stored]
+        info = {d.name: d for d in stored}
+        choice = st.selectbox(
+            "Reopen a stored dataset",
+            names,
+            key="stored_choice",
+            format_func=lambda n: f"{n} ({info[n].rows:,} rows, loaded {info[n].loaded_at[:16].replace('T', ' ')})",
+        )
+        if st.button("Open dataset", key="open_stored"):
+            run_load(f"'{choice}'", state.reopen, choice)
+    else:
+        st.caption("Nothing stored yet: every file you load is kept here.")
+
+leads = state.leads()
+if leads is None:
+    st.info("Load the sample or your own leads to start.")
+    st.stop()
+
+# ----- overview ----------------------------------------------------------------------------
+spec = state.dataset()
+st.divider()
+st.header(f"{leads.name}")
+st.caption(f"Source: {spec.source if spec else leads.info.source} · outcome '{leads.outcome}' (converted = '{leads.summary.positive_value}')")
+ov = overview(leads)
+c = st.columns(5)
+c[0].metric("Leads", f"{ov.leads:,}", border=True)
+c[1].metric("Conversion rate", f"{ov.conversion_rate:.1%}", border=True)
+c[2].metric("Converted", f"{ov.converted:,}", border=True)
+c[3].metric(
+    "History",
+    f"{state.months(leads):.0f} months" if ov.first_created is not None else "no dates",
+    help=f"Created {ov.first_created} to {ov.last_created} ('{ov.created_column}')" if ov.first_created is not None else "No created date column.",
+    border=True,
+)
+c[4].metric("Duplicate leads", "no id column" if ov.duplicate_leads is None else f"{ov.duplicate_leads:,}", border=True)
+if ov.first_created is not None:
+    st.caption(f"Created {ov.first_created} to {ov.last_created} ('{ov.created_column}').")
+for note in leads.summary.notes:
+    st.caption(note)
+
+power = state.power(leads)
+leaks = leak_suspects(leads, power)
+if leaks.empty:
+    st.success("No column looks like it leaks the outcome.")
+for row in leaks.itertuples(index=False):
+    st.warning(f"**Possible leak: {row.column}.** {row.evidence} Columns filled in after a lead converts make history look better than the future; set its role to ignore.")
+
+# ----- roles -------------------------------------------------------------------------------
+st.subheader("Column roles")
+st.caption(
+    "One outcome (converted yes/no), at most one lead id and one created date; attributes are scored, "
+    "as fit (who they are) or engagement (what they did). Set a column to ignore to leave it out."
+)
+version = st.session_state.get("roles_version", 0)
+editor_key = f"roles_editor_{version}"
+roles = state.roles_table(leads)
+edited = st.data_editor(
+    roles,
+    key=editor_key,
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(roles) + 1) + 3,
+    disabled=["column", "missing", "distinct", "reason"],
+    column_config={
+        "column": st.column_config.TextColumn("column"),
+        "role": st.column_config.SelectboxColumn("role", options=list(state.ROLE_OPTIONS), required=True),
+        "kind": st.column_config.SelectboxColumn("kind", options=list(state.KIND_OPTIONS)),
+        "group": st.column_config.SelectboxColumn("group", options=list(state.GROUP_OPTIONS)),
+        "missing": st.column_config.ProgressColumn("missing", format="percent", min_value=0.0, max_value=1.0),
+        "distinct": st.column_config.NumberColumn("distinct", format="%d"),
+        "reason": st.column_config.TextColumn("why", width="large"),
+    },
+)
+if st.button("Apply roles", type="primary", key="apply_roles"):
+    try:
+        with st.spinner("Encoding the leads with the new roles…"):
+            message = state.apply_roles(edited)
+    except LeadModelError as exc:
+        st.error(state.for_app(exc))
+    else:
+        st.session_state["roles_version"] = version + 1  # a fresh editor showing the applied roles
+        state.flash("success", message)
+        st.rerun()
+
+# ----- quality -----------------------------------------------------------------------------
+st.subheader("Data quality")
+quality = column_quality(leads)
+st.dataframe(
+    quality.drop(columns=["reason"]),
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(quality) + 1) + 3,
+    column_config={
+        "missing_share": st.column_config.ProgressColumn("missing", format="percent", min_value=0.0, max_value=1.0),
+        "placeholder_share": st.column_config.ProgressColumn("placeholders", format="percent", min_value=0.0, max_value=1.0),
+        "missing": st.column_config.NumberColumn("missing rows", format="localized"),
+        "placeholders": st.column_config.TextColumn("placeholder values"),
+        "high_cardinality": st.column_config.CheckboxColumn("many values"),
+    },
+)
+high = quality.loc[quality["high_cardinality"], "column"].tolist()
+if high:
+    st.caption(f"Many distinct values (hard to score level by level): {', '.join(high)}.")
+
+st.subheader("How well each attribute separates on its own")
+st.caption("AUC of ranking leads by that attribute's conversion rate alone: 0.5 = no signal; above 0.8 is suspicious for lead data.")
+st.dataframe(
+    power[["column", "kind", "group", "auc", "present_converted", "present_not_converted"]],
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(power) + 1) + 3,
+    column_config={
+        "auc": st.column_config.ProgressColumn("AUC alone", format="%.3f", min_value=0.5, max_value=1.0),
+        "present_converted": st.column_config.NumberColumn("filled in (converted)", format="percent"),
+        "present_not_converted": st.column_config.NumberColumn("filled in (others)", format="percent"),
+    },
+)

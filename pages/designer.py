@@ -1,0 +1,261 @@
+"""Designer: points, caps and knock-outs in the sidebar, the threshold on top; what they do to the pipeline, on every move."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from lead_model import charts
+from lead_model.errors import LeadModelError
+from lead_model.scoring import points_breakdown
+from lead_model.thresholds import for_capacity
+from pages import state
+
+leads = state.require_leads()
+model = state.model()
+try:
+    result = state.result(leads, model)
+    engine = state.engine(leads, model)
+except LeadModelError as exc:  # only a model that no longer fits the data gets here
+    st.error(state.for_app(exc))
+    st.button("Undo", on_click=state.undo, disabled=not state.history().can_undo)
+    st.button("Reset to baseline", on_click=state.reset_to_baseline)
+    st.stop()
+base = state.baseline_result(leads)
+baseline_model = state.baseline()
+
+st.title("Designer")
+st.caption(
+    f"Model **{model.metadata.name}** on **{leads.name}**: {leads.n_leads:,} leads, {leads.base_rate:.1%} converted. "
+    f"Deltas compare with the baseline (**{baseline_model.metadata.name}**, threshold {baseline_model.mql_threshold})."
+)
+state.show_flash()
+
+# ----- controls ----------------------------------------------------------------------------
+def rate_text(rate: float) -> str:
+    if rate != rate:
+        return "no leads"
+    text = f"{rate:.1%}"
+    if rate >= 1.2 * leads.base_rate:
+        return f":green[**{text}**]"
+    if rate <= 0.8 * leads.base_rate:
+        return f":red[**{text}**]"
+    return f"**{text}**"
+
+
+def attribute_editor(attr, expanded: bool) -> None:
+    exp = st.expander(f"**{attr.name}** · {attr.kind}", expanded=expanded, key=f"exp::{attr.name}", on_change="rerun")
+    if exp.open is False:  # collapsed: draw nothing inside (saves work on every move)
+        return
+    with exp:
+        if attr.kind == "numeric":
+            key = state.edges_key(attr.name)
+            state.bind(key, state.edges_text(attr))
+            st.text_input(
+                f"{attr.name} bin edges",
+                key=key,
+                on_change=state.on_edges,
+                args=(attr.name, key),
+                help="Lower bounds of the bins after the first, comma-separated (e.g. 10, 50, 200). Each bin keeps its points.",
+            )
+        for value, label, listed, points, n_leads, rate in state.level_rows(leads, attr):
+            key = state.points_key(attr.name, value)
+            limit = max(50, 50 * math.ceil(abs(points) / 50))
+            state.bind(key, points)
+            tag = " (*scores as other*)" if not listed else ""
+            st.markdown(f"**{label}**{tag} · {n_leads:,} leads · {rate_text(rate)}")
+            st.slider(
+                f"{attr.name}: {label}",
+                -limit,
+                limit,
+                value=points,
+                step=1,
+                key=key,
+                on_change=state.on_points,
+                args=(attr.name, value, key),
+                label_visibility="collapsed",
+            )
+
+
+def caps_editor() -> None:
+    st.markdown("**Caps**: the most points a group (or the total) can give; empty = no cap.")
+    for col, (group, title) in zip(st.columns(3), (("fit", "Fit cap"), ("engagement", "Engagement cap"), ("total", "Total cap"))):
+        key = state.CAP_KEYS[group]
+        state.bind(key, getattr(model.caps, group))
+        col.number_input(title, min_value=-1000, max_value=1000, step=5, key=key, on_change=state.on_caps, placeholder="no cap")
+
+
+def describe_knockout(rule) -> str:
+    parts = []
+    if rule.values is not None:
+        parts.append("is " + " or ".join(f"'{v}'" for v in rule.values))
+    if rule.below is not None:
+        parts.append(f"< {rule.below:g}")
+    if rule.at_least is not None:
+        parts.append(f">= {rule.at_least:g}")
+    if rule.when_missing:
+        parts.append("is missing")
+    why = f" ({rule.reason})" if rule.reason else ""
+    return f"**{rule.attribute}** {' or '.join(parts)}{why}"
+
+
+def knockout_editor() -> None:
+    st.markdown(f"**Knock-outs**: never an MQL, whatever the score. {result.knocked_out:,} leads knocked out now.")
+    for i, rule in enumerate(model.knockouts):
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1.markdown(describe_knockout(rule))
+        c2.button("Remove", key=f"ko_remove::{i}", on_click=state.remove_knockout, args=(i,))
+    names = list(leads.attributes)
+    if not names:
+        return
+    c1, c2 = st.columns(2)
+    name = c1.selectbox("Knock out leads by", names, key="ko_attribute")
+    enc = leads.attributes[name]
+    rule: dict = {"attribute": name}
+    if enc.kind == "numeric":
+        below = c2.number_input("Knock out below", value=None, key="ko_below", placeholder="no lower limit")
+        at_least = c1.number_input("Knock out at or above", value=None, key="ko_at_least", placeholder="no upper limit")
+        rule.update(below=below, at_least=at_least)
+    else:
+        options = list(enc.labels if enc.kind == "boolean" else enc.levels)
+        values = c2.multiselect("Values to knock out", options, key="ko_values")
+        rule["values"] = values or None
+    c1, c2 = st.columns(2)
+    rule["when_missing"] = c1.checkbox("Also when missing", key="ko_missing")
+    rule["reason"] = c2.text_input("Reason", key="ko_reason", placeholder="e.g. students do not buy")
+    if st.button("Add knock-out", key="ko_add"):
+        try:
+            state.add_knockout(rule)
+            st.rerun()
+        except LeadModelError as exc:
+            st.error(state.for_app(exc))
+
+
+def attributes_editor() -> None:
+    state.bind(state.ATTRIBUTES_KEY, list(model.attribute_names))
+    st.multiselect(
+        "Attributes in the model",
+        list(leads.attributes),
+        key=state.ATTRIBUTES_KEY,
+        on_change=state.on_attribute_set,
+        args=(state.ATTRIBUTES_KEY,),
+        help="Add a column at 0 points, or take one out of the model.",
+    )
+
+
+@st.fragment
+def pipeline() -> None:
+    """KPI tiles, the threshold and what depends on it alone: a threshold move reruns only this."""
+    with state.no_traceback(), state.fragment_timing("pipeline"):  # a fragment rerun does not pass through app.py
+        _pipeline()
+
+
+def _pipeline() -> None:
+    model = state.model()
+    result = state.result(leads, model)
+    base = state.baseline_result(leads)
+    for col, (label, value, delta, color) in zip(st.columns([1, 1, 1.6, 1, 1]), state.kpi_tiles(result, base)):
+        col.metric(label, value, delta, delta_color=color, border=True)
+    st.markdown(f"##### {charts.confusion_sentence(result)}")
+    controls, chart1, chart2 = st.columns([5, 6, 6], gap="medium")
+    with controls:
+        lo = result.histograms.low  # lowest and highest total score the model can give
+        hi = lo + result.histograms.leads.size - 1
+        t = model.mql_threshold
+        state.bind(state.THRESHOLD_KEY, t)
+        # Range rounded out to 50s so it rarely changes (a new range makes a new slider).
+        st.slider(
+            "MQL threshold",
+            50 * math.floor(min(lo, t, 0) / 50),
+            50 * math.ceil(max(hi, t, 50) / 50),
+            value=t,
+            step=1,
+            key=state.THRESHOLD_KEY,
+            on_change=state.on_threshold,
+            help="Leads scoring at least this, and not knocked out, are MQLs.",
+        )
+        capacity = st.number_input(
+            "Leads sales can work per month", min_value=0, value=None, step=50, key=state.CAPACITY_KEY, placeholder="e.g. 400"
+        )
+        if capacity:
+            months = state.months(leads)
+            choice = for_capacity(result, capacity, months)
+            if choice.threshold is None:
+                st.caption(f"Even the top score gives more than {capacity:,} MQLs a month over these {months:.1f} months.")
+            else:
+                st.button(f"Use threshold {choice.threshold}", key="use_capacity", on_click=state.use_threshold, args=(choice.threshold,), width="stretch")
+                st.caption(
+                    f"Threshold **{choice.threshold}** fits: {choice.mql / months:,.0f} MQLs a month over {months:.1f} months of history, "
+                    f"precision {choice.precision:.1%}, recall {choice.recall:.1%}."
+                )
+    chart1.vega_lite_chart(spec=charts.threshold_spec(result.sweep, model.mql_threshold, height=230), width="stretch")
+    chart2.vega_lite_chart(spec=charts.distribution_spec(result.score_distribution, model.mql_threshold, height=230), width="stretch")
+
+
+pipeline()
+
+# ----- points: the sidebar scrolls on its own, so the numbers above stay in view -------------
+with st.sidebar:
+    # Always enabled (a no-op when there is nothing to undo): a threshold move reruns only the
+    # part above, so a disabled state here could be out of date.
+    b1, b2 = st.columns(2)
+    b1.button("Undo", on_click=state.undo, width="stretch", icon=":material/undo:", help="Undo the last change")
+    b2.button("Redo", on_click=state.redo, width="stretch", icon=":material/redo:", help="Redo what you undid")
+    b3, b4 = st.columns(2)
+    b3.button("Reset to baseline", on_click=state.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
+    b4.button("Set as baseline", on_click=state.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
+    for group, title in (("fit", "Fit: who they are"), ("engagement", "Engagement: what they did")):
+        st.subheader(title)
+        attrs = [a for a in model.attributes if a.group == group]
+        if not attrs:
+            st.caption("No attributes in this group yet: add them under Caps, knock-outs and attributes.")
+        for i, attr in enumerate(attrs):
+            attribute_editor(attr, expanded=i == 0)  # one open per group: every open slider costs time on every move
+    st.subheader("Rules")
+    rules = st.expander("Caps, knock-outs and attributes", key="exp::rules", on_change="rerun")
+    if rules.open:
+        with rules:
+            caps_editor()
+            st.divider()
+            knockout_editor()
+            st.divider()
+            attributes_editor()
+
+# ----- results that only points change ------------------------------------------------------
+baseline_deciles = base.deciles if base is not None else None
+c1, c2, c3, c4 = st.columns(4, gap="medium")
+c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=230), width="stretch")
+c2.vega_lite_chart(spec=charts.gains_spec(result.deciles, baseline_deciles, height=230), width="stretch")
+c3.vega_lite_chart(spec=charts.bands_spec(result.by_tier, "tier", "Conversion by tier", leads.base_rate, height=230), width="stretch")
+c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade", leads.base_rate, height=230), width="stretch")
+
+# ----- lead explorer -----------------------------------------------------------------------
+explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")
+if explorer.open:
+    with explorer:
+        text = st.text_input("Find a lead", key="lead_search", placeholder="lead id (or any text in the row)")
+        try:
+            found = state.find_leads(leads, text.strip())
+        except LeadModelError as exc:
+            st.error(state.for_app(exc))
+            found = None
+        if found is not None and found.empty:
+            st.info(f"No lead matches '{text}'.")
+        elif found is not None:
+            id_col = leads.lead_id_column
+            labels = {int(r): (str(v) if id_col else f"row {int(r) + 1}") for r, v in zip(found["__row"], found[id_col] if id_col else found["__row"])}
+            row = st.selectbox("Lead", list(labels), format_func=lambda r: labels[r], key="lead_pick")
+            position = int(leads.lead_positions([row])[0]) if row is not None else -1
+            if position < 0:
+                st.warning("This row has no outcome value, so it was left out of the backtest.")
+            else:
+                scores = engine.scores(model)
+                total, fit, eng_score = int(scores.total[position]), int(scores.fit[position]), int(scores.engagement[position])
+                knocked = " It is knocked out." if scores.knocked_out[position] else ""
+                outcome = "converted" if leads.converted[position] else "did not convert"
+                st.markdown(f"#### Score {total} (fit {fit} + engagement {eng_score}); this lead {outcome}.{knocked}")
+                c1, c2 = st.columns([3, 2])
+                c1.dataframe(points_breakdown(leads, model, position), hide_index=True, width="stretch")
+                raw = found[found["__row"] == row].drop(columns="__row").T.rename(columns=lambda _: "value")
+                c2.dataframe(raw.astype(str), width="stretch")

@@ -1,0 +1,76 @@
+"""Export: the model as JSON or YAML, the scored leads as CSV, and continuing from a model file."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from lead_model.errors import LeadModelError
+from lead_model.scoring import bin_label
+from pages import state
+
+leads = state.require_leads()
+model = state.model()
+
+st.title("Export")
+state.show_flash()
+slug = re.sub(r"[^A-Za-z0-9]+", "_", model.metadata.name).strip("_").lower() or "lead_model"
+
+c1, c2 = st.columns(2, gap="large")
+with c1:
+    st.subheader("The model")
+    st.caption("Downloading the model makes it the baseline the Designer compares with.")
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Download model (JSON)", model.to_json(), file_name=f"{slug}.json", mime="application/json",
+        on_click=state.set_baseline, key="download_json", width="stretch", icon=":material/data_object:",
+    )
+    d2.download_button(
+        "Download model (YAML)", model.to_yaml(), file_name=f"{slug}.yaml", mime="application/yaml",
+        on_click=state.set_baseline, key="download_yaml", width="stretch", icon=":material/description:",
+    )
+with c2:
+    st.subheader("The scored leads")
+    st.caption(f"All {leads.summary.rows:,} rows in file order with score, fit_score, engagement_score, grade, tier, knocked_out and is_mql appended.")
+    st.download_button(
+        "Download scored leads (CSV)",
+        lambda: state.scored_csv(leads, model),
+        file_name=f"{leads.name}_scored.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_scored",
+        icon=":material/table_view:",
+    )
+
+st.divider()
+st.subheader("Continue from a model file")
+upload = st.file_uploader("Upload a model file (JSON or YAML)", type=["json", "yaml", "yml"], key="model_upload")
+if upload is not None and st.session_state.get("model_upload_done") != upload.file_id:
+    st.session_state["model_upload_done"] = upload.file_id
+    try:
+        loaded = state.model_from_upload(upload.name, upload.getvalue())
+        state.adopt_model(loaded)
+    except LeadModelError as exc:
+        st.error(str(exc))
+    else:
+        state.flash("success", f"Loaded '{loaded.metadata.name}' from {upload.name}; it is now the current model and the baseline.")
+        st.rerun()
+
+st.divider()
+st.subheader(f"{model.metadata.name}: points at a glance")
+rows = []
+for attr in model.attributes:
+    if attr.kind == "numeric":
+        rows += [(attr.name, attr.group, bin_label(attr, i), b.points) for i, b in enumerate(attr.bins)]
+    else:
+        rows += [(attr.name, attr.group, str(lv.value).lower() if isinstance(lv.value, bool) else lv.value, lv.points) for lv in attr.levels]
+        if attr.kind == "categorical":
+            rows.append((attr.name, attr.group, "other", attr.other.points))
+    rows.append((attr.name, attr.group, "missing", attr.missing.points))
+st.dataframe(pd.DataFrame(rows, columns=["attribute", "group", "level", "points"]), hide_index=True, width="stretch", height=420)
+caps = ", ".join(f"{g} {'none' if getattr(model.caps, g) is None else getattr(model.caps, g)}" for g in ("fit", "engagement", "total"))
+st.caption(f"MQL threshold {model.mql_threshold} · caps: {caps} · {len(model.knockouts)} knock-out rule(s).")
+with st.expander("The model file (YAML)"):
+    st.code(model.to_yaml(), language="yaml")

@@ -1,0 +1,319 @@
+"""Shared helpers for the real-browser tests and benchmarks.
+
+Start/stop the Streamlit app on a free loopback port, launch Debian's chromium through
+Playwright, and a few page helpers (sliders, metric tiles, waiting for a rerun to settle).
+
+Never downloads a browser: chromium must be at ``CHROMIUM`` (``make browser`` installs it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+SAMPLE_CSV = ROOT / "sample_data" / "leads.csv"
+SAMPLE_MODEL = ROOT / "sample_data" / "sample_model.yaml"
+CHROMIUM = os.environ.get("LEAD_MODEL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found (install Debian's chromium: `make browser`)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    """A running ``streamlit run app.py`` on 127.0.0.1; ``url`` is its root."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+    _log_file: object = field(repr=False, default=None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate the server (SIGTERM, then SIGKILL) - only the process we started."""
+        p = self.process
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+def start_server(
+    data: str | Path = SAMPLE_CSV,
+    store: str | Path | None = None,
+    *,
+    timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+    log_dir: str | Path | None = None,
+    app: str | Path = APP,
+) -> StreamlitServer:
+    """Start the app on a free loopback port and wait until its health endpoint answers.
+
+    ``store`` (a DuckDB file path) becomes LEAD_MODEL_STORE (a file in a fresh temp dir when None). Raises RuntimeError
+    with the server's log when it dies or does not answer within ``timeout`` seconds.
+    """
+    if store is None:
+        store = Path(tempfile.mkdtemp(prefix="lead_model_store_")) / "lead_store.duckdb"
+    log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="lead_model_server_"))
+    log_path = log_dir / "streamlit.log"
+    env = {**os.environ, "LEAD_MODEL_STORE": str(store), "LEAD_MODEL_DATA": str(data)}
+    env.update(extra_env or {})
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    last_error: Exception | None = None
+    for _attempt in range(3):  # a free port can be taken between bind() and streamlit's listen()
+        port = free_port()
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.headless", "true",
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+            "--", "--data", str(data),
+        ]  # fmt: skip
+        log_file = open(log_path, "w")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        server = StreamlitServer(proc, port, log_path, log_file)
+        try:
+            _wait_healthy(server, timeout)
+            return server
+        except RuntimeError as exc:
+            last_error = exc
+            server.stop()
+            if "address already in use" not in server.log().lower():
+                break
+    raise last_error  # type: ignore[misc]
+
+
+def _wait_healthy(server: StreamlitServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s:\n{server.log()}")
+
+
+@contextlib.contextmanager
+def running_server(*args, **kwargs):
+    server = start_server(*args, **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def launch_chromium(playwright, **kwargs):
+    """Debian's chromium, headless, through Playwright (never a downloaded browser)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **kwargs)
+
+
+# ----- page helpers ------------------------------------------------------------------
+METRIC = '[data-testid="stMetric"]'
+
+# True while Streamlit is running the script or has stale elements on screen.
+_BUSY_JS = """() => {
+  const w = document.querySelector('[data-testid="stStatusWidget"]');
+  const running = w !== null && /running|stop/i.test(w.innerText || '');
+  const stale = document.querySelector('[data-stale="true"]') !== null;
+  return running || stale;
+}"""
+
+
+def wait_app_ready(page, timeout: float = 60.0) -> None:
+    """Wait for the first full render: metric tiles present and nothing running.
+
+    Fails fast, with the page's text, when the app shows an exception.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.locator(METRIC).count():
+            wait_idle(page, timeout=max(1.0, deadline - time.monotonic()))
+            return
+        if page.locator('[data-testid="stException"]').count():
+            break
+        time.sleep(0.1)
+    body = page.locator("body").inner_text()[:2000]
+    raise TimeoutError(f"no metric tiles on {page.url} after {timeout:.0f} s; the page says:\n{body}")
+
+
+def wait_idle(page, timeout: float = 30.0, quiet_ms: int = 250) -> None:
+    """Wait until no rerun is running and the DOM has had ``quiet_ms`` without busy state."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if page.evaluate(_BUSY_JS):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+        time.sleep(0.03)
+    raise TimeoutError("the app did not settle")
+
+
+def metric_texts(page) -> dict[str, str]:
+    """{label: displayed value} of every st.metric tile on the page."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
+            (m.querySelector('[data-testid="stMetricLabel"]')?.innerText || '').trim(),
+            (m.querySelector('[data-testid="stMetricValue"]')?.innerText || '').trim()]))"""
+    )
+
+
+def metric_text(page, label: str) -> str:
+    texts = metric_texts(page)
+    if label not in texts:
+        raise KeyError(f"no metric {label!r}; tiles: {sorted(texts)}")
+    return texts[label]
+
+
+def wait_metrics_change(page, before: dict[str, str], labels=None, timeout: float = 30.0) -> dict[str, str]:
+    """Poll the tiles until one of ``labels`` (default: any) differs from ``before``, then settle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = metric_texts(page)
+        keys = labels or now.keys()
+        if any(now.get(k) != before.get(k) for k in keys):
+            wait_idle(page, timeout=max(1.0, deadline - time.monotonic()))
+            return metric_texts(page)
+        time.sleep(0.03)
+    raise TimeoutError(f"metrics {labels or 'any'} did not change from {before}")
+
+
+def slider(page, label: str):
+    """The range input of the st.slider labelled exactly ``label``.
+
+    Streamlit 1.67's slider is a react-aria ``<input type="range" aria-label=LABEL>`` whose
+    accessible name repeats the label ("MQL threshold MQL threshold"), so an exact
+    ``get_by_role("slider", name=...)`` misses it and a substring match can hit another
+    slider; match the aria-label attribute exactly instead.
+    """
+    return page.locator(f'input[type="range"][aria-label={json.dumps(label)}]')
+
+
+def reveal_slider(page, label: str, timeout: float = 20.0):
+    """The slider labelled ``label``, scrolled into existence first if need be.
+
+    Streamlit renders the elements of a fixed-height scrolling container (``st.container(height=...)``)
+    lazily, only near the visible part, so a slider far down the Designer's points list is
+    not in the DOM until its container is scrolled to it.
+    """
+    loc = slider(page, label)
+    if loc.count() == 0 and ": " in label:
+        # The Designer keeps one attribute per group open; open this attribute's expander.
+        attr = label.split(": ", 1)[0]
+        summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=f"{attr} ·")
+        if summary.count() == 1:
+            summary.scroll_into_view_if_needed()
+            try:
+                if summary.evaluate("s => !s.parentElement.open"):
+                    summary.click(timeout=5000)
+                loc.first.wait_for(state="attached", timeout=timeout * 1000)
+            except Exception:  # reported below, with the sliders that are there
+                pass
+            wait_idle(page, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while loc.count() == 0:
+        if time.monotonic() > deadline:
+            raise LookupError(f"no slider labelled {label!r}; sliders on the page: {slider_labels(page)}")
+        at_end = page.evaluate(
+            """() => {
+              const boxes = [...document.querySelectorAll('[data-testid="stMain"] *')].filter(e => {
+                const s = getComputedStyle(e);
+                return /(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 4;
+              });
+              let moved = false;
+              for (const b of boxes) {
+                if (b.scrollTop + b.clientHeight < b.scrollHeight - 2) { b.scrollTop += Math.max(50, b.clientHeight / 2); moved = true; }
+              }
+              return !moved;
+            }"""
+        )
+        time.sleep(0.15)
+        if at_end and loc.count() == 0:
+            raise LookupError(f"no slider labelled {label!r} even when scrolled to the end; sliders: {slider_labels(page)}")
+    loc.scroll_into_view_if_needed()
+    return loc
+
+
+def slider_value(page, label: str) -> float:
+    loc = reveal_slider(page, label)
+    v = loc.get_attribute("aria-valuenow")
+    if v is None:
+        v = loc.input_value()
+    return float(v)
+
+
+THRESHOLD = "MQL threshold"
+DESIGNER_PATH = "/designer"
+
+
+def slider_labels(page) -> list[str]:
+    """aria-labels of every slider on the page, in page order."""
+    return page.evaluate("""() => [...document.querySelectorAll('input[type="range"]')].map(i => i.getAttribute('aria-label'))""")
+
+
+def default_points_slider(labels: list[str]) -> str:
+    """A points slider to move: job_level: VP if present (open by default), else the first one."""
+    points = [lb for lb in labels if lb and lb != THRESHOLD and ": " in lb]
+    if not points:
+        raise LookupError(f"no points slider ('<attribute>: <level>') among {labels}")
+    return "job_level: VP" if "job_level: VP" in points else points[0]
+

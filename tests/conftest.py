@@ -1,0 +1,315 @@
+"""Shared test helpers: CSV writers, a hand-checkable fixture, a brute-force scorer and hypothesis strategies.
+
+The brute force here never touches lead_model's encodings: it scores each lead by looking
+its raw value up in the model *dict*, one lead at a time, so it is an independent check.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+# Modest by default so the suite stays fast; LEAD_MODEL_HYPOTHESIS=thorough runs 20x more examples.
+_quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("lead_model", max_examples=25, deadline=None, suppress_health_check=_quiet)
+settings.register_profile("thorough", max_examples=500, deadline=None, suppress_health_check=_quiet)
+settings.load_profile(os.environ.get("LEAD_MODEL_HYPOTHESIS", "lead_model"))
+
+# The placeholders the fixtures use; each is one of lead_model.roles.DEFAULT_PLACEHOLDERS.
+PLACEHOLDERS = {"", "n/a", "na", "null", "none", "select", "unknown", "-", "--", "?", "not provided"}
+TRUE_WORDS = {"1", "true", "t", "yes", "y"}
+FALSE_WORDS = {"0", "false", "f", "no", "n"}
+
+
+# ----- files ------------------------------------------------------------------------
+def write_csv(path: Path, header: list[str], rows: list[list], *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False) -> Path:
+    """Write rows with Python's csv module (None -> empty cell), quoting only where needed."""
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        if bom:
+            fh.write("\ufeff")
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+    return path
+
+
+# The hand-built fixture: 12 leads whose scores are worked out by hand in test_scoring.py.
+TINY_HEADER = ["lead_id", "created", "industry", "employees", "page_views", "newsletter", "converted"]
+TINY_ROWS = [
+    ["L01", "2024-01-05", "Software", 250, 12, "yes", "yes"],
+    ["L02", "2024-01-20", "Software", 40, 3, "no", "no"],
+    ["L03", "2024-02-02", "Retail", 1200, 0, "yes", "no"],
+    ["L04", "2024-02-14", "Retail", None, 7, "no", "yes"],
+    ["L05", "2024-03-01", "Education", 15, 1, None, "no"],
+    ["L06", "2024-03-09", "Select", 300, 20, "yes", "yes"],
+    ["L07", "2024-03-30", "Software", 5000, 0, "no", "no"],
+    ["L08", "2024-04-11", "N/A", 80, 4, "yes", "no"],
+    ["L09", "2024-04-12", "Government", 60, 9, "no", "no"],
+    ["L10", "2024-05-01", "Software", 700, 15, "yes", "yes"],
+    ["L11", "2024-05-20", "Education", 2, 0, "no", "no"],
+    ["L12", "2024-06-30", "Retail", 90, 2, "yes", "no"],
+]
+TINY_MODEL = {
+    "attributes": [
+        {
+            "name": "industry", "kind": "categorical", "group": "fit",
+            "levels": [{"value": "Software", "points": 20}, {"value": "Retail", "points": 5}, {"value": "Education", "points": -10}],
+            "other": {"points": 2}, "missing": {"points": -5},
+        },
+        {
+            "name": "employees", "kind": "numeric", "group": "fit",
+            "bins": [{"min": None, "points": 0}, {"min": 50, "points": 10}, {"min": 200, "points": 20}, {"min": 1000, "points": 15}],
+            "missing": {"points": -3},
+        },
+        {
+            "name": "page_views", "kind": "numeric", "group": "engagement",
+            "bins": [{"min": None, "points": 0}, {"min": 1, "points": 5}, {"min": 5, "points": 15}, {"min": 10, "points": 30}],
+        },
+        {
+            "name": "newsletter", "kind": "boolean", "group": "engagement",
+            "levels": [{"value": True, "points": 10}, {"value": False, "points": 0}], "missing": {"points": 1},
+        },
+    ],
+    "knockouts": [{"attribute": "industry", "values": ["Government"], "reason": "public sector is not served"}],
+    "mql_threshold": 40,
+    "grades": [{"name": "A", "min_score": 30}, {"name": "B", "min_score": 10}, {"name": "C", "min_score": None}],
+    "tiers": [{"name": "hot", "min_score": 60}, {"name": "warm", "min_score": 25}, {"name": "cold", "min_score": None}],
+}
+# Worked out by hand (see test_scoring.test_tiny_scores_by_hand): (fit, engagement) per lead, file order.
+TINY_FIT_ENG = [(40, 40), (20, 5), (20, 10), (2, 15), (-10, 6), (15, 40), (35, 0), (5, 15), (12, 15), (40, 40), (-10, 0), (15, 15)]
+TINY_KNOCKED_OUT = [False] * 8 + [True] + [False] * 3
+TINY_CONVERTED = [r[-1] == "yes" for r in TINY_ROWS]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "s.duckdb"
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "tiny.csv", TINY_HEADER, TINY_ROWS)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The 12 hand-built leads, loaded once per test module (tests only read it)."""
+    from lead_model import load_leads
+
+    folder = tmp_path_factory.mktemp("tiny")
+    return load_leads(write_csv(folder / "tiny.csv", TINY_HEADER, TINY_ROWS), "converted", store=folder / "s.duckdb")
+
+
+@pytest.fixture
+def tiny_model():
+    from lead_model import ScoringModel
+
+    return ScoringModel.from_dict(TINY_MODEL)
+
+
+# ----- brute force ------------------------------------------------------------------
+def is_missing(raw) -> bool:
+    return raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.strip().lower() in PLACEHOLDERS)
+
+
+def _value_key(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def attribute_points(attr: dict, raw) -> int:
+    """Points of one raw cell under one attribute of a model dict, by direct lookup."""
+    if is_missing(raw):
+        return attr.get("missing", {}).get("points", 0)
+    if attr["kind"] == "numeric":
+        x = float(raw)
+        points = None
+        for b in attr["bins"]:
+            if b["min"] is None or x >= b["min"]:
+                points = b.get("points", 0)
+        return points
+    if attr["kind"] == "boolean":
+        key = "true" if str(raw).strip().lower() in TRUE_WORDS else "false"
+    else:
+        key = str(raw).strip()
+    for level in attr.get("levels", []):
+        if _value_key(level["value"]) == key:
+            return level.get("points", 0)
+    return attr.get("other", {}).get("points", 0)
+
+
+def is_knocked_out(model: dict, row: dict, kinds: dict[str, str]) -> bool:
+    """Whether any knock-out rule of a model dict disqualifies the raw row."""
+    for rule in model.get("knockouts", []):
+        raw = row[rule["attribute"]]
+        if is_missing(raw):
+            if rule.get("when_missing", False):
+                return True
+            continue
+        kind = kinds[rule["attribute"]]
+        if kind == "numeric":
+            x = float(raw)
+            if rule.get("below") is not None and x < rule["below"]:
+                return True
+            if rule.get("at_least") is not None and x >= rule["at_least"]:
+                return True
+            if rule.get("values") is not None and x in [float(v) for v in rule["values"]]:
+                return True
+        elif kind == "boolean":
+            truth = "true" if str(raw).strip().lower() in TRUE_WORDS else "false"
+            wanted = {_boolean_word(v) for v in rule.get("values") or ()}
+            if truth in wanted:
+                return True
+        elif str(raw).strip() in {_value_key(v) for v in rule.get("values") or ()}:
+            return True
+    return False
+
+
+def _boolean_word(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    low = str(value).strip().lower()
+    return "true" if low in TRUE_WORDS else "false" if low in FALSE_WORDS else low
+
+
+def brute_scores(model: dict, rows: list[dict], kinds: dict[str, str]) -> list[tuple[int, int, int, bool]]:
+    """(total, fit, engagement, knocked_out) per raw row, caps applied as min per group then total."""
+    caps = model.get("caps", {})
+    out = []
+    for row in rows:
+        fit = sum(attribute_points(a, row[a["name"]]) for a in model["attributes"] if a["group"] == "fit")
+        eng = sum(attribute_points(a, row[a["name"]]) for a in model["attributes"] if a["group"] == "engagement")
+        if caps.get("fit") is not None:
+            fit = min(fit, caps["fit"])
+        if caps.get("engagement") is not None:
+            eng = min(eng, caps["engagement"])
+        total = fit + eng
+        if caps.get("total") is not None:
+            total = min(total, caps["total"])
+        out.append((total, fit, eng, is_knocked_out(model, row, kinds)))
+    return out
+
+
+def band_of(score: int, bands: list[dict]) -> str:
+    """The first band (highest first) whose min_score the score reaches."""
+    for band in bands:
+        if band["min_score"] is None or score >= band["min_score"]:
+            return band["name"]
+    raise AssertionError("the last band catches every score")
+
+
+# ----- hypothesis strategies -----------------------------------------------------------
+SEGMENTS = ["alpha", "beta", "gamma", "delta", "Beta", " gamma ", "N/A", "Select", "unknown", "", "--"]
+OUTCOME_SPELLINGS = [("yes", "no"), ("1", "0"), ("Won", "Lost"), ("true", "false"), ("Converted", "Open")]
+RANDOM_KINDS = {"segment": "categorical", "employees": "numeric", "ratio": "numeric", "newsletter": "boolean"}
+
+
+@st.composite
+def random_leads(draw, min_rows: int = 3, max_rows: int = 40) -> dict:
+    """A small lead table: header, rows (raw cells), the outcome's positive spelling and converted flags."""
+    n = draw(st.integers(min_rows, max_rows))
+    pos, neg = draw(st.sampled_from(OUTCOME_SPELLINGS))
+    outcome = draw(st.lists(st.sampled_from([True, False, None]), min_size=n, max_size=n))
+    # both outcomes present among the kept rows
+    outcome[0], outcome[1] = True, False
+    seg = draw(st.lists(st.sampled_from(SEGMENTS), min_size=n, max_size=n))
+    emp = draw(st.lists(st.one_of(st.none(), st.integers(-5, 60)), min_size=n, max_size=n))
+    if all(v is None for v in emp):
+        emp[0] = 7
+    ratio = draw(st.lists(st.one_of(st.none(), st.integers(-30, 30).map(lambda i: i / 4)), min_size=n, max_size=n))
+    if all(v is None for v in ratio):
+        ratio[0] = 0.25
+    yes, no = draw(st.sampled_from([("yes", "no"), ("Yes", "No"), ("Y", "N"), ("TRUE", "FALSE"), ("1", "0")]))
+    news = draw(st.lists(st.sampled_from([yes, no, ""]), min_size=n, max_size=n))
+    rows = [
+        {
+            "segment": seg[i], "employees": emp[i], "ratio": ratio[i], "newsletter": news[i],
+            "converted": None if outcome[i] is None else (pos if outcome[i] else neg),
+        }
+        for i in range(n)
+    ]
+    order = draw(st.permutations(range(n)))
+    rows = [rows[i] for i in order]
+    return {"header": ["segment", "employees", "ratio", "newsletter", "converted"], "rows": rows}
+
+
+def _points():
+    return st.integers(-15, 15)
+
+
+@st.composite
+def random_models(draw) -> dict:
+    """A model dict over some of the random_leads columns: random points, bins, caps, knock-outs, bands."""
+    attrs = []
+    names = draw(st.lists(st.sampled_from(list(RANDOM_KINDS)), unique=True, min_size=1, max_size=4))
+    groups = st.sampled_from(["fit", "engagement"])
+    for name in names:
+        kind = RANDOM_KINDS[name]
+        attr = {"name": name, "kind": kind, "group": draw(groups), "missing": {"points": draw(_points())}}
+        if kind == "categorical":
+            values = draw(st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta", "Beta", "zeta"]), unique=True, max_size=5))
+            attr["levels"] = [{"value": v, "points": draw(_points())} for v in values]
+            attr["other"] = {"points": draw(_points())}
+        elif kind == "boolean":
+            values = draw(st.lists(st.sampled_from([True, False]), unique=True, max_size=2))
+            attr["levels"] = [{"value": v, "points": draw(_points())} for v in values]
+        else:
+            lo, hi = (-6, 62) if name == "employees" else (-8, 8)
+            mins = sorted(draw(st.sets(st.integers(lo, hi) if name == "employees" else st.integers(4 * lo, 4 * hi).map(lambda i: i / 4), max_size=4)))
+            attr["bins"] = [{"min": None, "points": draw(_points())}] + [{"min": m, "points": draw(_points())} for m in mins]
+        attrs.append(attr)
+    caps = {k: draw(st.one_of(st.none(), st.integers(-10, 30))) for k in ("fit", "engagement", "total")}
+    knockouts = []
+    for _ in range(draw(st.integers(0, 2))):
+        name = draw(st.sampled_from(list(RANDOM_KINDS)))
+        kind = RANDOM_KINDS[name]
+        rule = {"attribute": name, "when_missing": draw(st.booleans())}
+        if kind == "numeric":
+            rule["below"] = draw(st.one_of(st.none(), st.integers(-5, 20)))
+            rule["at_least"] = draw(st.one_of(st.none(), st.integers(20, 60)))
+        elif kind == "boolean":
+            rule["values"] = draw(st.lists(st.sampled_from([True, False, "yes", "No"]), max_size=1))
+        else:
+            rule["values"] = draw(st.lists(st.sampled_from(["alpha", "delta", "Beta"]), max_size=2))
+        if rule.get("values") is None and rule.get("below") is None and rule.get("at_least") is None:
+            rule["when_missing"] = True
+        knockouts.append(rule)
+    tier_mins = sorted(draw(st.sets(st.integers(-40, 60), max_size=3)), reverse=True)
+    grade_mins = sorted(draw(st.sets(st.integers(-40, 60), max_size=3)), reverse=True)
+    return {
+        "attributes": attrs,
+        "caps": caps,
+        "knockouts": knockouts,
+        "mql_threshold": draw(st.integers(-40, 60)),
+        "tiers": [{"name": f"t{i}", "min_score": m} for i, m in enumerate(tier_mins)] + [{"name": "rest", "min_score": None}],
+        "grades": [{"name": f"g{i}", "min_score": m} for i, m in enumerate(grade_mins)] + [{"name": "low", "min_score": None}],
+    }
+
+
+def load_random(data: dict, folder: Path):
+    """Write a random_leads table to CSV and load it with every column's kind pinned."""
+    from lead_model import load_leads
+    from lead_model.roles import RoleOverride
+
+    path = write_csv(folder / "leads.csv", data["header"], [[r[c] for c in data["header"]] for r in data["rows"]])
+    roles = {name: RoleOverride(role="attribute", kind=kind) for name, kind in RANDOM_KINDS.items()}
+    return load_leads(path, "converted", store=folder / "s.duckdb", roles=roles)
+
+
+def kept_rows(data: dict) -> tuple[list[dict], list[bool]]:
+    """The rows with an outcome (the others are dropped at load) and their converted flags."""
+    pos = next(r["converted"] for r in data["rows"] if r["converted"] is not None and _is_positive(r["converted"]))
+    kept = [r for r in data["rows"] if r["converted"] is not None]
+    return kept, [r["converted"] == pos for r in kept]
+
+
+def _is_positive(value: str) -> bool:
+    return value in {s[0] for s in OUTCOME_SPELLINGS}

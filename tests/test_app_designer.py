@@ -1,0 +1,198 @@
+"""The Designer page in AppTest: KPI tiles equal the core's backtest after every kind of move; undo, redo, reset, baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lead_model import ScoringModel, backtest
+from lead_model.thresholds import for_capacity, months_covered
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "leads.csv"
+SAMPLE_MODEL = ROOT / "sample_data" / "sample_model.yaml"
+
+pytestmark = pytest.mark.skipif(not (SAMPLE.is_file() and SAMPLE_MODEL.is_file()), reason="the bundled sample is missing")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    # One store per module: the app's LeadSet cache (keyed on file and store) then loads the sample once.
+    return tmp_path_factory.mktemp("designer") / "store.duckdb"
+
+
+@pytest.fixture
+def app(store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
+    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def sample_model() -> ScoringModel:
+    return ScoringModel.from_file(SAMPLE_MODEL)
+
+
+def tiles(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def expected(r, b=None) -> dict[str, str]:
+    """The tile values as pages/state.py formats them, written out independently here."""
+    pct = lambda x: "–" if x != x else f"{x:.1%}"  # noqa: E731
+    return {
+        "Precision": pct(r.precision),
+        "Recall": pct(r.recall),
+        "MQLs": f"{r.mql:,} ({r.mql_rate:.1%})",
+        "Lift": f"{r.lift_at_threshold:.2f}x",
+        "AUC": f"{r.auc:.3f}",
+    }
+
+
+def assert_tiles(at: AppTest, model: ScoringModel) -> None:
+    assert not at.exception, at.exception
+    leads = at.session_state["leads"]
+    r = backtest(leads, model)
+    shown = tiles(at)
+    assert {k: v[0] for k, v in shown.items()} == expected(r)
+    assert at.session_state["history"].current == model
+
+
+def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
+    assert app.title[0].value == "Designer"
+    assert list(tiles(app)) == ["Precision", "Recall", "MQLs", "Lift", "AUC"]
+    assert_tiles(app, sample_model)
+    assert all(delta in ("", None) for _, delta in tiles(app).values())  # the model is the baseline
+    labels = [s.label for s in app.slider]
+    assert labels[0] == "MQL threshold"
+    assert "job_level: VP" in labels and "job_level: missing" in labels  # first fit attribute, open by default
+    assert "website_visits: 3 to < 6" in labels  # first engagement attribute: bins labelled by bin_label
+    r = backtest(app.session_state["leads"], sample_model)
+    assert any(m.value.startswith(f"##### Of {r.mql:,} MQLs, {r.mql_converted:,} converted ({r.precision:.1%}); ") for m in app.markdown)
+    assert len(app.get("vega_lite_chart")) == 6
+
+
+def test_threshold_move_matches_the_core(app, sample_model):
+    app.slider(key="mql_threshold").set_value(45).run()
+    model = sample_model.replace(mql_threshold=45)
+    assert_tiles(app, model)
+    r, b = backtest(app.session_state["leads"], model), backtest(app.session_state["leads"], sample_model)
+    deltas = {k: v[1] for k, v in tiles(app).items()}
+    assert deltas["Precision"] == f"{(r.precision - b.precision) * 100:+.1f} pts"
+    assert deltas["MQLs"] == f"{r.mql - b.mql:+,}"
+    assert app.session_state["result"][2].threshold == 60  # the full backtest stays at 60: a threshold move is at_threshold only
+
+
+def test_points_move_matches_the_core(app, sample_model):
+    app.slider(key="points::job_level::VP").set_value(35).run()
+    model = sample_model.with_points("job_level", "VP", 35)
+    assert_tiles(app, model)
+    app.slider(key="points::website_visits::bin:1").set_value(-12).run()
+    model = model.with_points("website_visits", "bin:1", -12)
+    assert_tiles(app, model)
+    app.slider(key="points::job_level::__missing__").set_value(-4).run()
+    assert_tiles(app, model.with_points("job_level", "__missing__", -4))
+
+
+def test_undo_redo_reset_and_set_baseline(app, sample_model):
+    app.slider(key="points::job_level::VP").set_value(40).run()
+    app.slider(key="mql_threshold").set_value(50).run()
+    moved = sample_model.with_points("job_level", "VP", 40).replace(mql_threshold=50)
+    assert_tiles(app, moved)
+    _button(app, "Undo").click().run()
+    assert_tiles(app, sample_model.with_points("job_level", "VP", 40))
+    assert app.slider(key="mql_threshold").value == 60  # the slider follows the model
+    _button(app, "Redo").click().run()
+    assert_tiles(app, moved)
+    _button(app, "Reset to baseline").click().run()
+    assert_tiles(app, sample_model)
+    assert app.slider(key="points::job_level::VP").value == 20
+    _button(app, "Undo").click().run()  # a reset can be undone
+    assert_tiles(app, moved)
+    _button(app, "Set as baseline").click().run()
+    assert app.session_state["baseline"] == moved
+    assert all(delta in ("", None) for _, delta in tiles(app).values())
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_bin_edges_rebuild_the_engine(app, sample_model):
+    box = app.text_input(key="edges::website_visits")
+    assert box.value == "3, 6, 11"
+    box.set_value("2, 6, 20").run()
+    attr = sample_model.attribute("website_visits")
+    # new bins keep the points of the old bin their lower bound falls in: 2 -> <3 (0), 6 -> 6..11 (10), 20 -> >=11 (15)
+    bins = [{"min": None, "points": 0}, {"min": 2, "points": 0}, {"min": 6, "points": 10}, {"min": 20, "points": 15}]
+    model = sample_model.with_attribute(type(attr).model_validate({**attr.model_dump(), "bins": bins}))
+    assert_tiles(app, model)
+    assert "website_visits: 2 to < 6" in [s.label for s in app.slider]
+    assert app.session_state["engine"].matches(model)
+
+
+def test_bad_bin_edges_show_one_sentence_and_keep_the_model(app, sample_model):
+    app.text_input(key="edges::website_visits").set_value("3, six, 11").run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["bin edge 'six' of 'website_visits' is not a number; type edges like 10, 50, 200."]
+    assert_tiles(app, sample_model)
+    assert app.text_input(key="edges::website_visits").value == "3, 6, 11"  # the box shows the model again
+    app.text_input(key="edges::website_visits").set_value("6, 3").run()
+    assert "must increase" in app.error[0].value
+    assert_tiles(app, sample_model)
+
+
+def test_capacity_suggests_a_threshold(app, sample_model):
+    app.number_input(key="capacity").set_value(150).run()
+    leads = app.session_state["leads"]
+    choice = for_capacity(backtest(leads, sample_model), 150, months_covered(leads.created))
+    button = app.button(key="use_capacity")
+    assert button.label == f"Use threshold {choice.threshold}"
+    button.click().run()
+    assert_tiles(app, sample_model.replace(mql_threshold=choice.threshold))
+
+
+def test_caps_knockouts_and_attributes(app, sample_model):
+    app.session_state["exp::rules"] = True  # open the lazy expander
+    app.run()
+    app.number_input(key="cap_engagement").set_value(30).run()
+    model = sample_model.replace(caps={"fit": None, "engagement": 30, "total": None})
+    assert_tiles(app, model)
+    app.button(key="ko_remove::0").click().run()
+    model = model.replace(knockouts=())
+    assert_tiles(app, model)
+    app.selectbox(key="ko_attribute").set_value("lead_source").run()
+    app.multiselect(key="ko_values").set_value(["Purchased List"]).run()
+    app.button(key="ko_add").click().run()
+    model = model.replace(knockouts=[{"attribute": "lead_source", "values": ["Purchased List"]}])
+    assert_tiles(app, model)
+    names = list(model.attribute_names)
+    app.multiselect(key="model_attributes").set_value([n for n in names if n != "webinar_attended"] + ["department"]).run()
+    current = app.session_state["history"].current
+    assert "webinar_attended" not in current.attribute_names and "department" in current.attribute_names
+    assert all(lv.points == 0 for lv in current.attribute("department").levels)
+    assert_tiles(app, current)
+
+
+def test_lead_explorer_explains_a_score(app, sample_model):
+    app.session_state["exp::explorer"] = True
+    app.run()
+    app.text_input(key="lead_search").set_value("L0000002").run()
+    assert not app.exception, app.exception
+    leads = app.session_state["leads"]
+    from lead_model.scoring import points_breakdown, score_leads
+
+    pos = int(leads.lead_positions([1])[0])  # L0000002 is file row 1
+    breakdown = points_breakdown(leads, sample_model, pos)
+    score = int(score_leads(leads, sample_model).loc[1, "score"])
+    assert int(breakdown["points"].sum()) >= score  # caps can only take points away
+    assert any(m.value.startswith(f"#### Score {score} ") for m in app.markdown)
+    shown = app.dataframe[0].value
+    assert shown["points"].tolist() == breakdown["points"].tolist()
+    app.text_input(key="lead_search").set_value("no such lead").run()
+    assert "No lead matches" in app.info[0].value

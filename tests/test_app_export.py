@@ -1,0 +1,115 @@
+"""The Export page in AppTest: model downloads, scored leads, and continuing from a model file (good or bad)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from lead_model import ScoringModel, score_leads
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "leads.csv"
+SAMPLE_MODEL = ROOT / "sample_data" / "sample_model.yaml"
+
+pytestmark = pytest.mark.skipif(not (SAMPLE.is_file() and SAMPLE_MODEL.is_file()), reason="the bundled sample is missing")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("export") / "store.duckdb"
+
+
+@pytest.fixture
+def app(store, monkeypatch) -> AppTest:
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
+    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/export.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def sample_model() -> ScoringModel:
+    return ScoringModel.from_file(SAMPLE_MODEL)
+
+
+def test_export_page_offers_the_three_downloads(app):
+    assert app.title[0].value == "Export"
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Download model (JSON)", "Download model (YAML)", "Download scored leads (CSV)"]
+    table = app.dataframe[0].value
+    assert {"attribute", "group", "level", "points"} <= set(table.columns)
+    assert table[(table["attribute"] == "job_level") & (table["level"] == "VP")]["points"].tolist() == [20]
+
+
+def test_model_text_round_trips(app, sample_model):
+    current = app.session_state["history"].current
+    assert ScoringModel.from_text(current.to_json(), yaml_format=False) == current
+    assert ScoringModel.from_text(current.to_yaml(), yaml_format=True) == current == sample_model
+
+
+def test_scored_csv_is_the_raw_rows_with_scores_in_file_order(app, sample_model):
+    from pages import state
+
+    leads = app.session_state["leads"]
+    data = state.scored_csv(leads, sample_model)
+    out = pd.read_csv(io.BytesIO(data), dtype={"lead_id": str})
+    raw = pd.read_csv(SAMPLE, dtype={"lead_id": str})
+    assert len(out) == len(raw) == 50_000
+    assert out["lead_id"].tolist() == raw["lead_id"].tolist()
+    assert list(out.columns[: len(raw.columns)]) == list(raw.columns)
+    expected = score_leads(leads, sample_model)
+    assert out["score"].tolist() == expected["score"].tolist()
+    assert out["is_mql"].tolist() == expected["is_mql"].tolist()
+    assert {"fit_score", "engagement_score", "grade", "tier", "knocked_out"} <= set(out.columns)
+
+
+def test_upload_a_model_to_continue_from_it(app, sample_model):
+    edited = sample_model.with_points("job_level", "VP", 33).replace(mql_threshold=55)
+    app.file_uploader(key="model_upload").set_value(("workshop.yaml", edited.to_yaml().encode(), "application/yaml")).run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert app.session_state["history"].current == edited
+    assert app.session_state["baseline"] == edited
+    assert any("Loaded 'RevOps lead score' from workshop.yaml" in s.value for s in app.success)
+    assert app.session_state["history"].can_undo  # loading a model is a change like any other
+    app.switch_page("pages/designer.py").run()
+    assert app.slider(key="mql_threshold").value == 55
+    assert app.slider(key="points::job_level::VP").value == 33
+
+
+def _broken(model: ScoringModel) -> bytes:
+    data = model.to_dict()
+    data["attributes"][0]["levels"][0]["points"] = "lots"
+    return yaml.safe_dump(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.yaml", b"", "empty.yaml is empty"),
+        ("broken.yaml", b"attributes: [\n  - name: x\n", "broken.yaml is not valid YAML/JSON"),
+        ("broken.json", b"{not json", "broken.json is not valid JSON"),
+        ("list.json", b"[1, 2]", "list.json is not a model"),
+        ("extra.yaml", b"mql_threshold: 10\ncolour: red\n", "extra.yaml: field 'colour' is not a field of the model schema"),
+        ("points.yaml", None, "points.yaml: field 'attributes.0.levels.0.points'"),
+        ("other_data.yaml", b"attributes:\n  - {name: balance, kind: numeric, group: fit, bins: [{min: null, points: 3}]}\n", "the model names column 'balance' but the data has no such column"),
+        ("binary.json", b"\xff\xfe\x00\x81", "binary.json is not a text file"),
+    ],
+)
+def test_bad_model_file_shows_one_sentence_and_keeps_the_model(app, sample_model, name, content, message):
+    if content is None:
+        content = _broken(sample_model)
+    app.file_uploader(key="model_upload").set_value((name, content, "application/octet-stream")).run()
+    assert not app.exception, app.exception
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+    assert app.session_state["history"].current == sample_model
+    assert app.session_state["baseline"] == sample_model

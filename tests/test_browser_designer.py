@@ -1,0 +1,198 @@
+"""The Designer in a real browser: keyboard moves on sliders update the KPI tiles to the core's numbers.
+
+Runs ``streamlit run app.py`` on the bundled sample (50,000 leads) with a temporary store and
+drives Debian's chromium through Playwright. Expected values are computed here, independently,
+with the core (``load_leads`` + the sample model + ``backtest``) and formatted the way
+``pages/state.py::kpi_tiles`` formats them. Also writes the README screenshot docs/designer.png.
+
+Without /usr/bin/chromium these tests are skipped with the reason, except under CI=true,
+where they fail: CI installs chromium (``make browser``), so a missing browser is a bug there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import browser_support as bs
+
+_MISSING = bs.chromium_missing_reason()
+_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
+]
+
+DOCS = bs.ROOT / "docs"
+# pages/designer.py labels points sliders f"{attr.name}: {row.label}" (booleans "true"/"false",
+# bins "3 to < 6"); job_level is the first fit attribute, whose expander is open by default.
+POINTS_ATTRIBUTE, POINTS_VALUE = "job_level", "VP"
+POINTS_LABEL = "job_level: VP"
+
+
+# ----- the app's formatting (pages/state.py: _pct and kpi_tiles) -------------------------
+def pct(x: float) -> str:
+    return "–" if x != x else f"{x:.1%}"
+
+
+def expected_tiles(r) -> dict[str, str]:
+    return {
+        "Precision": pct(r.precision),
+        "Recall": pct(r.recall),
+        "MQLs": f"{r.mql:,} ({r.mql_rate:.1%})",
+    }
+
+
+# ----- fixtures ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if _MISSING:  # only reached under CI=true (skipped otherwise)
+        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    tmp = tmp_path_factory.mktemp("browser_store")
+    srv = bs.start_server(bs.SAMPLE_CSV, tmp / "lead_store.duckdb", timeout=90, log_dir=tmp)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = bs.launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def designer(server, browser):
+    """A fresh session (new page) on the Designer, first render done."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+    try:
+        page.goto(server.url + bs.DESIGNER_PATH)
+        try:
+            bs.wait_app_ready(page, timeout=90)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\n--- server log ---\n{server.log()[-3000:]}") from None
+        yield page
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory):
+    """The sample leads and the model the app starts with on the sample, through the core alone."""
+    import lead_model
+
+    store = tmp_path_factory.mktemp("core_store") / "lead_store.duckdb"  # not the server's store
+    leads = lead_model.load_leads(bs.SAMPLE_CSV, store=store)
+    model = lead_model.ScoringModel.from_file(bs.SAMPLE_MODEL)
+    return leads, model
+
+
+def wait_for_tiles(page, expected: dict[str, str], timeout: float = 30.0) -> dict[str, str]:
+    """Poll the tiles until they show ``expected`` and the app is idle; return what is shown."""
+    deadline = time.monotonic() + timeout
+    shown: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        shown = bs.metric_texts(page)
+        if all(shown.get(k) == v for k, v in expected.items()):
+            bs.wait_idle(page, timeout=max(1.0, deadline - time.monotonic()))
+            return bs.metric_texts(page)
+        time.sleep(0.05)
+    return shown
+
+
+def press(page, label: str, key: str, times: int, settle: bool = False) -> None:
+    """Press ``key`` on the slider ``times`` times; with ``settle``, wait for each rerun (a user's pace)."""
+    loc = bs.reveal_slider(page, label)
+    loc.focus()
+    for _ in range(times):
+        if settle:
+            before = bs.metric_texts(page)
+            if not loc.evaluate("el => document.activeElement === el"):
+                loc.focus()
+        page.keyboard.press(key)
+        if settle:
+            bs.wait_metrics_change(page, before, timeout=30)
+
+
+# ----- tests -------------------------------------------------------------------------------
+def test_threshold_keyboard_moves_update_tiles_to_core_numbers(designer, core):
+    import lead_model
+
+    leads, model = core
+    page = designer
+    start = lead_model.backtest(leads, model)
+    shown = bs.metric_texts(page)
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(start)
+    assert shown.get("AUC") == f"{start.auc:.3f}"
+    assert bs.slider_value(page, bs.THRESHOLD) == model.mql_threshold
+
+    new_threshold = model.mql_threshold + 3
+    moved = lead_model.backtest(leads, model.replace(mql_threshold=new_threshold))
+    want = expected_tiles(moved)
+    assert want["Precision"] != expected_tiles(start)["Precision"], "test precondition: the move must change precision"
+    press(page, bs.THRESHOLD, "ArrowRight", 3)
+    shown = wait_for_tiles(page, want)
+    assert bs.slider_value(page, bs.THRESHOLD) == new_threshold
+    assert {k: shown.get(k) for k in want} == want
+    assert shown.get("AUC") == f"{start.auc:.3f}"  # a threshold move does not change the ranking
+
+
+def test_points_keyboard_moves_update_tiles_to_core_numbers(designer, core):
+    import lead_model
+
+    leads, model = core
+    page = designer
+    before = model.attribute(POINTS_ATTRIBUTE).level_points()
+    start_points = int(bs.slider_value(page, POINTS_LABEL))
+    assert start_points == before[POINTS_VALUE]
+
+    new_points = start_points - 3
+    edited = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, new_points)
+    moved = lead_model.backtest(leads, edited)
+    want = expected_tiles(moved)
+    assert want != expected_tiles(lead_model.backtest(leads, model)), "test precondition: the move must change the tiles"
+    press(page, POINTS_LABEL, "ArrowLeft", 3, settle=True)
+    shown = wait_for_tiles(page, {**want, "AUC": f"{moved.auc:.3f}"})
+    assert bs.slider_value(page, POINTS_LABEL) == new_points
+    assert {k: shown.get(k) for k in want} == want
+    assert shown.get("AUC") == f"{moved.auc:.3f}"
+
+
+def test_designer_screenshot(designer):
+    """docs/designer.png for the README: the tiles, the controls and all six charts, rendered."""
+    page = designer
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        drawn = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                     .filter(c => c.querySelector('svg.marks, canvas.marks, svg, canvas')).length"""
+        )
+        if charts.count() >= 6 and drawn == charts.count():
+            break
+        time.sleep(0.1)
+    assert charts.count() >= 6 and drawn == charts.count(), f"{drawn} of {charts.count()} charts drawn"
+    bs.wait_idle(page)
+    page.wait_for_timeout(300)  # let the charts' enter transitions finish
+    bottom = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"], [data-testid="stExpander"]')]
+                 .map(e => e.getBoundingClientRect().bottom + window.scrollY))"""
+    )
+    height = int(min(max(bottom + 32, 800), 4000))
+    DOCS.mkdir(exist_ok=True)
+    out = DOCS / "designer.png"
+    page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": 1600, "height": height})
+    assert out.stat().st_size > 50_000
+    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
