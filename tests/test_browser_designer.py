@@ -112,17 +112,24 @@ def wait_for_tiles(page, expected: dict[str, str], timeout: float = 30.0) -> dic
 
 
 def press(page, label: str, key: str, times: int, settle: bool = False) -> None:
-    """Press ``key`` on the slider ``times`` times; with ``settle``, wait for each rerun (a user's pace)."""
+    """Press ``key`` on the slider ``times`` times; with ``settle``, wait for each rerun (a user's pace).
+
+    Settling waits for the slider to show its new value and the app to go idle, not for a
+    tile to change: a one-point move often changes no tile at the shown precision.
+    """
     loc = bs.reveal_slider(page, label)
     loc.focus()
+    step = 1 if key in ("ArrowRight", "ArrowUp") else -1
     for _ in range(times):
-        if settle:
-            before = bs.metric_texts(page)
-            if not loc.evaluate("el => document.activeElement === el"):
-                loc.focus()
+        if settle and not loc.evaluate("el => document.activeElement === el"):
+            loc.focus()
+        target = bs.slider_value(page, label) + step
         page.keyboard.press(key)
         if settle:
-            bs.wait_metrics_change(page, before, timeout=30)
+            deadline = time.monotonic() + 30
+            while bs.slider_value(page, label) != target and time.monotonic() < deadline:
+                time.sleep(0.05)
+            bs.wait_idle(page, timeout=30)
 
 
 # ----- tests -------------------------------------------------------------------------------
