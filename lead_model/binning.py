@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -111,3 +112,37 @@ def supervised_edges(
             merge(j)
             counts, conv = np.append(np.delete(counts, j + 1), 0.0), np.append(np.delete(conv, j + 1), 0.0)
     return tuple(edges)
+
+
+def parse_edges(text: str, attribute: str) -> tuple[float, ...]:
+    """'10, 50, 200' -> (10.0, 50.0, 200.0); a LeadModelError sentence for anything else."""
+    from lead_model.errors import LeadModelError
+
+    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
+    edges = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            raise LeadModelError(f"bin edge '{p}' of '{attribute}' is not a number; type edges like 10, 50, 200.") from None
+        if not math.isfinite(v):
+            raise LeadModelError(f"bin edge '{p}' of '{attribute}' is not a finite number; type edges like 10, 50, 200.")
+        edges.append(v)
+    for a, b in zip(edges, edges[1:]):
+        if b <= a:
+            raise LeadModelError(f"the bin edges of '{attribute}' must increase, but {b:g} comes after {a:g}.")
+    return tuple(edges)
+
+
+def rebinned(attr, edges: tuple[float, ...]):
+    """A numeric model attribute with new bin edges; each new bin keeps the points of the old bin its lower bound fell in."""
+    from lead_model.model import Bin
+
+    old_mins = [-math.inf] + [float(b.min) for b in attr.bins[1:]]
+
+    def points_at(x: float) -> int:
+        i = int(np.searchsorted(old_mins, x, side="right")) - 1
+        return attr.bins[max(i, 0)].points
+
+    bins = (Bin(min=None, points=attr.bins[0].points),) + tuple(Bin(min=e, points=points_at(e)) for e in edges)
+    return attr.model_copy(update={"bins": bins})  # validated when a model takes it (with_attribute)

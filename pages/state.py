@@ -26,16 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lead_model.backtest import BacktestResult, backtest
+from lead_model.binning import parse_edges, rebinned
 from lead_model.errors import LeadModelError
 from lead_model.export import write_scored_csv
 from lead_model.history import ModelHistory
 from lead_model.leads import LeadSet, load_leads, open_dataset
-from lead_model.model import Attribute, Bin, Caps, ScoringModel
+from lead_model.model import Attribute, Caps, ScoringModel
 from lead_model.quality import attribute_power, level_table
 from lead_model.roles import RoleOverride
 from lead_model.scoring import ScoringEngine, knock_out_mask
@@ -578,36 +578,6 @@ def edges_key(attribute: str) -> str:
 
 def edges_text(attr: Attribute) -> str:
     return ", ".join(f"{e:g}" for e in attr.edges)
-
-
-def parse_edges(text: str, attribute: str) -> tuple[float, ...]:
-    """'10, 50, 200' -> (10.0, 50.0, 200.0); a sentence for anything else."""
-    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
-    edges = []
-    for p in parts:
-        try:
-            v = float(p)
-        except ValueError:
-            raise LeadModelError(f"bin edge '{p}' of '{attribute}' is not a number; type edges like 10, 50, 200.") from None
-        if not math.isfinite(v):
-            raise LeadModelError(f"bin edge '{p}' of '{attribute}' is not a finite number; type edges like 10, 50, 200.")
-        edges.append(v)
-    for a, b in zip(edges, edges[1:]):
-        if b <= a:
-            raise LeadModelError(f"the bin edges of '{attribute}' must increase, but {b:g} comes after {a:g}.")
-    return tuple(edges)
-
-
-def rebinned(attr: Attribute, edges: tuple[float, ...]) -> Attribute:
-    """``attr`` with new bin edges; each new bin keeps the points of the old bin its lower bound fell in."""
-    old_mins = [-math.inf] + [float(b.min) for b in attr.bins[1:]]
-
-    def points_at(x: float) -> int:
-        i = int(np.searchsorted(old_mins, x, side="right")) - 1
-        return attr.bins[max(i, 0)].points
-
-    bins = (Bin(min=None, points=attr.bins[0].points),) + tuple(Bin(min=e, points=points_at(e)) for e in edges)
-    return attr.model_copy(update={"bins": bins})  # validated when the model takes it (with_attribute)
 
 
 def on_edges(attribute: str, key: str) -> None:
