@@ -139,7 +139,9 @@ class ScoringEngine:
                     key *= radix
                     key += codes
                 self._keys.append(_PackedKey(group, tuple(x[0] for x in b), radices, key))
-        self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "total", "tmp")}
+        self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "tmp")}
+        # the total is bincounted every move; np.bincount converts any other dtype to intp first
+        self._buffers["total"] = np.empty(n, dtype=np.intp)
         self._ko_cache: tuple[tuple, np.ndarray] | None = None
 
     def matches(self, model: ScoringModel) -> bool:
@@ -169,7 +171,8 @@ class ScoringEngine:
                 table = reduce(np.add.outer, parts).ravel().astype(np.int32)
                 if j == 0:
                     table -= lo
-                np.take(table, k.key, out=out if j == 0 else tmp)
+                # every key is in range by construction; 'wrap' skips take's per-element bounds check
+                np.take(table, k.key, out=out if j == 0 else tmp, mode="wrap")
                 if j:
                     np.add(out, tmp, out=out)
             bounds[group] = _apply_cap(out, lo, hi, getattr(model.caps, group))
@@ -183,7 +186,7 @@ class ScoringEngine:
     def scores(self, model: ScoringModel) -> Scores:
         """Every lead's total, fit and engagement score (new arrays) and knock-out flag."""
         s = self.shifted_scores(model)
-        return Scores(s.total + s.low, s.fit + s.fit_bounds[0], s.engagement + s.engagement_low, s.knocked_out)
+        return Scores((s.total + s.low).astype(np.int32), s.fit + s.fit_bounds[0], s.engagement + s.engagement_low, s.knocked_out)
 
     def knocked_out(self, rules: tuple[KnockOut, ...]) -> np.ndarray:
         """bool per lead; cached while the rules stay the same."""
