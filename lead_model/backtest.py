@@ -45,9 +45,19 @@ class ScoreHistograms:
         return int(self.converted.sum()) + self.knocked_out_converted
 
 
+JOINT_MAX_CELLS = 1 << 18  # (fit, engagement) grids up to this size are counted in one pass
+
+
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:
-    """Score every lead and count them by score: the only per-lead work a points move does."""
+    """Score every lead and count them by score: the only per-lead work a points move does.
+
+    Usually one bincount over (fit, engagement) cells gives both the fit histogram (grades)
+    and the total histogram; models whose score ranges make that grid large count the total
+    and the fit scores separately.
+    """
     engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else ScoringEngine(leads, model)
+    if engine.grid_cells(model) <= JOINT_MAX_CELLS:
+        return _joint_histograms(leads, model, engine)
     s = engine.shifted_scores(model)
     lo, hi = s.low, s.high
     flo, fhi = s.fit_bounds
@@ -65,6 +75,40 @@ def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine 
     fit = s.fit
     fit_all = np.bincount(fit, minlength=fhi - flo + 1)
     fit_pos = np.bincount(fit[:npos], minlength=fhi - flo + 1)
+    return ScoreHistograms(lo, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)
+
+
+def _joint_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine) -> ScoreHistograms:
+    js = engine.joint_scores(model)
+    (flo, fhi), (elo, ehi) = js.fit_bounds, js.engagement_bounds
+    rows, width = fhi - flo + 1, js.width
+    npos = leads.n_converted
+    cells_all = np.bincount(js.joint, minlength=rows * width)
+    cells_pos = np.bincount(js.joint[:npos], minlength=rows * width)
+    # grades describe fit, so they count every lead, knocked out or not
+    fit_all = cells_all.reshape(rows, width).sum(axis=1)
+    fit_pos = cells_pos.reshape(rows, width).sum(axis=1)
+    ko_idx = np.flatnonzero(js.knocked_out)
+    n_ko = n_ko_pos = 0
+    if ko_idx.size:
+        cells_all = cells_all - np.bincount(js.joint[ko_idx], minlength=rows * width)
+        ko_pos = ko_idx[ko_idx < npos]
+        cells_pos = cells_pos - np.bincount(js.joint[ko_pos], minlength=rows * width)
+        n_ko, n_ko_pos = int(ko_idx.size), int(ko_pos.size)
+    # each cell's total score (shifted), with the total cap applied on the grid
+    lo, hi = flo + elo, fhi + ehi
+    total_idx = (np.arange(rows)[:, None] + np.arange(width)[None, :]).ravel()
+    cap = model.caps.total
+    if cap is not None and cap < hi:
+        if cap <= lo:
+            total_idx[:] = 0
+            lo = hi = cap
+        else:
+            np.minimum(total_idx, cap - lo, out=total_idx)
+            hi = cap
+    size = hi - lo + 1
+    all_hist = np.bincount(total_idx, weights=cells_all, minlength=size).round().astype(np.int64)
+    pos_hist = np.bincount(total_idx, weights=cells_pos, minlength=size).round().astype(np.int64)
     return ScoreHistograms(lo, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)
 
 

@@ -76,15 +76,36 @@ class _PackedKey:
     key: np.ndarray  # intp per lead
 
 
-def _apply_cap(shifted: np.ndarray, lo: int, hi: int, cap: int | None) -> tuple[int, int]:
-    """Cap scores held as ``score - lo`` in place; returns the new (lo, hi)."""
+def _capped_bounds(lo: int, hi: int, cap: int | None) -> tuple[int, int]:
+    """(lowest, highest) possible score after a cap."""
     if cap is None or cap >= hi:
         return lo, hi
-    if cap <= lo:  # the cap is below every possible score: everyone scores the cap
-        shifted.fill(0)
+    if cap <= lo:
         return cap, cap
-    np.minimum(shifted, cap - lo, out=shifted)
     return lo, cap
+
+
+def _apply_cap(shifted: np.ndarray, lo: int, hi: int, cap: int | None) -> tuple[int, int]:
+    """Cap scores held as ``score - lo`` in place; returns the new (lo, hi)."""
+    new_lo, new_hi = _capped_bounds(lo, hi, cap)
+    if (new_lo, new_hi) == (lo, hi):
+        return lo, hi
+    if new_lo == new_hi == cap:  # the cap is below every possible score: everyone scores the cap
+        shifted.fill(0)
+    else:
+        np.minimum(shifted, cap - lo, out=shifted)
+    return new_lo, new_hi
+
+
+@dataclass(frozen=True, eq=False)
+class JointScores:
+    """Per-lead (fit, engagement) cell index; a buffer reused by the next call."""
+
+    joint: np.ndarray
+    width: int
+    fit_bounds: tuple[int, int]
+    engagement_bounds: tuple[int, int]
+    knocked_out: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,13 +169,9 @@ class ScoringEngine:
         return layout_signature(model) == self.signature
 
     # ----- per move ---------------------------------------------------------------
-    def shifted_scores(self, model: ScoringModel) -> ShiftedScores:
-        """Scores minus their lowest possible value (so they index histograms), caps applied.
-
-        The offsets are folded into the first table of each group, so this costs one gather
-        per packed key, one add per extra key and one add for the total: no extra passes.
-        The arrays are buffers reused by the next call.
-        """
+    def _group_scores(self, model: ScoringModel) -> dict[str, tuple[int, int]]:
+        """Fill the fit and engagement buffers with each group's score minus its lowest possible
+        value, group caps applied; return each group's (lowest, highest) possible score."""
         vectors = [points_vector(self.leads, a) for a in model.attributes]
         bufs = self._buffers
         bounds = {}
@@ -176,12 +193,48 @@ class ScoringEngine:
                 if j:
                     np.add(out, tmp, out=out)
             bounds[group] = _apply_cap(out, lo, hi, getattr(model.caps, group))
+        return bounds
+
+    def shifted_scores(self, model: ScoringModel) -> ShiftedScores:
+        """Scores minus their lowest possible value (so they index histograms), caps applied.
+
+        The offsets are folded into the first table of each group, so this costs one gather
+        per packed key, one add per extra key and one add for the total: no extra passes.
+        The arrays are buffers reused by the next call.
+        """
+        bufs = self._buffers
+        bounds = self._group_scores(model)
         total = bufs["total"]
         np.add(bufs["fit"], bufs["engagement"], out=total)
         lo = bounds["fit"][0] + bounds["engagement"][0]
         hi = bounds["fit"][1] + bounds["engagement"][1]
         lo, hi = _apply_cap(total, lo, hi, model.caps.total)
         return ShiftedScores(total, bufs["fit"], bufs["engagement"], lo, hi, bounds["fit"], bounds["engagement"][0], self.knocked_out(model.knockouts))
+
+    def joint_scores(self, model: ScoringModel) -> JointScores:
+        """Per lead ``shifted fit * width + shifted engagement`` (intp), ``width`` = engagement range.
+
+        One bincount of this index counts leads per (fit, engagement) cell; the fit and the
+        total histograms are then sums over that small grid instead of two passes over leads.
+        """
+        bounds = self._group_scores(model)
+        (flo, fhi), (elo, ehi) = bounds["fit"], bounds["engagement"]
+        width = ehi - elo + 1
+        bufs = self._buffers
+        joint = bufs["total"]
+        np.multiply(bufs["fit"], width, out=joint)
+        np.add(joint, bufs["engagement"], out=joint)
+        return JointScores(joint, width, (flo, fhi), (elo, ehi), self.knocked_out(model.knockouts))
+
+    def grid_cells(self, model: ScoringModel) -> int:
+        """How many (fit, engagement) cells ``joint_scores`` would count (before any work on leads)."""
+        vectors = [points_vector(self.leads, a) for a in model.attributes]
+        size = 1
+        for group in ("fit", "engagement"):
+            members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
+            lo, hi = _capped_bounds(sum(int(v.min()) for v in members), sum(int(v.max()) for v in members), getattr(model.caps, group))
+            size *= hi - lo + 1
+        return size
 
     def scores(self, model: ScoringModel) -> Scores:
         """Every lead's total, fit and engagement score (new arrays) and knock-out flag."""
