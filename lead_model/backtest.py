@@ -16,100 +16,15 @@ import pandas as pd
 from lead_model.intervals import wilson_interval
 from lead_model.leads import LeadSet
 from lead_model.model import Band, ScoringModel
+from lead_model.histograms import ScoreHistograms
+from lead_model.histograms import score_histograms as count_scores
 from lead_model.scoring import ScoringEngine
 
 
-@dataclass(frozen=True, eq=False)
-class ScoreHistograms:
-    """Counts per score for leads that are not knocked out, plus the knocked-out totals.
-
-    ``leads[i]``/``converted[i]`` count leads with total score ``low + i``; ``fit_*`` the
-    same for the fit score of every lead (knocked out or not), from ``fit_low``.
-    """
-
-    low: int
-    leads: np.ndarray
-    converted: np.ndarray
-    knocked_out: int
-    knocked_out_converted: int
-    fit_low: int
-    fit_leads: np.ndarray
-    fit_converted: np.ndarray
-
-    @property
-    def n_leads(self) -> int:
-        return int(self.leads.sum()) + self.knocked_out
-
-    @property
-    def n_converted(self) -> int:
-        return int(self.converted.sum()) + self.knocked_out_converted
-
-
-JOINT_MAX_CELLS = 1 << 18  # (fit, engagement) grids up to this size are counted in one pass
-
-
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:
-    """Score every lead and count them by score: the only per-lead work a points move does.
-
-    Usually one bincount over (fit, engagement) cells gives both the fit histogram (grades)
-    and the total histogram; models whose score ranges make that grid large count the total
-    and the fit scores separately.
-    """
+    """Score every lead and count them by score (incrementally when ``engine`` scored a nearby model)."""
     engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else ScoringEngine(leads, model)
-    if engine.grid_cells(model) <= JOINT_MAX_CELLS:
-        return _joint_histograms(leads, model, engine)
-    s = engine.shifted_scores(model)
-    lo, hi = s.low, s.high
-    flo, fhi = s.fit_bounds
-    npos = leads.n_converted
-    total = s.total
-    all_hist = np.bincount(total, minlength=hi - lo + 1)
-    pos_hist = np.bincount(total[:npos], minlength=hi - lo + 1)
-    ko_idx = np.flatnonzero(s.knocked_out)
-    n_ko = n_ko_pos = 0
-    if ko_idx.size:
-        all_hist -= np.bincount(total[ko_idx], minlength=hi - lo + 1)
-        ko_pos = ko_idx[ko_idx < npos]
-        pos_hist -= np.bincount(total[ko_pos], minlength=hi - lo + 1)
-        n_ko, n_ko_pos = int(ko_idx.size), int(ko_pos.size)
-    fit = s.fit
-    fit_all = np.bincount(fit, minlength=fhi - flo + 1)
-    fit_pos = np.bincount(fit[:npos], minlength=fhi - flo + 1)
-    return ScoreHistograms(lo, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)
-
-
-def _joint_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine) -> ScoreHistograms:
-    js = engine.joint_scores(model)
-    (flo, fhi), (elo, ehi) = js.fit_bounds, js.engagement_bounds
-    rows, width = fhi - flo + 1, js.width
-    npos = leads.n_converted
-    cells_all = np.bincount(js.joint, minlength=rows * width)
-    cells_pos = np.bincount(js.joint[:npos], minlength=rows * width)
-    # grades describe fit, so they count every lead, knocked out or not
-    fit_all = cells_all.reshape(rows, width).sum(axis=1)
-    fit_pos = cells_pos.reshape(rows, width).sum(axis=1)
-    ko_idx = np.flatnonzero(js.knocked_out)
-    n_ko = n_ko_pos = 0
-    if ko_idx.size:
-        cells_all = cells_all - np.bincount(js.joint[ko_idx], minlength=rows * width)
-        ko_pos = ko_idx[ko_idx < npos]
-        cells_pos = cells_pos - np.bincount(js.joint[ko_pos], minlength=rows * width)
-        n_ko, n_ko_pos = int(ko_idx.size), int(ko_pos.size)
-    # each cell's total score (shifted), with the total cap applied on the grid
-    lo, hi = flo + elo, fhi + ehi
-    total_idx = (np.arange(rows)[:, None] + np.arange(width)[None, :]).ravel()
-    cap = model.caps.total
-    if cap is not None and cap < hi:
-        if cap <= lo:
-            total_idx[:] = 0
-            lo = hi = cap
-        else:
-            np.minimum(total_idx, cap - lo, out=total_idx)
-            hi = cap
-    size = hi - lo + 1
-    all_hist = np.bincount(total_idx, weights=cells_all, minlength=size).round().astype(np.int64)
-    pos_hist = np.bincount(total_idx, weights=cells_pos, minlength=size).round().astype(np.int64)
-    return ScoreHistograms(lo, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)
+    return count_scores(engine, model)
 
 
 @dataclass(frozen=True, eq=False)

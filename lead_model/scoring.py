@@ -98,17 +98,6 @@ def _apply_cap(shifted: np.ndarray, lo: int, hi: int, cap: int | None) -> tuple[
 
 
 @dataclass(frozen=True, eq=False)
-class JointScores:
-    """Per-lead (fit, engagement) cell index; a buffer reused by the next call."""
-
-    joint: np.ndarray
-    width: int
-    fit_bounds: tuple[int, int]
-    engagement_bounds: tuple[int, int]
-    knocked_out: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
 class ShiftedScores:
     """Per-lead scores minus their lowest possible value (int32 buffers, reused per call)."""
 
@@ -138,6 +127,7 @@ class ScoringEngine:
     def __init__(self, leads: LeadSet, model: ScoringModel):
         self.leads = leads
         self.signature = layout_signature(model)
+        self.model_attributes = model.attributes  # the layout: which codes each attribute has
         n = leads.n_leads
         self._keys: list[_PackedKey] = []
         for group in ("fit", "engagement"):
@@ -168,31 +158,37 @@ class ScoringEngine:
     def matches(self, model: ScoringModel) -> bool:
         return layout_signature(model) == self.signature
 
+    def buffer(self, name: str) -> np.ndarray:
+        """A per-lead scratch buffer of this engine ("total" is intp; the others int32), reused by the next call."""
+        return self._buffers[name]
+
     # ----- per move ---------------------------------------------------------------
-    def _group_scores(self, model: ScoringModel) -> dict[str, tuple[int, int]]:
-        """Fill the fit and engagement buffers with each group's score minus its lowest possible
-        value, group caps applied; return each group's (lowest, highest) possible score."""
+    def group_scores(self, model: ScoringModel, out: dict[str, np.ndarray] | None = None, caps: bool = True) -> dict[str, tuple[int, int]]:
+        """Fill ``out["fit"]`` and ``out["engagement"]`` (int32 per lead; default: this engine's
+        buffers) with each group's score minus its lowest possible value, group caps applied
+        unless ``caps`` is False; return each group's (lowest, highest) possible score."""
         vectors = [points_vector(self.leads, a) for a in model.attributes]
         bufs = self._buffers
+        out = bufs if out is None else out
         bounds = {}
         for group in ("fit", "engagement"):
-            out, tmp = bufs[group], bufs["tmp"]
+            target, tmp = out[group], bufs["tmp"]
             members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
             lo = sum(int(v.min()) for v in members)
             hi = sum(int(v.max()) for v in members)
             keys = [k for k in self._keys if k.group == group]
             if not keys:
-                out.fill(0)
+                target.fill(0)
             for j, k in enumerate(keys):
                 parts = [vectors[i][:radix] for i, radix in zip(k.attributes, k.radices)]
                 table = reduce(np.add.outer, parts).ravel().astype(np.int32)
                 if j == 0:
                     table -= lo
                 # every key is in range by construction; 'wrap' skips take's per-element bounds check
-                np.take(table, k.key, out=out if j == 0 else tmp, mode="wrap")
+                np.take(table, k.key, out=target if j == 0 else tmp, mode="wrap")
                 if j:
-                    np.add(out, tmp, out=out)
-            bounds[group] = _apply_cap(out, lo, hi, getattr(model.caps, group))
+                    np.add(target, tmp, out=target)
+            bounds[group] = _apply_cap(target, lo, hi, getattr(model.caps, group)) if caps else (lo, hi)
         return bounds
 
     def shifted_scores(self, model: ScoringModel) -> ShiftedScores:
@@ -203,38 +199,13 @@ class ScoringEngine:
         The arrays are buffers reused by the next call.
         """
         bufs = self._buffers
-        bounds = self._group_scores(model)
+        bounds = self.group_scores(model)
         total = bufs["total"]
         np.add(bufs["fit"], bufs["engagement"], out=total)
         lo = bounds["fit"][0] + bounds["engagement"][0]
         hi = bounds["fit"][1] + bounds["engagement"][1]
         lo, hi = _apply_cap(total, lo, hi, model.caps.total)
         return ShiftedScores(total, bufs["fit"], bufs["engagement"], lo, hi, bounds["fit"], bounds["engagement"][0], self.knocked_out(model.knockouts))
-
-    def joint_scores(self, model: ScoringModel) -> JointScores:
-        """Per lead ``shifted fit * width + shifted engagement`` (intp), ``width`` = engagement range.
-
-        One bincount of this index counts leads per (fit, engagement) cell; the fit and the
-        total histograms are then sums over that small grid instead of two passes over leads.
-        """
-        bounds = self._group_scores(model)
-        (flo, fhi), (elo, ehi) = bounds["fit"], bounds["engagement"]
-        width = ehi - elo + 1
-        bufs = self._buffers
-        joint = bufs["total"]
-        np.multiply(bufs["fit"], width, out=joint)
-        np.add(joint, bufs["engagement"], out=joint)
-        return JointScores(joint, width, (flo, fhi), (elo, ehi), self.knocked_out(model.knockouts))
-
-    def grid_cells(self, model: ScoringModel) -> int:
-        """How many (fit, engagement) cells ``joint_scores`` would count (before any work on leads)."""
-        vectors = [points_vector(self.leads, a) for a in model.attributes]
-        size = 1
-        for group in ("fit", "engagement"):
-            members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
-            lo, hi = _capped_bounds(sum(int(v.min()) for v in members), sum(int(v.max()) for v in members), getattr(model.caps, group))
-            size *= hi - lo + 1
-        return size
 
     def scores(self, model: ScoringModel) -> Scores:
         """Every lead's total, fit and engagement score (new arrays) and knock-out flag."""

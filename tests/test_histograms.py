@@ -1,0 +1,136 @@
+"""The incremental score grid: after any sequence of moves on one engine, every number equals a brute-force recount."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import RANDOM_KINDS, brute_scores, kept_rows, load_random, random_leads, random_models
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_backtest import assert_backtest_matches
+
+from lead_model import ScoringEngine, ScoringModel, backtest, load_leads
+from lead_model import histograms as hist
+from lead_model.histograms import score_histograms
+
+SAMPLE = "sample_data/leads.csv"
+
+
+def move_values(model: ScoringModel) -> list[tuple[str, object]]:
+    """Every (attribute, value) a points slider can move, in with_points' spelling."""
+    out = []
+    for a in model.attributes:
+        out.append((a.name, "__missing__"))
+        if a.kind == "numeric":
+            out += [(a.name, f"bin:{i}") for i in range(len(a.bins))]
+        else:
+            out += [(a.name, lv.value) for lv in a.levels]
+            if a.kind == "categorical":
+                out += [(a.name, "__other__"), (a.name, "zeta"), (a.name, "alpha")]
+    return out
+
+
+@st.composite
+def moves(draw, model_dict: dict) -> list[tuple]:
+    """Slider moves mixed with the occasional cap, knock-out or threshold change."""
+    model = ScoringModel.from_dict(model_dict)
+    values = move_values(model)
+    steps = []
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["points"] * 6 + ["caps", "knockouts", "threshold"]))
+        if kind == "points":
+            name, value = draw(st.sampled_from(values))
+            steps.append(("points", name, value, draw(st.integers(-25, 25))))
+        elif kind == "caps":
+            steps.append(("caps", {k: draw(st.one_of(st.none(), st.integers(-10, 40))) for k in ("fit", "engagement", "total")}))
+        elif kind == "knockouts":
+            steps.append(("knockouts", draw(st.sampled_from([(), ({"attribute": "segment", "values": ["alpha"]},), ({"attribute": "employees", "below": 10},)]))))
+        else:
+            steps.append(("threshold", draw(st.integers(-40, 60))))
+    return steps
+
+
+def apply(model: ScoringModel, step: tuple) -> ScoringModel:
+    if step[0] == "points":
+        return model.with_points(step[1], step[2], step[3])
+    if step[0] == "caps":
+        return model.replace(caps=step[1])
+    if step[0] == "knockouts":
+        return model.replace(knockouts=list(step[1]))
+    return model.replace(mql_threshold=step[1])
+
+
+@pytest.fixture(scope="module")
+def always_delta():
+    """Take the incremental path for any move, however many leads it touches (tiny data)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hist, "DELTA_MAX_SHARE", 1.0)
+        yield
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=random_leads(min_rows=6), model_dict=random_models(), script=st.data())
+def test_any_sequence_of_moves_matches_brute_force(tmp_path_factory, always_delta, data, model_dict, script):
+    leads = load_random(data, tmp_path_factory.mktemp("moves"))
+    kept, y = kept_rows(data)
+    model = ScoringModel.from_dict(model_dict)
+    engine = ScoringEngine(leads, model)
+    assert_backtest_matches(backtest(leads, model, engine), model.to_dict(), brute_scores(model.to_dict(), kept, RANDOM_KINDS), y)
+    for step in script.draw(moves(model_dict)):
+        model = apply(model, step)
+        r = backtest(leads, model, engine)
+        assert_backtest_matches(r, model.to_dict(), brute_scores(model.to_dict(), kept, RANDOM_KINDS), y)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample")
+    leads = load_leads(SAMPLE, "converted", store=folder / "s.duckdb", exclude=["opportunity_amount"])
+    return leads, ScoringModel.from_file("sample_data/sample_model.yaml")
+
+
+def same_histograms(a, b) -> bool:
+    return (a.low, a.fit_low, a.knocked_out, a.knocked_out_converted) == (b.low, b.fit_low, b.knocked_out, b.knocked_out_converted) and all(
+        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("leads", "converted", "fit_leads", "fit_converted")
+    )
+
+
+def test_slider_moves_on_the_sample_are_incremental_and_exact(sample):
+    """50,000 leads, knock-outs and caps in the model: 40 slider moves touch only the moved level's leads."""
+    leads, model = sample
+    engine = ScoringEngine(leads, model)
+    counter_moves = []
+    rng = np.random.default_rng(3)
+    values = [v for v in move_values(model) if v[1] not in ("zeta", "alpha")]
+    score_histograms(engine, model)
+    for _ in range(40):
+        name, value = values[int(rng.integers(len(values)))]
+        model = model.with_points(name, value, int(rng.integers(-30, 31)))
+        got = score_histograms(engine, model)
+        counter_moves.append(engine._score_counter.last_move)
+        assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+    assert counter_moves.count("delta") >= 30, counter_moves
+
+
+def test_a_move_touching_most_leads_is_recounted(sample):
+    leads, model = sample
+    engine = ScoringEngine(leads, model)
+    score_histograms(engine, model)
+    # every bin of every numeric attribute moves: all leads change score
+    for a in model.attributes:
+        if a.kind == "numeric":
+            for i in range(len(a.bins)):
+                model = model.with_points(a.name, f"bin:{i}", model.attribute(a.name).bins[i].points + 1)
+    got = score_histograms(engine, model)
+    assert engine._score_counter.last_move == "recount"
+    assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+
+
+def test_grids_too_large_to_keep_are_counted_per_lead(sample, monkeypatch):
+    leads, model = sample
+    monkeypatch.setattr(hist, "GRID_MAX_CELLS", 10)
+    engine = ScoringEngine(leads, model)
+    wide = score_histograms(engine, model)
+    assert engine._score_counter.last_move == "recount"
+    monkeypatch.setattr(hist, "GRID_MAX_CELLS", 1 << 18)
+    assert same_histograms(wide, score_histograms(ScoringEngine(leads, model), model))
