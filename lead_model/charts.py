@@ -59,8 +59,8 @@ def _finish(chart: alt.TopLevelMixin, title: str, height: int) -> alt.TopLevelMi
         chart.properties(
             title=alt.Title(title, fontSize=20, anchor="start", offset=12), height=height, usermeta={"embedOptions": {"renderer": "canvas"}}
         )
-        .configure_axis(labelFontSize=14, titleFontSize=14, titleFontWeight="normal", labelLimit=220)
-        .configure_legend(labelFontSize=13, titleFontSize=13, orient="top", title=None, symbolSize=140, columnPadding=8)
+        .configure_axis(labelFontSize=15, titleFontSize=15, titleFontWeight="normal", labelLimit=220)
+        .configure_legend(labelFontSize=15, titleFontSize=15, orient="top", title=None, symbolSize=140, columnPadding=8)
         .configure_view(strokeWidth=0)
     )
 
@@ -199,8 +199,8 @@ def _gains(data: dict, height: int = 300) -> alt.Chart:
         alt.Chart(data["gains"])
         .mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3)
         .encode(
-            x=alt.X("share", type="quantitative", title="Leads worked (top first)", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("recall", type="quantitative", title="Conversions captured", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            x=alt.X("share", type="quantitative", title="Leads worked (top first)", axis=alt.Axis(format="~%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("recall", type="quantitative", title="Conversions captured", axis=alt.Axis(format="~%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("model", type="nominal", scale=_MODEL_SCALE, legend=_MODEL_LEGEND),
             strokeDash=alt.StrokeDash("model", type="nominal", scale=alt.Scale(domain=[CURRENT, BASELINE, RANDOM], range=[[1, 0], [1, 0], [6, 4]]), legend=None),
             tooltip=[
@@ -238,7 +238,7 @@ def threshold_data(sweep: pd.DataFrame, threshold: int) -> Datasets:
 
 
 def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
-    x = alt.X("threshold", type="quantitative", title="MQL threshold")
+    x = alt.X("threshold", type="quantitative", title="MQL threshold", axis=alt.Axis(format="d"))
     volume = (
         alt.Chart(data["sweep"])
         .mark_area(opacity=0.18, color=CURRENT_COLOR, interpolate="step-after")
@@ -249,7 +249,7 @@ def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
         .mark_line(strokeWidth=3)
         .encode(
             x=x,
-            y=alt.Y("value", type="quantitative", title="Precision / recall", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("value", type="quantitative", title="Precision / recall", axis=alt.Axis(format="~%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("metric", type="nominal", scale=alt.Scale(domain=["precision", "recall"], range=[CURRENT_COLOR, RECALL_COLOR])),
         )
     )
@@ -320,9 +320,10 @@ def _distribution(data: dict, height: int = 300) -> alt.LayerChart:
         alt.Chart(data["bars"])
         .mark_bar(opacity=0.55, binSpacing=0)
         .encode(
-            x=alt.X("start", type="quantitative", title="Score"),
+            x=alt.X("start", type="quantitative", title="Score", axis=alt.Axis(format="d")),
             x2=alt.X2("end"),
-            y=alt.Y("share", type="quantitative", stack=None, title="Share of group", axis=alt.Axis(format="%")),
+            y=alt.Y("share", type="quantitative", stack=None, title="Share of group", axis=alt.Axis(format="~%")),
+            y2=alt.datum(0),  # bars from zero: with a ranged x, Vega-Lite would otherwise draw each bar as a thin tick
             color=alt.Color("outcome", type="nominal", scale=alt.Scale(domain=["converted", "not converted"], range=[CONVERTED_COLOR, NOT_CONVERTED_COLOR])),
             tooltip=[
                 alt.Tooltip("range", type="nominal", title="score"),
@@ -358,7 +359,7 @@ def bands_data(table: pd.DataFrame, name_column: str, base_rate: float | None = 
 def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -> alt.LayerChart:
     # the bands keep the table's order (highest first); nominal sort by the label's position
     # one word per line, so 'knocked out' fits under a narrow bar
-    x = alt.X("label", type="nominal", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=12, labelExpr="split(datum.label, ' ')"))
+    x = alt.X("label", type="nominal", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=14, labelExpr="split(datum.label, ' ')"))
     tooltip = [
         alt.Tooltip("band", type="nominal", title=name),
         alt.Tooltip("leads", type="quantitative", format=","),
@@ -369,12 +370,16 @@ def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -
         alt.Tooltip("ci_high", type="quantitative", format=".1%", title="95% high"),
     ]
     bars = alt.Chart(data["bands"]).mark_bar(color=CURRENT_COLOR, opacity=0.85).encode(
-        x=x, y=alt.Y("conversion_rate", type="quantitative", title="Conversion rate", axis=alt.Axis(format="%")), tooltip=tooltip
+        x=x, y=alt.Y("conversion_rate", type="quantitative", title="Conversion rate", axis=alt.Axis(format="~%")), tooltip=tooltip
     )
     errors = alt.Chart(data["bands"]).mark_rule(color="#111827", strokeWidth=2).encode(
         x=x, y=alt.Y("ci_low", type="quantitative"), y2=alt.Y2("ci_high"), tooltip=tooltip
     )
-    layers = [bars, errors]
+    # the rate written above each bar, readable without hovering
+    labels = alt.Chart(data["bands"]).mark_text(dy=-10, fontSize=15, fontWeight="bold", color="#111827").encode(
+        x=x, y=alt.Y("ci_high", type="quantitative"), text=alt.Text("conversion_rate", type="quantitative", format=".1%"), tooltip=tooltip
+    )
+    layers = [bars, errors, labels]
     if "average" in data:
         layers.append(_hline(data["average"]))
     return _finish(alt.layer(*layers), title, height)

@@ -14,11 +14,13 @@ state.show_flash()
 
 
 def run_load(what: str, fn, *args) -> None:
-    """Load with a spinner; a LeadModelError is shown as one sentence and nothing changes."""
+    """Load with a progress bar naming each step; a LeadModelError is shown as one sentence and nothing changes."""
+    bar = st.empty()
     try:
-        with st.spinner(f"Loading {what}…"):
-            message = fn(*args)
+        with st.spinner(f"Loading {what}…", show_time=True):
+            message = fn(*args, progress=lambda fraction, text: bar.progress(fraction, text=text))
     except LeadModelError as exc:
+        bar.empty()
         st.error(state.for_app(exc))
         return
     state.flash("success", f"Loaded {what}. {message}")
@@ -84,7 +86,11 @@ st.header(f"{leads.name}")
 st.caption(f"Source: {spec.source if spec else leads.info.source} · outcome '{leads.outcome}' (converted = '{leads.summary.positive_value}')")
 ov = overview(leads)
 c = st.columns(5)
-c[0].metric("Leads", f"{ov.leads:,}", border=True)
+c[0].metric(
+    "Rows", f"{ov.rows:,}", border=True,
+    help=f"Each row is a lead; {ov.leads:,} have an outcome and are scored"
+    + (f", {ov.dropped_no_outcome:,} without one are left out." if ov.dropped_no_outcome else "."),
+)
 c[1].metric("Conversion rate", f"{ov.conversion_rate:.1%}", border=True)
 c[2].metric("Converted", f"{ov.converted:,}", border=True)
 c[3].metric(
@@ -99,12 +105,31 @@ if ov.first_created is not None:
 for note in leads.summary.notes:
     st.caption(note)
 
+def change_roles(fn, *args) -> None:
+    """Apply a roles change; a LeadModelError is one sentence and nothing changes."""
+    try:
+        with st.spinner("Encoding the leads with the new roles…"):
+            message = fn(*args)
+    except LeadModelError as exc:
+        st.error(state.for_app(exc))
+    else:
+        st.session_state["roles_version"] = st.session_state.get("roles_version", 0) + 1  # a fresh editor showing the applied roles
+        state.flash("success", message)
+        st.rerun()
+
+
 power = state.power(leads)
 leaks = leak_suspects(leads, power)
 if leaks.empty:
     st.success("No column looks like it leaks the outcome.")
 for row in leaks.itertuples(index=False):
-    st.warning(f"**Possible leak: {row.column}.** {row.evidence} Columns filled in after a lead converts make history look better than the future; set its role to ignore.")
+    warning, button = st.columns([6, 1], vertical_alignment="center")
+    warning.warning(
+        f"**Possible leak: {row.column}.** {row.evidence} A column filled in after a lead converts makes history "
+        "look better than the future will be; leave it out of the model."
+    )
+    if button.button(f"Ignore {row.column}", key=f"ignore_leak::{row.column}", type="primary", width="stretch"):
+        change_roles(state.ignore_columns, [row.column])
 
 # ----- roles -------------------------------------------------------------------------------
 st.subheader("Column roles")
@@ -133,15 +158,7 @@ edited = st.data_editor(
     },
 )
 if st.button("Apply roles", type="primary", key="apply_roles"):
-    try:
-        with st.spinner("Encoding the leads with the new roles…"):
-            message = state.apply_roles(edited)
-    except LeadModelError as exc:
-        st.error(state.for_app(exc))
-    else:
-        st.session_state["roles_version"] = version + 1  # a fresh editor showing the applied roles
-        state.flash("success", message)
-        st.rerun()
+    change_roles(state.apply_roles, edited)
 
 # ----- quality -----------------------------------------------------------------------------
 st.subheader("Data quality")

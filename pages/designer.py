@@ -12,6 +12,8 @@ from lead_model.scoring import points_breakdown
 from lead_model.thresholds import for_capacity
 from pages import state
 
+CHART_HEIGHT = 320  # pixels, title and axes included: two charts a row, readable from the back of the room
+
 leads = state.require_leads()
 model = state.model()
 try:
@@ -59,6 +61,7 @@ def attribute_editor(attr, expanded: bool) -> None:
                 args=(attr.name, key),
                 help="Lower bounds of the bins after the first, comma-separated (e.g. 10, 50, 200). Each bin keeps its points.",
             )
+            state.show_flash(key)
         for value, label, listed, points, n_leads, rate in state.level_rows(leads, attr):
             key = state.points_key(attr.name, value)
             limit = max(50, 50 * math.ceil(abs(points) / 50))
@@ -83,7 +86,8 @@ def caps_editor() -> None:
     for col, (group, title) in zip(st.columns(3), (("fit", "Fit cap"), ("engagement", "Engagement cap"), ("total", "Total cap"))):
         key = state.CAP_KEYS[group]
         state.bind(key, getattr(model.caps, group))
-        col.number_input(title, min_value=-1000, max_value=1000, step=5, key=key, on_change=state.on_caps, placeholder="no cap")
+        col.number_input(title, max_value=10_000, step=5, key=key, on_change=state.on_caps, placeholder="no cap")
+    state.show_flash("caps")
 
 
 def describe_knockout(rule) -> str:
@@ -155,11 +159,15 @@ def _pipeline() -> None:
     model = state.model()
     result = state.result(leads, model)
     base = state.baseline_result(leads)
-    for col, (label, value, delta, color) in zip(st.columns([1, 1, 1.6, 1, 1]), state.kpi_tiles(result, base)):
-        col.metric(label, value, delta, delta_color=color, border=True)
+    with st.container(key="kpis"):  # the key scopes the tiles' projector-sized fonts (app.py)
+        tiles = state.kpi_tiles(result, base)
+        for col, (label, value, delta, color) in zip(st.columns([1, 1, 2, 1, 1]), tiles):
+            col.metric(label, value, delta, delta_color=color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")
-    controls, chart1, chart2 = st.columns([5, 6, 6], gap="medium")
-    with controls:
+    if result.histograms.leads.size == 1:
+        st.info("Every lead has the same score, so no threshold separates them yet: give points to the levels that convert above average (green) and take points from those below (red).")
+    slider_col, capacity_col, fit_col = st.columns([5, 2.4, 3], gap="medium")
+    with slider_col:
         lo = result.histograms.low  # lowest and highest total score the model can give
         hi = lo + result.histograms.leads.size - 1
         t = model.mql_threshold
@@ -173,24 +181,40 @@ def _pipeline() -> None:
             step=1,
             key=state.THRESHOLD_KEY,
             on_change=state.on_threshold,
-            help="Leads scoring at least this, and not knocked out, are MQLs.",
+            help="Leads scoring at least this, and not knocked out, are MQLs. Arrow keys move it one point.",
         )
+    with capacity_col:
         capacity = st.number_input(
             "Leads sales can work per month", min_value=0, value=None, step=50, key=state.CAPACITY_KEY, placeholder="e.g. 400"
         )
-        if capacity:
-            months = state.months(leads)
-            choice = for_capacity(result, capacity, months)
-            if choice.threshold is None:
-                st.caption(f"Even the top score gives more than {capacity:,} MQLs a month over these {months:.1f} months.")
-            else:
-                st.button(f"Use threshold {choice.threshold}", key="use_capacity", on_click=state.use_threshold, args=(choice.threshold,), width="stretch")
-                st.caption(
-                    f"Threshold **{choice.threshold}** fits: {choice.mql / months:,.0f} MQLs a month over {months:.1f} months of history, "
-                    f"precision {choice.precision:.1%}, recall {choice.recall:.1%}."
-                )
-    chart1.vega_lite_chart(spec=charts.threshold_spec(result.sweep, model.mql_threshold, height=230), width="stretch")
-    chart2.vega_lite_chart(spec=charts.distribution_spec(result.score_distribution, model.mql_threshold, height=230), width="stretch")
+        months = state.months(leads)
+        if capacity and leads.created is None:
+            months = st.number_input(
+                "Months this file covers", min_value=1.0, value=1.0, step=1.0, format="%g", key=state.MONTHS_KEY,
+                help="There is no created date column, so say over how many months these leads came in.",
+            )
+    with fit_col:
+        capacity_advice(result, capacity, months)
+    chart1, chart2 = st.columns(2, gap="medium")
+    chart1.vega_lite_chart(spec=charts.threshold_spec(result.sweep, model.mql_threshold, height=CHART_HEIGHT), width="stretch")
+    chart2.vega_lite_chart(spec=charts.distribution_spec(result.score_distribution, model.mql_threshold, height=CHART_HEIGHT), width="stretch")
+
+
+def capacity_advice(result, capacity: int | None, months: float) -> None:
+    """The threshold that fits sales capacity, with a button to use it."""
+    if not capacity:
+        st.caption("Type how many leads sales can work in a month to see the threshold that fits.")
+        return
+    span = f"over {months:g} months" if leads.created is None else f"over {months:.1f} months of history"
+    choice = for_capacity(result, capacity, months)
+    if choice.threshold is None:
+        st.caption(f"Even the top score gives more than {capacity:,} MQLs a month {span}.")
+        return
+    st.button(f"Use threshold {choice.threshold}", key="use_capacity", on_click=state.use_threshold, args=(choice.threshold,), width="stretch")
+    st.caption(
+        f"Threshold **{choice.threshold}** fits: {choice.mql / months:,.0f} MQLs a month {span}, "
+        f"precision {choice.precision:.1%}, recall {choice.recall:.1%}."
+    )
 
 
 pipeline()
@@ -224,11 +248,12 @@ with st.sidebar:
 
 # ----- results that only points change ------------------------------------------------------
 baseline_deciles = base.deciles if base is not None else None
-c1, c2, c3, c4 = st.columns(4, gap="medium")
-c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=230), width="stretch")
-c2.vega_lite_chart(spec=charts.gains_spec(result.deciles, baseline_deciles, height=230), width="stretch")
-c3.vega_lite_chart(spec=charts.bands_spec(result.by_tier, "tier", "Conversion by tier", leads.base_rate, height=230), width="stretch")
-c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade", leads.base_rate, height=230), width="stretch")
+c1, c2 = st.columns(2, gap="medium")
+c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
+c2.vega_lite_chart(spec=charts.gains_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
+c3, c4 = st.columns(2, gap="medium")
+c3.vega_lite_chart(spec=charts.bands_spec(result.by_tier, "tier", "Conversion by tier (total score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
+c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade (fit score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
 
 # ----- lead explorer -----------------------------------------------------------------------
 explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")

@@ -53,7 +53,7 @@ if upload is not None and st.session_state.get("model_upload_done") != upload.fi
         loaded = state.model_from_upload(upload.name, upload.getvalue())
         state.adopt_model(loaded)
     except LeadModelError as exc:
-        st.error(str(exc))
+        st.error(state.for_app(exc))
     else:
         state.flash("success", f"Loaded '{loaded.metadata.name}' from {upload.name}; it is now the current model and the baseline.")
         st.rerun()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 import tempfile
 import traceback
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ CACHE = "small_cache"  # level tables, months covered, lead searches: per-datase
 # widget keys
 THRESHOLD_KEY = "mql_threshold"
 CAPACITY_KEY = "capacity"
+MONTHS_KEY = "months_covered"
 CAP_KEYS = {"fit": "cap_fit", "engagement": "cap_engagement", "total": "cap_total"}
 ATTRIBUTES_KEY = "model_attributes"
 
@@ -89,15 +91,21 @@ class DatasetSpec:
 # ----- cached LeadSets --------------------------------------------------------------------
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, outcome: str | None = None) -> LeadSet:
-    return load_leads(path, outcome, store=store, name=name)
+    # wait=False: the rows are written to the store in the background; load_file waits for
+    # that as a step of its own, so the progress bar can say so.
+    return load_leads(path, outcome, store=store, name=name, wait=False)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _leads_from_store(store: str, name: str, table: str, outcome: str | None, exclude: tuple[str, ...], roles: tuple) -> LeadSet:
-    # ``table`` is part of the key only: a dataset loaded again gets a new table, hence a new LeadSet.
+    # A dataset loaded again gets a new table, hence a new LeadSet; a table that is no longer the
+    # dataset's (another file was loaded under the same name since) must not be read by name.
     lead_store = LeadStore(store)
+    info = lead_store.info(name)
+    if info.table != table:
+        raise LeadModelError(f"dataset '{name}' was replaced by a newer load of a file with the same name; open it again on the Data page.")
     overrides = {c: RoleOverride(role=r, kind=k, group=g) for c, r, k, g in roles}
-    return open_dataset(lead_store, lead_store.info(name), outcome, exclude, overrides or None)
+    return open_dataset(lead_store, info, outcome, exclude, overrides or None)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -124,11 +132,13 @@ def start(data_path: str | None) -> None:
         return
     ss[STARTED] = True
     if data_path:
+        bar = st.empty()
         try:
-            with st.spinner(f"Loading {Path(data_path).name}…"):
-                load_file(data_path)
+            with st.spinner(f"Loading {Path(data_path).name}…", show_time=True):
+                load_file(data_path, progress=lambda fraction, text: bar.progress(fraction, text=text))
         except LeadModelError as exc:
             flash("error", for_app(exc))
+        bar.empty()
 
 
 @contextmanager
@@ -163,14 +173,24 @@ def fragment_timing(name: str):
         print(f"script_ms={(time.perf_counter() - started) * 1000:.1f} fragment={name}", file=sys.stderr, flush=True)
 
 
-def flash(kind: str, text: str) -> None:
-    """A message for the next draw (callbacks cannot place elements where they belong)."""
-    ss.setdefault(FLASH, []).append((kind, text))
+def flash(kind: str, text: str, where: str = "page") -> None:
+    """A message for the next draw (callbacks cannot place elements where they belong).
+
+    ``where`` names the spot that shows it (``show_flash(where)``): "page" under the title,
+    or a control's own place, so an error about a cap appears next to the caps.
+    """
+    ss.setdefault(FLASH, []).append((kind, text, where))
 
 
-def show_flash() -> None:
-    for kind, text in ss.pop(FLASH, []):
+def show_flash(where: str = "page") -> None:
+    pending = ss.get(FLASH, [])
+    for kind, text, _ in [m for m in pending if m[2] == where]:
         getattr(st, kind)(text)
+    rest = [m for m in pending if m[2] != where]
+    if rest:
+        ss[FLASH] = rest
+    else:
+        ss.pop(FLASH, None)
 
 
 # ----- reading state ----------------------------------------------------------------------
@@ -322,35 +342,73 @@ _CLI_HINTS = (  # the core's advice names CLI options; the app says where to do 
 
 
 def for_app(exc: LeadModelError) -> str:
-    """The core's one sentence, with CLI advice (--outcome, --store) said the app's way."""
+    """The core's one sentence, with CLI advice (--outcome, --store) said the app's way, starting with a capital.
+
+    The core's sentences start in lower case (the CLI prints them after "Error: "); a first
+    word that is a file or column name ("leads.csv ...", "'email' ...") keeps its spelling.
+    """
     text = str(exc)
     for pattern, replacement in _CLI_HINTS:
         text = pattern.sub(replacement, text)
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower():
+        text = text[0].upper() + text[1:]
     return text
 
 
-def load_file(path: str | Path, name: str | None = None, source: str | None = None, outcome: str | None = None) -> str:
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, text: str) -> None:
+    pass
+
+
+def _size_text(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:,.0f} KB"
+
+
+def load_file(path: str | Path, name: str | None = None, source: str | None = None, outcome: str | None = None, progress: Progress | None = None) -> str:
     """Load a CSV/Parquet file into the store and make it the active dataset; returns what happened to the model.
 
-    ``outcome`` names the converted column (None: detect it). Raises LeadModelError
+    ``outcome`` names the converted column (None: detect it). ``progress(fraction, text)``
+    is told each step (read and encode, store, fit the model). Raises LeadModelError
     (nothing changes) when the file cannot be used.
     """
+    progress = progress or _no_progress
     path = Path(path)
     stamp = _stamp(path)
     store = str(default_store_path())
-    new = _leads_from_file(str(path.resolve()), stamp, store, name or dataset_name_for(path), outcome or None)
+    args = (str(path.resolve()), stamp, store, name or dataset_name_for(path), outcome or None)
+    progress(0.1, f"Reading and encoding {path.name} ({_size_text(stamp[1])})…")
+    new = _leads_from_file(*args)
+    progress(0.7, f"Writing {new.summary.rows:,} rows to the lead store…")
+    try:
+        new.wait_stored()
+    except LeadModelError:
+        _leads_from_file.clear(*args)  # do not keep a LeadSet whose rows never reached the store
+        raise
+    if LeadStore(store).info(new.name).table != new.info.table:
+        # Another file was loaded under this name since this one was cached: its rows are gone.
+        _leads_from_file.clear(*args)
+        new = _leads_from_file(*args)
+        new.wait_stored()
+    progress(0.9, "Choosing the model for this data…")
     spec = DatasetSpec(store, new.name, new.info.table, source or str(path), new.outcome)
-    return _adopt(new, spec, sample=_is_sample(path))
+    message = _adopt(new, spec, sample=_is_sample(path))
+    progress(1.0, f"Loaded {new.n_leads:,} leads.")
+    return message
 
 
-def load_upload(file_name: str, data: bytes, outcome: str | None = None) -> str:
+def load_upload(file_name: str, data: bytes, outcome: str | None = None, progress: Progress | None = None) -> str:
     """Load an uploaded file (saved to a temporary file first, deleted after loading)."""
+    progress = progress or _no_progress
     safe = Path(file_name).name or "upload.csv"
     tmp_dir = Path(tempfile.mkdtemp(prefix="lead-model-upload-"))
     path = tmp_dir / safe
     try:
+        progress(0.02, f"Saving the upload ({_size_text(len(data))})…")
         path.write_bytes(data)
-        return load_file(path, name=dataset_name_for(safe), source=f"upload: {safe}", outcome=outcome)
+        return load_file(path, name=dataset_name_for(safe), source=f"upload: {safe}", outcome=outcome, progress=progress)
     finally:
         path.unlink(missing_ok=True)
         tmp_dir.rmdir()
@@ -361,15 +419,20 @@ def stored_datasets() -> list:
     return LeadStore(default_store_path()).datasets()
 
 
-def reopen(name: str) -> str:
+def reopen(name: str, progress: Progress | None = None) -> str:
     """Make a dataset already in the store active, with the roles it was last opened with."""
+    progress = progress or _no_progress
     store = str(default_store_path())
     info = LeadStore(store).info(name)
     settings = info.settings or {}
     roles = tuple(sorted((c, v.get("role"), v.get("kind"), v.get("group")) for c, v in (settings.get("roles") or {}).items()))
     spec = DatasetSpec(store, info.name, info.table, info.source, settings.get("outcome"), tuple(settings.get("exclude") or ()), roles)
+    progress(0.1, f"Reading and encoding the {info.rows:,} stored rows of '{info.name}'…")
     new = _leads_from_store(store, spec.name, spec.table, spec.outcome, spec.exclude, spec.roles)
-    return _adopt(new, spec, sample=_is_sample(info.source))
+    progress(0.9, "Choosing the model for this data…")
+    message = _adopt(new, spec, sample=_is_sample(info.source))
+    progress(1.0, f"Opened {new.n_leads:,} leads.")
+    return message
 
 
 def _fitting_engine(current: LeadSet, m: ScoringModel) -> ScoringEngine | None:
@@ -513,6 +576,13 @@ def apply_roles(edited: pd.DataFrame) -> str:
     return f"Roles applied: {len(new.attributes)} attributes ({changed} changed), outcome '{outcome}'."
 
 
+def ignore_columns(columns: list[str]) -> str:
+    """Set ``columns`` to ignore (e.g. a leaky column) and open the dataset again, as ``apply_roles`` does."""
+    table = roles_table(leads())
+    table.loc[table["column"].isin(columns), ["role", "kind", "group"]] = ["ignore", None, None]
+    return apply_roles(table)
+
+
 def reconcile(m: ScoringModel, current: LeadSet, added: list[str] = ()) -> ScoringModel:
     """``m`` made to fit ``current``: attributes the data no longer has leave, kind changes restart, groups follow."""
     attrs = []
@@ -543,11 +613,11 @@ def edit(new_model: ScoringModel) -> None:
     ss[HISTORY].push(new_model)
 
 
-def _guarded(fn, *args) -> None:
+def _guarded(fn, *args, where: str = "page") -> None:
     try:
         fn(*args)
     except LeadModelError as exc:
-        flash("error", for_app(exc))
+        flash("error", for_app(exc), where)
 
 
 def points_key(attribute: str, value) -> str:
@@ -568,8 +638,16 @@ def use_threshold(threshold: int) -> None:
 
 
 def on_caps() -> None:
-    caps = {g: (None if ss.get(k) is None else int(ss[k])) for g, k in CAP_KEYS.items()}
-    _guarded(lambda: edit(model().replace(caps=Caps(**caps))))
+    def run():
+        caps = {g: (None if ss.get(k) is None else int(ss[k])) for g, k in CAP_KEYS.items()}
+        below = [g for g, v in caps.items() if v is not None and v < 0]
+        if below:
+            raise LeadModelError(
+                f"a cap is the most points a group can give, so the {below[0]} cap cannot be below zero ({caps[below[0]]}); leave it empty for no cap."
+            )
+        edit(model().replace(caps=Caps(**caps)))
+
+    _guarded(run, where="caps")
 
 
 def edges_key(attribute: str) -> str:
@@ -585,7 +663,7 @@ def on_edges(attribute: str, key: str) -> None:
         attr = model().attribute(attribute)
         edit(model().with_attribute(rebinned(attr, parse_edges(ss[key] or "", attribute))))
 
-    _guarded(run)
+    _guarded(run, where=key)
 
 
 def on_attribute_set(key: str) -> None:
@@ -606,7 +684,13 @@ def on_attribute_set(key: str) -> None:
 
 
 def add_knockout(rule: dict) -> None:
-    """Append a knock-out rule given as a dict of KnockOut fields (validated by the model)."""
+    """Append a knock-out rule given as a dict of KnockOut fields (validated by the model).
+
+    A rule that names no condition is refused with a sentence about the form, not the model file.
+    """
+    if not (rule.get("values") or rule.get("below") is not None or rule.get("at_least") is not None or rule.get("when_missing")):
+        what = "a limit (below or at or above)" if leads().attributes[rule["attribute"]].kind == "numeric" else "the values to knock out"
+        raise LeadModelError(f"Choose {what} or tick 'Also when missing' before adding a knock-out on '{rule['attribute']}'.")
     m = model()
     edit(m.replace(knockouts=[k.model_dump(mode="json") for k in m.knockouts] + [rule]))
 

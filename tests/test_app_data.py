@@ -64,7 +64,7 @@ def edit_roles(at: AppTest, changes: dict[str, dict]) -> None:
 
 def test_sample_quality_and_leak_panel(app):
     assert app.title[0].value == "Data"
-    assert metric(app, "Leads") == "50,000"
+    assert metric(app, "Rows") == "50,000"
     assert metric(app, "Conversion rate") == f"{app.session_state['leads'].base_rate:.1%}"
     assert metric(app, "Duplicate leads") == "150"
     assert metric(app, "History") == "24 months"
@@ -73,22 +73,43 @@ def test_sample_quality_and_leak_panel(app):
     assert not app.error
     roles = app.data_editor[0].value
     assert roles.set_index("column").loc["converted", "role"] == "outcome"
+    assert any(c.value == "Created 2024-01-01 to 2025-12-31 ('created_date')." for c in app.caption)  # the date range
+    quality = next(d.value for d in app.dataframe if "placeholder_share" in d.value.columns).set_index("column")  # the data-quality table
+    assert quality.loc["job_level", "placeholder_share"] > 0 and "'Select'" in quality.loc["job_level", "placeholders"]
+    assert quality.loc["job_level", "missing_share"] > quality.loc["job_level", "placeholder_share"]
+    assert quality.loc["lead_id", "high_cardinality"] and quality.loc["email", "high_cardinality"]
+    assert not quality.loc["industry", "high_cardinality"]
+    assert any(c.value.startswith("Many distinct values (hard to score level by level): lead_id, email") for c in app.caption)
     assert len(app.dataframe) >= 3  # roles editor, quality table, attribute AUCs
 
 
 @pytest.mark.skipif(not BANK.is_file(), reason="bank-marketing data not available")
 def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     at = start(monkeypatch, tmp_path / "store.duckdb", BANK)
-    assert metric(at, "Leads") == "45,211"
+    assert metric(at, "Rows") == "45,211"
     assert metric(at, "Duplicate leads") == "no id column"
     warnings = [w.value for w in at.warning]
     assert any("Possible leak: duration." in w for w in warnings)
+    at.button(key="ignore_leak::duration").click().run()  # duration is known only after the call
+    assert not at.exception, at.exception
+    assert "duration" not in at.session_state["leads"].attributes
     model = at.session_state["history"].current
+    assert "duration" not in model.attribute_names and "poutcome" in model.attribute_names
     assert all(lv.points == 0 for a in model.attributes for lv in a.levels)  # a starter model: the sample model does not fit
     at.switch_page("pages/designer.py").run()
     assert not at.exception, at.exception
     r = backtest(at.session_state["leads"], model)
     assert {m.label: m.value for m in at.metric}["MQLs"] == f"{r.mql:,} ({r.mql_rate:.1%})"
+    # give a previous success points, raise the threshold: the tiles follow the core
+    at.session_state["exp::poutcome"] = True
+    at.run()
+    at.slider(key="points::poutcome::success").set_value(30).run()
+    at.slider(key="mql_threshold").set_value(10).run()
+    model = model.with_points("poutcome", "success", 30).replace(mql_threshold=10)
+    assert at.session_state["history"].current == model
+    r = backtest(at.session_state["leads"], model)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Precision"] == f"{r.precision:.1%}" and shown["Recall"] == f"{r.recall:.1%}" and r.mql < r.leads
 
 
 @pytest.mark.parametrize(
@@ -96,9 +117,9 @@ def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     [
         ("empty.csv", b"", "", "empty.csv is empty; export the leads again with a header row and data."),
         ("header.csv", b"a,b,converted\n", "", "header.csv has a header but no rows"),
-        ("nooutcome.csv", b"a,b\n1,2\n3,4\n", "", "cannot tell which column is the converted outcome; type the outcome's name in 'Outcome column'"),
-        ("allyes.csv", b"x,converted\n1,yes\n2,yes\n", "converted", "outcome column 'converted' has 1 distinct values"),
-        ("typo.csv", b"x,converted\n1,yes\n2,no\n", "convrted", "the data has no column 'convrted'"),
+        ("nooutcome.csv", b"a,b\n1,2\n3,4\n", "", "Cannot tell which column is the converted outcome; type the outcome's name in 'Outcome column'"),
+        ("allyes.csv", b"x,converted\n1,yes\n2,yes\n", "converted", "Outcome column 'converted' has 1 distinct values"),
+        ("typo.csv", b"x,converted\n1,yes\n2,no\n", "convrted", "The data has no column 'convrted'"),
         ("binary.parquet", b"PAR1 not really parquet", "", "binary.parquet could not be read"),
     ],
 )
@@ -167,9 +188,9 @@ def test_change_the_outcome(app):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"industry": {"kind": "numeric"}}, "column 'industry' holds text, not numbers, so it cannot be numeric; make it categorical."),
-        ({"lead_id": {"role": "outcome"}, "job_level": {"role": "outcome"}}, "mark exactly one column as the outcome"),
-        ({"email": {"role": "id"}}, "mark at most one column as id; lead_id, email are."),
+        ({"industry": {"kind": "numeric"}}, "Column 'industry' holds text, not numbers, so it cannot be numeric; make it categorical."),
+        ({"lead_id": {"role": "outcome"}, "job_level": {"role": "outcome"}}, "Mark exactly one column as the outcome"),
+        ({"email": {"role": "id"}}, "Mark at most one column as id; lead_id, email are."),
     ],
 )
 def test_impossible_roles_show_one_sentence_and_keep_state(app, changes, message):
@@ -182,9 +203,76 @@ def test_impossible_roles_show_one_sentence_and_keep_state(app, changes, message
     assert app.session_state["history"].current == model
 
 
+def test_upload_parquet(app, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "leads.parquet"
+    pq.write_table(pa.table({"segment": ["a", "b", "c", "a"] * 25, "visits": list(range(100)), "won": [True, False, False, False] * 25}), path)
+    app.text_input(key="upload_outcome").set_value("won").run()
+    app.file_uploader(key="upload").set_value(("leads.parquet", path.read_bytes(), "application/octet-stream")).run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    leads = app.session_state["leads"]
+    assert leads.name == "leads" and leads.outcome == "won" and leads.n_leads == 100 and leads.n_converted == 25
+    assert metric(app, "Rows") == "100" and metric(app, "Conversion rate") == "25.0%"
+
+
 def test_load_by_path_errors_in_one_sentence(app, tmp_path):
     missing = tmp_path / "nope.csv"
     app.text_input(key="load_path").set_value(str(missing)).run()
     app.button(key="load_path_button").click().run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [f"file {missing} does not exist; check the path."]
+    assert [e.value for e in app.error] == [f"File {missing} does not exist; check the path."]
+
+
+def test_ignore_a_leak_in_one_click(app):
+    button = app.button(key="ignore_leak::opportunity_amount")
+    assert button.label == "Ignore opportunity_amount"
+    button.click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    leads = app.session_state["leads"]
+    assert "opportunity_amount" not in leads.attributes and leads.roles["opportunity_amount"].role == "ignore"
+    assert not [w for w in app.warning if "Possible leak" in w.value]
+    assert any(s.value == "No column looks like it leaks the outcome." for s in app.success)
+    assert app.data_editor[0].value.set_index("column").loc["opportunity_amount", "role"] == "ignore"
+
+
+def test_a_file_loaded_under_the_same_name_does_not_leave_a_stale_dataset(tmp_path, monkeypatch):
+    """Upload a file called leads.csv (it replaces the stored sample, also 'leads'), then pick the sample again."""
+    at = start(monkeypatch, tmp_path / "store.duckdb")
+    at.file_uploader(key="upload").set_value(("leads.csv", mini_csv(), "text/csv")).run()
+    assert at.session_state["leads"].n_leads == 200
+    at.button[0].click().run()  # Use the bundled sample
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    leads = at.session_state["leads"]
+    assert leads.n_leads == 50_000 and "opportunity_amount" in leads.attributes
+    at.button(key="ignore_leak::opportunity_amount").click().run()  # reads the stored rows again
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["leads"].n_leads == 50_000 and "opportunity_amount" not in at.session_state["leads"].attributes
+
+
+def test_loading_reports_each_step(tmp_path, monkeypatch):
+    """load_file / load_upload tell the progress bar every step, in order, ending at 100%."""
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(tmp_path / "store.duckdb"))
+
+    def script():
+        import streamlit as st
+
+        from pages import state
+
+        steps = []
+        state.load_upload("mini.csv", st.session_state["csv"], progress=lambda f, t: steps.append((f, t)))
+        st.session_state["steps"] = steps
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["csv"] = mini_csv()
+    at.run()
+    assert not at.exception, at.exception
+    steps = at.session_state["steps"]
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(steps) >= 4
+    texts = " ".join(t for _, t in steps)
+    assert "Saving the upload" in texts and "Reading and encoding mini.csv" in texts and "lead store" in texts

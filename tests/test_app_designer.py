@@ -72,6 +72,12 @@ def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
     assert labels[0] == "MQL threshold"
     assert "job_level: VP" in labels and "job_level: missing" in labels  # first fit attribute, open by default
     assert "website_visits: 3 to < 6" in labels  # first engagement attribute: bins labelled by bin_label
+    # each level's lead count and conversion rate sit beside its slider
+    from lead_model.quality import level_table
+
+    vp = level_table(app.session_state["leads"], sample_model.attribute("job_level")).set_index("label").loc["VP"]
+    texts = [m.value for m in app.markdown]
+    assert any(t.startswith(f"**VP** · {int(vp['leads']):,} leads · ") and f"{vp['conversion_rate']:.1%}" in t for t in texts), texts
     r = backtest(app.session_state["leads"], sample_model)
     assert any(m.value.startswith(f"##### Of {r.mql:,} MQLs, {r.mql_converted:,} converted ({r.precision:.1%}); ") for m in app.markdown)
     assert len(app.get("vega_lite_chart")) == 6
@@ -139,7 +145,7 @@ def test_bin_edges_rebuild_the_engine(app, sample_model):
 def test_bad_bin_edges_show_one_sentence_and_keep_the_model(app, sample_model):
     app.text_input(key="edges::website_visits").set_value("3, six, 11").run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["bin edge 'six' of 'website_visits' is not a number; type edges like 10, 50, 200."]
+    assert [e.value for e in app.error] == ["Bin edge 'six' of 'website_visits' is not a number; type edges like 10, 50, 200."]
     assert_tiles(app, sample_model)
     assert app.text_input(key="edges::website_visits").value == "3, 6, 11"  # the box shows the model again
     app.text_input(key="edges::website_visits").set_value("6, 3").run()
@@ -196,3 +202,50 @@ def test_lead_explorer_explains_a_score(app, sample_model):
     assert shown["points"].tolist() == breakdown["points"].tolist()
     app.text_input(key="lead_search").set_value("no such lead").run()
     assert "No lead matches" in app.info[0].value
+
+
+def test_a_cap_below_zero_is_refused_in_one_sentence(app, sample_model):
+    app.session_state["exp::rules"] = True
+    app.run()
+    app.number_input(key="cap_fit").set_value(-5).run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [
+        "A cap is the most points a group can give, so the fit cap cannot be below zero (-5); leave it empty for no cap."
+    ]
+    assert_tiles(app, sample_model)  # the model is unchanged
+    assert app.number_input(key="cap_fit").value is None  # and the box shows it again
+    assert not app.session_state["history"].can_undo
+
+
+def test_flat_model_hint_and_capacity_without_dates(tmp_path, monkeypatch):
+    """A file without created dates: a starter model (one score for all) gets a hint, capacity asks for the months."""
+    lines = ["lead_id,segment,visits,converted"] + [f"M{i:03d},{'abc'[i % 3]},{i % 7},{'yes' if i % 3 == 0 or i % 7 == 0 else 'no'}" for i in range(300)]
+    csv = tmp_path / "nodates.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(tmp_path / "store.duckdb"))
+    monkeypatch.setenv("LEAD_MODEL_DATA", str(csv))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("Every lead has the same score") for i in at.info)
+    at.slider(key="points::segment::a").set_value(10).run()
+    assert not any(i.value.startswith("Every lead has the same score") for i in at.info)
+    model = at.session_state["history"].current
+    assert_tiles(at, model)
+    at.number_input(key="capacity").set_value(20).run()
+    at.number_input(key="months_covered").set_value(5.0).run()
+    choice = for_capacity(backtest(at.session_state["leads"], model), 20, 5.0)
+    assert at.button(key="use_capacity").label == f"Use threshold {choice.threshold}"
+    assert any(c.value.startswith(f"Threshold **{choice.threshold}** fits: ") and "over 5 months" in c.value for c in at.caption)
+
+
+def test_a_knockout_without_a_condition_is_refused_in_one_sentence(app, sample_model):
+    app.session_state["exp::rules"] = True
+    app.run()
+    app.selectbox(key="ko_attribute").set_value("company_size").run()
+    app.button(key="ko_add").click().run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [
+        "Choose a limit (below or at or above) or tick 'Also when missing' before adding a knock-out on 'company_size'."
+    ]
+    assert_tiles(app, sample_model)

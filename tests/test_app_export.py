@@ -100,7 +100,7 @@ def _broken(model: ScoringModel) -> bytes:
         ("list.json", b"[1, 2]", "list.json is not a model"),
         ("extra.yaml", b"mql_threshold: 10\ncolour: red\n", "extra.yaml: field 'colour' is not a field of the model schema"),
         ("points.yaml", None, "points.yaml: field 'attributes.0.levels.0.points'"),
-        ("other_data.yaml", b"attributes:\n  - {name: balance, kind: numeric, group: fit, bins: [{min: null, points: 3}]}\n", "the model names column 'balance' but the data has no such column"),
+        ("other_data.yaml", b"attributes:\n  - {name: balance, kind: numeric, group: fit, bins: [{min: null, points: 3}]}\n", "The model names column 'balance' but the data has no such column"),
         ("binary.json", b"\xff\xfe\x00\x81", "binary.json is not a text file"),
     ],
 )

@@ -94,7 +94,26 @@ def test_distribution_chart_bins_scores_and_normalises_each_group(results):
     assert sum(data["leads"]) == r.leads - r.knocked_out
     spec = charts.distribution_chart(r.score_distribution, r.threshold).to_dict()
     assert {"start", "end", "share", "outcome"} <= _fields(spec)
+    assert spec["layer"][0]["encoding"]["y2"] == {"datum": 0}  # bars stand on zero (a ranged x alone draws ticks)
     _check_typed(spec)
+
+
+def test_axes_read_well_when_every_lead_has_the_same_score(tiny):
+    """A starter model (all points 0) gives one score: axes must not print '0.000000' or '100.000000%'."""
+    from lead_model import ScoringModel
+    from lead_model.starter import starter_model
+
+    r = backtest(tiny, starter_model(tiny))
+    assert r.sweep["threshold"].nunique() == 1
+    specs = [
+        charts.threshold_chart(r.sweep, r.threshold).to_dict(),
+        charts.distribution_chart(r.score_distribution, r.threshold).to_dict(),
+        charts.gains_chart(r.deciles).to_dict(),
+        charts.bands_chart(r.by_tier, "tier", "t", r.base_rate).to_dict(),
+    ]
+    formats = {c["field"]: c["axis"]["format"] for spec in specs for c in _encodings(spec) if "axis" in c and "format" in (c["axis"] or {})}
+    assert formats["threshold"] == "d" and formats["start"] == "d"  # integer points
+    assert all(f in ("d", "~%", "~s") for f in formats.values()), formats  # '%' alone prints six decimals on a flat domain
 
 
 @pytest.mark.parametrize(("low", "high", "width"), [(0, 40, 1), (-30, 145, 5), (0, 500, 10), (0, 1000, 20), (-5000, 5000, 200)])
@@ -113,8 +132,11 @@ def test_bands_chart_keeps_band_order_with_error_bars(results):
     assert bands["band"] == [str(t) for t in r.by_tier["tier"]]
     assert any(layer["mark"]["type"] == "rule" and "y2" in layer["encoding"] for layer in spec["layer"])
     _check_typed(spec)
+    labels = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert len(labels) == 1 and labels[0]["encoding"]["text"]["field"] == "conversion_rate"  # the rate is written on each bar
+    assert len(spec["layer"]) == 4  # bars, 95% intervals, rate labels, average line
     grades = charts.bands_chart(r.by_grade, "grade", "Conversion by grade").to_dict()
-    assert len(grades["layer"]) == 2  # no average line without a base rate
+    assert len(grades["layer"]) == 3  # no average line without a base rate
 
 
 def test_specs_change_only_in_their_data(results):
@@ -133,6 +155,20 @@ def test_specs_change_only_in_their_data(results):
         assert all(isinstance(t, pa.Table) and t.num_rows > 0 for t in one["datasets"].values())
         names = {d["data"]["name"] for d in one.get("layer", [one]) if "data" in d}
         assert names <= set(one["datasets"])
+
+
+def test_chart_data_stays_small_whatever_the_number_of_leads():
+    """Charts are drawn from the threshold / decile / score tables, thinned, never from per-lead rows."""
+    import numpy as np
+    import pandas as pd
+
+    n = 20_000  # thresholds and distinct scores, as a model with a very wide score range would give
+    sweep = pd.DataFrame({"threshold": np.arange(n), "mql": np.arange(n, 0, -1), "mql_rate": 0.5, "precision": 0.2, "recall": 0.7, "f1": 0.3, "lift": 2.0})
+    distribution = pd.DataFrame({"score": np.arange(n), "converted": 1, "not_converted": 50})
+    specs = [charts.threshold_spec(sweep, 10), charts.distribution_spec(distribution, 10)]
+    for spec in specs:
+        rows = sum(t.num_rows for t in spec["datasets"].values())
+        assert rows <= 1_000, rows  # whatever n is
 
 
 def test_spec_datasets_match_the_chart_data(results):
