@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -51,12 +52,36 @@ class BacktestResult:
     pr_auc: float
     knocked_out: int
     knocked_out_converted: int
-    sweep: pd.DataFrame
-    deciles: pd.DataFrame
-    by_grade: pd.DataFrame
-    by_tier: pd.DataFrame
-    score_distribution: pd.DataFrame
     histograms: ScoreHistograms
+    grades: tuple[Band, ...]
+    tiers: tuple[Band, ...]
+
+    # The tables are built on first use: a slider move that redraws a few of them pays for those only.
+    @cached_property
+    def sweep(self) -> pd.DataFrame:
+        """One row per integer threshold: threshold, mql, mql_rate, converted, precision, recall, f1, lift."""
+        return _sweep(self.histograms)
+
+    @cached_property
+    def deciles(self) -> pd.DataFrame:
+        """Decile 1 = the top 10% of leads by score: leads, converted, conversion_rate, lift, cumulative_*, score range."""
+        return _deciles(self.histograms)
+
+    @cached_property
+    def by_grade(self) -> pd.DataFrame:
+        """Leads, share and conversion (with a Wilson 95% interval) per fit grade."""
+        h = self.histograms
+        return _bands(h.fit_leads, h.fit_converted, h.fit_low, self.grades, "grade")
+
+    @cached_property
+    def by_tier(self) -> pd.DataFrame:
+        """Leads, share and conversion (with a Wilson 95% interval) per tier; knocked-out leads last."""
+        return _tiers(self.histograms, self.tiers)
+
+    @cached_property
+    def score_distribution(self) -> pd.DataFrame:
+        """Leads, converted and not converted per total score (knocked-out leads left out)."""
+        return _distribution(self.histograms)
 
     @property
     def base_rate(self) -> float:
@@ -79,7 +104,10 @@ class BacktestResult:
 
     def at_threshold(self, threshold: int) -> BacktestResult:
         """The same backtest at another MQL threshold: no per-lead work."""
-        return replace(self, **_threshold_metrics(self.histograms, int(threshold)))
+        moved = replace(self, **_threshold_metrics(self.histograms, int(threshold)))
+        # the tables do not depend on the threshold
+        moved.__dict__.update({k: v for k, v in self.__dict__.items() if k in _TABLES})
+        return moved
 
     def summary(self) -> dict:
         """The headline numbers and tables as plain JSON-ready values (NaN becomes None)."""
@@ -108,6 +136,9 @@ class BacktestResult:
         )
 
 
+_TABLES = ("sweep", "deciles", "by_grade", "by_tier", "score_distribution")
+
+
 def backtest(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> BacktestResult:
     """Backtest ``model`` on every lead of ``leads``: metrics at the model's threshold and at every threshold."""
     return backtest_histograms(score_histograms(leads, model, engine), model)
@@ -123,12 +154,9 @@ def backtest_histograms(h: ScoreHistograms, model: ScoringModel) -> BacktestResu
         knocked_out_converted=h.knocked_out_converted,
         auc=_auc(h),
         pr_auc=_average_precision(h),
-        sweep=_sweep(h),
-        deciles=_deciles(h),
-        by_grade=_bands(h.fit_leads, h.fit_converted, h.fit_low, model.grades, "grade"),
-        by_tier=_tiers(h, model.tiers),
-        score_distribution=_distribution(h),
         histograms=h,
+        grades=model.grades,
+        tiers=model.tiers,
         **_threshold_metrics(h, model.mql_threshold),
     )
 

@@ -130,6 +130,11 @@ class ScoreCounter:
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # attribute index -> (lead positions by code, code starts)
         self.last_move = "none"  # "delta" or "recount": how the last call was answered (for benchmarks and tests)
 
+    def forget(self) -> None:
+        """Drop the kept grid: the next call recounts every lead."""
+        with self._lock:
+            self._state = None
+
     def histograms(self, model: ScoringModel) -> ScoreHistograms:
         with self._lock:
             vectors = [points_vector(self.leads, a) for a in model.attributes]
@@ -140,7 +145,12 @@ class ScoreCounter:
                 self.last_move = "recount"
                 return _separate_histograms(self.engine, model)
             state = self._state
-            if state is None or not self._moved(state, model, vectors):
+            try:
+                moved = state is not None and self._moved(state, model, vectors)
+            except BaseException:
+                self._state = None  # a half-applied move must not be built on
+                raise
+            if not moved:
                 self._state = state = self._recount(model, vectors)
                 self.last_move = "recount"
             else:
@@ -153,28 +163,42 @@ class ScoreCounter:
         if state.knockouts != _knockout_key(model):
             return False
         changes = []  # (attribute index, code, points change)
+        shifts = {"fit": 0, "engagement": 0}  # points every lead gains in each group
+        shifted = []
         touched = 0
         for i, (old, new) in enumerate(zip(state.vectors, vectors)):
             if old.shape != new.shape:
                 return False
-            codes = np.flatnonzero(old != new)
-            if codes.size:
-                _, starts = self._index(i)
-                for c in codes:
-                    size = int(starts[c + 1] - starts[c])
-                    if size:
-                        changes.append((i, int(c), int(new[c]) - int(old[c])))
-                        touched += size
+            change = new.astype(np.int64) - old
+            if not change.any():
+                shifted.append(old)
+                continue
+            _, starts = self._index(i)
+            counts = np.diff(starts)
+            # The change most of this attribute's leads share is given to every lead at once (it
+            # only moves the grid's bounds); the leads of the other codes then move back. So a
+            # move costs the smaller side: raising a level that holds 90% of the leads moves 10%.
+            values, which = np.unique(change, return_inverse=True)
+            common = int(values[np.argmax(np.bincount(which, weights=counts))])
+            shifts[model.attributes[i].group] += common
+            shifted.append(old + common)
+            for c in np.flatnonzero((change != common) & (counts > 0)):
+                changes.append((i, int(c), int(change[c]) - common))
+                touched += int(counts[c])
         if touched > DELTA_MAX_SHARE * self.leads.n_leads:
             return False
+        state.fit_base += shifts["fit"]
+        state.engagement_base += shifts["engagement"]
+        g = state.grid
+        grid = _Grid(g.fit_low + shifts["fit"], g.fit_high + shifts["fit"], g.engagement_low + shifts["engagement"], g.engagement_high + shifts["engagement"], g.cells)
         # While changes are applied one by one a lead can hold old points in one attribute and
         # new in another: the working grid covers both.
         final_f, final_e = _bounds(model, vectors, "fit"), _bounds(model, vectors, "engagement")
-        mixed = [np.concatenate((a, b)) for a, b in zip(state.vectors, vectors)]
+        mixed = [np.concatenate((a, b)) for a, b in zip(shifted, vectors)]
         work_f, work_e = _bounds(model, mixed, "fit"), _bounds(model, mixed, "engagement")
-        grid = state.grid.reshaped(
-            min(work_f[0], state.grid.fit_low), max(work_f[1], state.grid.fit_high),
-            min(work_e[0], state.grid.engagement_low), max(work_e[1], state.grid.engagement_high),
+        grid = grid.reshaped(
+            min(work_f[0], grid.fit_low), max(work_f[1], grid.fit_high),
+            min(work_e[0], grid.engagement_low), max(work_e[1], grid.engagement_high),
         )
         npos = self.leads.n_converted
         width, size = grid.width, grid.rows * grid.width

@@ -26,7 +26,7 @@ from lead_model.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, dataset_name_for, quote, source_relation_sql
+from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 # One writer thread: stores are written in the order datasets are loaded.
@@ -233,8 +233,16 @@ def load_leads(
             "roles": {c: {k: v for k, v in vars(o).items() if v} for c, o in (roles or {}).items()},
         }
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
-        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
-        stored = _STORE_WRITER.submit(store.ingest, table, pending.name, str(path), settings)
+        check_dataset_name(pending.name)
+        # The rows are written to a new table while the leads are encoded (one DuckDB thread,
+        # the other core encodes); the dataset is swapped in only once encoding succeeded.
+        staged = _STORE_WRITER.submit(store.stage, table, 1)
+        try:
+            leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
+        except BaseException:
+            _STORE_WRITER.submit(_discard_staged, store, staged).result()
+            raise
+        stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, str(path), table.num_rows, settings)
         leads = replace(leads, pending_info=stored)
         if wait:
             leads.wait_stored()
@@ -247,6 +255,19 @@ def load_leads(
     return open_dataset(
         store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome
     )
+
+
+def _publish_staged(store: LeadStore, staged: Future, name: str, source: str, rows: int, settings: dict) -> DatasetInfo:
+    return store.publish(staged.result(), name, source, rows, settings)
+
+
+def _discard_staged(store: LeadStore, staged: Future) -> None:
+    """Drop the table a failed load staged (a staging error needs no clean-up)."""
+    try:
+        table_name = staged.result()
+    except Exception:
+        return
+    store.discard(table_name)
 
 
 def model_roles(model) -> dict[str, RoleOverride]:

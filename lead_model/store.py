@@ -81,28 +81,57 @@ class LeadStore:
         The rows go to a new table first; the swap with any existing dataset of the same
         name happens in one transaction, so a failed load leaves the old data as it was.
         """
-        if not _NAME_RE.match(name):
-            raise LeadModelError(f"dataset name '{name}' is not usable; use letters, digits, spaces, '_', '-' or '.' (64 at most).")
+        check_dataset_name(name)
+        return self.publish(self.stage(table), name, source, int(table.num_rows), settings)
+
+    def stage(self, table, threads: int | None = None) -> str:
+        """Write rows to a new table that no dataset names yet; returns the table's name.
+
+        ``threads`` limits DuckDB's threads (a load stages while the leads are encoded).
+        """
         con = self.connect()
         try:
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            # rows carry their file position in __row, so DuckDB need not keep insertion order
+            con.execute("SET preserve_insertion_order = false")
             table_name = f"leads_{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
             con.register("incoming_rows", table)
-            con.execute(f"CREATE TABLE {quote(table_name)} AS SELECT * FROM incoming_rows")
-            con.unregister("incoming_rows")
-            info = DatasetInfo(name, table_name, source, int(table.num_rows), datetime.now(timezone.utc).isoformat(timespec="seconds"), settings or {})
-            old = con.execute("SELECT tbl FROM lead_datasets WHERE name = ?", [name]).fetchall()
-            con.execute("BEGIN TRANSACTION")
             try:
-                con.execute("DELETE FROM lead_datasets WHERE name = ?", [name])
-                con.execute(
-                    "INSERT INTO lead_datasets VALUES (?, ?, ?, ?, ?, ?)",
-                    [info.name, info.table, info.source, info.rows, info.loaded_at, json.dumps(info.settings)],
-                )
-                for (old_table,) in old:
-                    con.execute(f"DROP TABLE IF EXISTS {quote(old_table)}")
-                con.execute("COMMIT")
+                con.execute(f"CREATE TABLE {quote(table_name)} AS SELECT * FROM incoming_rows")
+            finally:
+                con.unregister("incoming_rows")
+            return table_name
+        finally:
+            con.close()
+
+    def discard(self, table_name: str) -> None:
+        """Drop a staged table that will not be published."""
+        con = self.connect()
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
+        finally:
+            con.close()
+
+    def publish(self, table_name: str, name: str, source: str, rows: int, settings: dict | None = None) -> DatasetInfo:
+        """Make a staged table dataset ``name``, replacing any dataset of that name, in one transaction."""
+        info = DatasetInfo(name, table_name, source, rows, datetime.now(timezone.utc).isoformat(timespec="seconds"), settings or {})
+        con = self.connect()
+        try:
+            try:
+                settings_json = json.dumps(info.settings)
+                old = con.execute("SELECT tbl FROM lead_datasets WHERE name = ?", [name]).fetchall()
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    con.execute("DELETE FROM lead_datasets WHERE name = ?", [name])
+                    con.execute("INSERT INTO lead_datasets VALUES (?, ?, ?, ?, ?, ?)", [info.name, info.table, info.source, info.rows, info.loaded_at, settings_json])
+                    for (old_table,) in old:
+                        con.execute(f"DROP TABLE IF EXISTS {quote(old_table)}")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
             except BaseException:
-                con.execute("ROLLBACK")
                 con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
                 raise
             return info
@@ -144,6 +173,12 @@ class LeadStore:
             con.execute("COMMIT")
         finally:
             con.close()
+
+
+def check_dataset_name(name: str) -> None:
+    """Raise a one-line error for a dataset name the store cannot keep."""
+    if not _NAME_RE.match(name):
+        raise LeadModelError(f"dataset name '{name}' is not usable; use letters, digits, spaces, '_', '-' or '.' (64 at most).")
 
 
 def source_relation_sql(path: Path, full_sniff: bool = False, parallel: bool = True) -> str:

@@ -112,15 +112,36 @@ def test_slider_moves_on_the_sample_are_incremental_and_exact(sample):
     assert counter_moves.count("delta") >= 30, counter_moves
 
 
-def test_a_move_touching_most_leads_is_recounted(sample):
+def test_a_change_most_leads_share_moves_the_grid_not_the_leads(sample):
+    """Every bin of every numeric attribute +1: every lead gains the same, so no lead is revisited."""
     leads, model = sample
     engine = ScoringEngine(leads, model)
     score_histograms(engine, model)
-    # every bin of every numeric attribute moves: all leads change score
     for a in model.attributes:
         if a.kind == "numeric":
-            for i in range(len(a.bins)):
-                model = model.with_points(a.name, f"bin:{i}", model.attribute(a.name).bins[i].points + 1)
+            for i, b in enumerate(a.bins):
+                model = model.with_points(a.name, f"bin:{i}", b.points + 1)
+            model = model.with_points(a.name, "__missing__", a.missing.points + 1)
+    got = score_histograms(engine, model)
+    assert engine._score_counter.last_move == "delta"
+    assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+    # later moves start from the shifted scores, in both groups
+    for name, value, points in [("company_size", "bin:1", -7), ("website_visits", "bin:2", 9), ("job_level", "VP", 3), ("demo_requested", True, -4)]:
+        model = model.with_points(name, value, points)
+        got = score_histograms(engine, model)
+        assert engine._score_counter.last_move == "delta"
+        assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model)), name
+
+
+def test_a_move_touching_many_leads_is_recounted(sample, monkeypatch):
+    leads, model = sample
+    engine = ScoringEngine(leads, model)
+    score_histograms(engine, model)
+    monkeypatch.setattr(hist, "DELTA_MAX_SHARE", 0.01)
+    for a in model.attributes:
+        if a.kind == "numeric":
+            for i, b in enumerate(a.bins):
+                model = model.with_points(a.name, f"bin:{i}", b.points + i + 1)
     got = score_histograms(engine, model)
     assert engine._score_counter.last_move == "recount"
     assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
