@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -307,16 +311,17 @@ def read_source(path: Path) -> pa.Table:
 
     con = duckdb.connect()
     try:
-        try:
-            table = con.sql(f"SELECT * FROM {source_relation_sql(path)}").to_arrow_table()
-        except duckdb.ConversionException:
-            # A late row broke the type sniffed from the sample: decide types on every row.
-            table = con.sql(f"SELECT * FROM {source_relation_sql(path, full_sniff=True)}").to_arrow_table()
-        except duckdb.Error as exc:
-            if "parallel=false" not in str(exc):
-                raise
-            # Quoted newlines: DuckDB's parallel reader cannot pad short rows around them.
-            table = con.sql(f"SELECT * FROM {source_relation_sql(path, parallel=False)}").to_arrow_table()
+        with _without_bom(path) as readable:
+            try:
+                table = con.sql(f"SELECT * FROM {source_relation_sql(readable)}").to_arrow_table()
+            except duckdb.ConversionException:
+                # A late row broke the type sniffed from the sample: decide types on every row.
+                table = con.sql(f"SELECT * FROM {source_relation_sql(readable, full_sniff=True)}").to_arrow_table()
+            except duckdb.Error as exc:
+                if "parallel=false" not in str(exc):
+                    raise
+                # Quoted newlines: DuckDB's parallel reader cannot pad short rows around them.
+                table = con.sql(f"SELECT * FROM {source_relation_sql(readable, parallel=False)}").to_arrow_table()
     except duckdb.Error as exc:
         raise LeadModelError(f"{path.name} could not be read: {str(exc).strip().splitlines()[0].rstrip('.')}; check the file.") from None
     finally:
@@ -327,6 +332,27 @@ def read_source(path: Path) -> pa.Table:
         raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
     # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
     return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+@contextmanager
+def _without_bom(path: Path) -> Iterator[Path]:
+    """The file itself, or a copy without its UTF-8 byte-order mark.
+
+    DuckDB's reader takes a BOM for part of the first header name, so a quoted first name
+    (one holding quotes or the delimiter) breaks the header; a copy without the BOM reads cleanly.
+    """
+    if not path.is_file():
+        yield path
+        return
+    with path.open("rb") as fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix="lead_model_") as tmp:
+            copy = Path(tmp) / path.name
+            with copy.open("wb") as out:
+                shutil.copyfileobj(fh, out, 1 << 22)
+            yield copy
 
 
 # ----- profiling ---------------------------------------------------------------------
