@@ -1,4 +1,9 @@
-"""Time suggested points on synthetic leads: `python benchmarks/bench_suggest.py --rows 1000000` (bar: <= 10 s)."""
+"""Time suggested points on synthetic leads: `python benchmarks/bench_suggest.py --rows 1000000` (bar: <= 10 s for 1M leads x 18 attributes).
+
+The bar is measured on ``suggest``, the whole suggestion a user waits for: the holdout split,
+attribute statistics and binning on the training part, the points fit, the backtests of both
+parts and the threshold rules. Loading the file is timed separately (it is not part of suggesting).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from lead_model.attribute_stats import attribute_statistics  # noqa: E402
 from lead_model.leads import load_leads  # noqa: E402
 from lead_model.suggest import suggest, suggest_points  # noqa: E402
 
+BAR_SECONDS = 10.0
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -28,20 +35,30 @@ def main() -> None:
         write_csv(args.rows, path)
         t = time.perf_counter()
         leads = load_leads(path, "converted", store=Path(tmp) / "store.duckdb")
-        print(f"load {args.rows:,} leads x {len(leads.attributes)} attributes: {time.perf_counter() - t:.2f} s")
+        n_attrs = len(leads.attributes)
+        print(f"load {args.rows:,} leads x {n_attrs} attributes: {time.perf_counter() - t:.2f} s (not part of the bar)")
         t = time.perf_counter()
         stats = attribute_statistics(leads)
-        print(f"attribute statistics: {time.perf_counter() - t:.2f} s")
+        print(f"attribute statistics, all leads: {time.perf_counter() - t:.2f} s")
         t = time.perf_counter()
         suggest_points(leads, stats=stats, max_attributes=args.max_attributes)
         print(f"suggest points (K={args.max_attributes}, statistics given): {time.perf_counter() - t:.2f} s")
-        t = time.perf_counter()
-        suggest_points(leads, max_attributes=len(leads.attributes))
-        print(f"suggest points (all {len(leads.attributes)} attributes, statistics included): {time.perf_counter() - t:.2f} s")
-        t = time.perf_counter()
-        s = suggest(leads, max_attributes=args.max_attributes)
-        print(f"suggest with holdout split, validation and thresholds: {time.perf_counter() - t:.2f} s "
-              f"(holdout AUC {s.validation.holdout.auc:.3f})")
+        timings = {}
+        # the default; K of all attributes, weak ones too (the joint ranking fit runs); every attribute in the fit
+        cases = (
+            ("default", {"max_attributes": args.max_attributes}),
+            (f"K={args.max_attributes} of all {n_attrs}", {"max_attributes": args.max_attributes, "min_iv": 0.0}),
+            ("every attribute", {"max_attributes": n_attrs, "min_iv": 0.0}),
+        )
+        for label, options in cases:
+            t = time.perf_counter()
+            s = suggest(leads, **options)
+            timings[label] = time.perf_counter() - t
+            print(f"suggest, {label} ({len(s.points.chosen)} attributes used): split, statistics, fit, validation, thresholds: {timings[label]:.2f} s "
+                  f"(train AUC {s.validation.train.auc:.3f}, holdout AUC {s.validation.holdout.auc:.3f}, {s.split.method} split)")
+        worst = max(timings.values())
+        verdict = "met" if worst <= BAR_SECONDS else "MISSED"
+        print(f"bar: suggest on {args.rows:,} leads x {n_attrs} attributes takes {worst:.2f} s at most (<= {BAR_SECONDS:.0f} s): {verdict}")
 
 
 if __name__ == "__main__":

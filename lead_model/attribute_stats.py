@@ -20,6 +20,7 @@ STRONG_IV = 0.5  # above this an attribute is called suspiciously strong and its
 LEAK_IV = 1.0  # above this (or with a near-0%/100% level) it is flagged leaky and left out of suggestions
 LEAK_MIN_SHARE = 0.01  # a level needs >= 1% of leads to count as real support
 LEAK_LOW_RATE = 0.005
+LEAK_LOW_OF_BASE = 0.1  # ... and its 95% interval stays below a tenth of the base rate (a rare-outcome weak level is not a leak)
 LEAK_HIGH_RATE = 0.95
 
 MISSING_LABEL = "(missing)"
@@ -123,8 +124,9 @@ def attribute_statistics(
     chi-square p-value and Cramer's V (2 x levels table, no continuity correction), and for
     numeric ones the point-biserial correlation on non-missing values. Verdicts: weak
     (IV < 0.02), useful (< 0.1), strong, suspicious (IV > 0.5). ``leaky`` (left out of
-    suggestions) when IV > 1.0 or a level with >= 1% of leads converts at <= 0.5% or >= 95%:
-    such columns are usually filled in after sales contact. IV 0.5-1.0 alone only warns,
+    suggestions) when IV > 1.0 or a level with >= 1% of leads converts at >= 95%, or at <= 0.5%
+    with its 95% interval below a tenth of the base rate (so a weak level of a rare outcome is
+    not called a leak): such columns are usually filled in after sales contact. IV 0.5-1.0 alone only warns,
     because real but strong signals (a previous campaign's outcome) live there too.
     """
     if not leads.has_outcome:
@@ -164,7 +166,8 @@ def attribute_statistics(
             if ok.sum() > 2 and 0 < y.sum() < y.size and np.ptp(enc.values[ok]) > 0:
                 pb = float(pointbiserialr(y, enc.values[ok]).statistic)
         total_iv = float(iv.sum())
-        real = (cnt >= LEAK_MIN_SHARE * n) & ((rate <= LEAK_LOW_RATE) | (rate >= LEAK_HIGH_RATE))
+        near_zero = (rate <= LEAK_LOW_RATE) & (high < LEAK_LOW_OF_BASE * base)
+        real = (cnt >= LEAK_MIN_SHARE * n) & (near_zero | (rate >= LEAK_HIGH_RATE))
         leak_reasons = []
         if total_iv > LEAK_IV:
             leak_reasons.append(f"information value {total_iv:.2f} is above {LEAK_IV}")
@@ -202,16 +205,24 @@ def _chi_square(count: np.ndarray, conv: np.ndarray) -> tuple[float, float, floa
     return chi2, float(res.pvalue), math.sqrt(chi2 / table.sum())
 
 
-def stats_report(stats: AttributeStats) -> str:
-    """The attribute table as text for the command line."""
+def stats_report(stats: AttributeStats, scope: str = "leads") -> str:
+    """The attribute table as text for the command line; ``scope`` names the leads it was computed on (e.g. "training leads")."""
     lines = [
-        f"{stats.n_leads:,} leads, base conversion rate {stats.base_rate:.2%}. Attributes by information value (IV):",
-        f"{'rank':>4} {'attribute':26} {'kind':11} {'group':10} {'IV':>7} {'Cramer V':>8} {'p-value':>9}  verdict",
+        f"{stats.n_leads:,} {scope}, base conversion rate {stats.base_rate:.2%}. Attributes by information value (IV);"
+        " r_pb is the point-biserial correlation of a numeric attribute with converting:",
+        f"{'rank':>4} {'attribute':26} {'kind':11} {'group':10} {'IV':>7} {'Cramer V':>8} {'p-value':>9} {'r_pb':>6}  verdict",
     ]
     for r in stats.attributes.itertuples():
-        lines.append(f"{r.rank:>4} {r.attribute[:26]:26} {r.kind:11} {r.group:10} {r.information_value:>7.3f} {r.cramers_v:>8.3f} {r.p_value:>9.2g}  {r.verdict}")
+        pb = "" if r.point_biserial != r.point_biserial else f"{r.point_biserial:+.3f}"
+        lines.append(f"{r.rank:>4} {r.attribute[:26]:26} {r.kind:11} {r.group:10} {r.information_value:>7.3f} {r.cramers_v:>8.3f} "
+                     f"{_pvalue(r.p_value):>9} {pb:>6}  {r.verdict}")
     leaky = stats.leaky()
     if leaky:
         lines += ["", "Suspicious (left out of suggestions unless you opt in): " + ", ".join(leaky)
                   + ". Exclude columns filled in after sales contact with --exclude COL."]
     return "\n".join(lines)
+
+
+def _pvalue(p: float) -> str:
+    """p-values below what a float can tell from 0 read '< 1e-300', not '0'."""
+    return "< 1e-300" if p < 1e-300 else f"{p:.2g}"

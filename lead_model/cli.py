@@ -216,44 +216,68 @@ if __name__ == "__main__":  # pragma: no cover
 @click.argument("data")
 @outcome_option
 @exclude_option
+@click.option("--monotonic-bins", is_flag=True, help="Merge numeric bins until conversion rates rise or fall steadily.")
 @store_option
 @friendly
-def stats(data: str, outcome: str | None, exclude: tuple[str, ...], store: Path | None) -> None:
+def stats(data: str, outcome: str | None, exclude: tuple[str, ...], monotonic_bins: bool, store: Path | None) -> None:
     """Print every attribute's predictive strength (information value, Cramer's V, chi-square p) and flag leaky ones."""
     from lead_model.attribute_stats import attribute_statistics, stats_report
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
-    click.echo(stats_report(attribute_statistics(leads)))
+    click.echo(stats_report(attribute_statistics(leads, monotonic=monotonic_bins)))
 
 
 @main.command()
 @click.argument("data")
 @outcome_option
 @exclude_option
-@click.option("--max-attributes", type=click.IntRange(min=1), default=10, show_default=True, help="Score on at most this many attributes (the strongest).")
+@click.option("--max-attributes", type=click.IntRange(min=1), default=10, show_default=True, help="Score on at most this many attributes (the strongest in a joint fit; start with 5-10).")
 @click.option("--holdout", type=click.Choice(["auto", "time", "random", "none"]), default="auto", show_default=True,
               help="Hold out the newest quarter(s) (time), a random 25% (random) or nothing; auto = time when there is a created date.")
 @click.option("--points-to-double", type=click.FloatRange(min=0, min_open=True), default=None, help="Scale: this many points double the odds of converting.")
 @click.option("--max-score", type=click.FloatRange(min=0, min_open=True), default=None, help="Scale: the best possible lead scores about this (default 100).")
 @click.option("--include-leaky", is_flag=True, help="Also use attributes that look leaky (too good to be true).")
-@click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None, help="Leads sales can work per month, for the capacity threshold.")
+@click.option("--monotonic-bins", is_flag=True, help="Merge numeric bins until conversion rates rise or fall steadily.")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="The current model (.json or .yaml): its points are shown beside the suggested ones and can be locked.")
+@click.option("--lock", multiple=True, metavar="ATTR[=LEVEL]",
+              help="Keep an attribute of --model (or one level of it, e.g. job_level=VP) as it is; the rest is fit around it. Repeatable.")
+@click.option("--target-precision", type=click.FloatRange(min=0, max=1, min_open=True), default=None, help="Threshold rule: the lowest score whose MQLs convert at least this often (0-1; default twice the base rate).")
+@click.option("--target-recall", type=click.FloatRange(min=0, max=1, min_open=True), default=0.7, show_default=True, help="Threshold rule: the highest score that still catches this share of conversions (0-1).")
+@click.option("--converted-share", type=click.FloatRange(min=0, max=1, min_open=True), default=0.9, show_default=True, help="Threshold rule: the score this share of past converted leads reached (0-1).")
+@click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="MQLs sales can work per month, for the capacity threshold (default 10% of the leads arriving; "
+                   "without a created date: MQLs in the whole training part).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write (.json, .yaml or .yml).")
 @store_option
 @friendly
 def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attributes: int, holdout: str, points_to_double: float | None,
-            max_score: float | None, include_leaky: bool, capacity: float | None, output: Path, store: Path | None) -> None:
-    """Suggest points and an MQL threshold from history, fit on older leads and checked on held-out ones."""
+            max_score: float | None, include_leaky: bool, monotonic_bins: bool, model_path: Path | None, lock: tuple[str, ...],
+            target_precision: float | None, target_recall: float, converted_share: float, capacity: float | None, output: Path,
+            store: Path | None) -> None:
+    """Suggest points and an MQL threshold from history: fit on older leads (or a random part), checked on held-out ones."""
     from lead_model.attribute_stats import stats_report
     from lead_model.suggest import suggest as suggest_model
     from lead_model.suggest import suggestion_report
 
     if points_to_double is not None and max_score is not None:
         raise click.UsageError("give --points-to-double or --max-score, not both.")
-    leads = load_leads(data, outcome, store=store, exclude=exclude)
-    result = suggest_model(leads, holdout=holdout, max_attributes=max_attributes, points_to_double=points_to_double,
-                           max_score=max_score if max_score is not None else 100.0, include_leaky=include_leaky, capacity_per_month=capacity)
-    click.echo(stats_report(result.points.stats))
+    if lock and model_path is None:
+        raise click.UsageError("--lock keeps points of the current model; give that model with --model FILE.")
+    current = ScoringModel.from_file(model_path) if model_path is not None else None
+    locked_attributes = tuple(item for item in lock if "=" not in item)
+    locked_levels = tuple(tuple(item.split("=", 1)) for item in lock if "=" in item)
+    leads = load_leads(data, outcome, store=store, exclude=exclude, model=current)
+    result = suggest_model(
+        leads, current, holdout=holdout, max_attributes=max_attributes, points_to_double=points_to_double,
+        max_score=max_score if max_score is not None else 100.0, include_leaky=include_leaky, monotonic_bins=monotonic_bins,
+        locked_attributes=locked_attributes, locked_levels=locked_levels, target_precision=target_precision,
+        target_recall=target_recall, converted_share=converted_share, capacity_per_month=capacity,
+    )
+    scope = "training leads (the points are fit on these)" if result.split.method != "none" else "leads"
+    click.echo(stats_report(result.points.stats, scope))
     click.echo("")
     click.echo(suggestion_report(result))
     result.model.to_file(output)
-    click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes, MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")
+    click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes fit on {result.split.n_train:,} training leads, "
+               f"MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")

@@ -15,6 +15,7 @@ from lead_model.leads import LeadSet
 from lead_model.model import ScoringModel
 
 AUC_GAP_WARNING = 0.05
+BASE_RATE_DRIFT = 0.25  # warn when the held-out base rate differs from training by more than this share of it
 METHODS = ("auto", "time", "random", "none")
 
 
@@ -133,9 +134,30 @@ class Validation:
     train: BacktestResult
     holdout: BacktestResult | None
 
+    def display_table(self) -> pd.DataFrame:
+        """The table as text people read: leads with separators, rates in %, AUC and lift to 3 decimals,
+        the gap (holdout - train) in percentage points for rates; 'n/a' where nothing was held out."""
+
+        def fmt(metric: str, x: float, gap: bool = False) -> str:
+            if x != x:
+                return "n/a"
+            if metric == "leads":
+                return "" if gap else f"{x:,.0f}"
+            if metric in ("ROC AUC", "lift at threshold"):
+                return f"{x:+.3f}" if gap else f"{x:.3f}"
+            return f"{100 * x:+.1f} pts" if gap else f"{x:.1%}"
+
+        return pd.DataFrame({
+            "metric": self.table["metric"],
+            "train": [fmt(m, x) for m, x in zip(self.table["metric"], self.table["train"])],
+            "holdout": [fmt(m, x) for m, x in zip(self.table["metric"], self.table["holdout"])],
+            "gap": [fmt(m, x, gap=True) for m, x in zip(self.table["metric"], self.table["gap"])],
+        })
+
 
 def validate(model: ScoringModel, train: LeadSet, holdout: LeadSet | None) -> Validation:
-    """Backtest ``model`` on both parts; warn when the holdout AUC trails training by > 0.05 (overfitting)."""
+    """Backtest ``model`` on both parts; warn when the holdout AUC trails training by > 0.05 (overfitting),
+    when holdout precision falls below 3/4 of training, or when the base rates differ by > 25%."""
     r_train = backtest(train, model)
     r_hold = backtest(holdout, model) if holdout is not None and holdout.n_leads else None
     rows = []
@@ -155,6 +177,8 @@ def validate(model: ScoringModel, train: LeadSet, holdout: LeadSet | None) -> Va
             warnings.append(f"holdout AUC {r_hold.auc:.3f} is {gap:.3f} below training ({r_train.auc:.3f}): the points overfit the training leads; use fewer attributes.")
         if r_train.precision > 0 and r_hold.precision < 0.75 * r_train.precision:
             warnings.append(f"holdout precision {r_hold.precision:.1%} is well below training ({r_train.precision:.1%}): newer leads convert differently; recheck the threshold.")
+        if r_train.base_rate > 0 and abs(r_hold.base_rate / r_train.base_rate - 1) > BASE_RATE_DRIFT:
+            warnings.append(f"held-out leads convert at {r_hold.base_rate:.1%} against {r_train.base_rate:.1%} in training: the lead mix or the market moved, so expect MQL volume and precision to move too.")
     else:
         warnings.append("nothing was held out, so these numbers are measured on the leads the points were fit on and are optimistic.")
     return Validation(table, tuple(warnings), r_train, r_hold)

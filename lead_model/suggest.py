@@ -2,20 +2,28 @@
 
 How the points are made (each step is a parameter of ``suggest_points``):
 
-1. Attributes: the ``max_attributes`` strongest by information value (IV), leaving out weak
-   ones (IV < 0.02) and ones flagged leaky (unless ``include_leaky``); locked attributes
-   always stay. Numeric attributes use the bins of ``attribute_statistics``.
+1. Attributes: weak ones (IV < 0.02) and ones flagged leaky (unless ``include_leaky``) are
+   left out; of the rest, the ``max_attributes`` strongest stay. Strength is measured in a
+   joint fit of all of them (``selection="joint"``): the spread (lead-weighted standard
+   deviation) of each attribute's log-odds across leads, so an attribute that only echoes
+   others (email opens riding on demo requests) does not push out one with an effect of
+   its own. ``selection="iv"`` ranks by each attribute's information value on its own
+   instead. Locked attributes always stay. Numeric attributes use the bins of
+   ``attribute_statistics``.
 2. Fit: logistic regression on every level one-hot (missing and other are levels too), with
    an L2 penalty ``l2`` on the level coefficients (the intercept is free), by L-BFGS-B with
    an analytic gradient on a sparse design; identical rows are counted once with weights.
-3. Shrink: each coefficient is also multiplied by n / (n + ``shrink_leads``) (n = leads at
-   the level), so a level seen on a handful of leads gets few points.
+3. Shrink: each coefficient is pulled toward its attribute's lead-weighted average (no
+   evidence either way): average + (coefficient - average) * n / (n + ``shrink_leads``)
+   (n = leads at the level), so a level seen on a handful of leads gets average points.
 4. Scale: ``points_to_double`` N gives points = coefficient * N / ln 2 (N points double the
    odds); otherwise the coefficients are scaled so the best possible lead scores about
    ``max_score``. Before scaling each attribute is shifted so its lowest level gets 0 points
    (``baseline="lowest"``: scores stay positive, which is what sales teams read easily) or so
    its most common level gets 0 (``baseline="most_common"``: clearly negative levels keep
    negative points). Rounding to integers is monotone, so no level ever overtakes another.
+   Neighbouring numeric bins that round to the same points become one bin
+   (``merge_equal_bins``): no lead's score changes and there are fewer rows to agree on.
 5. Locks: locked attributes keep their current points; locked levels keep theirs and the
    other levels of that attribute are fit around them (no shift there). Locked points enter
    the regression as a fixed offset of points / scale log-odds.
@@ -35,7 +43,7 @@ from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from lead_model.attribute_stats import WEAK_IV, AttributeStats, attribute_statistics, level_codes
+from lead_model.attribute_stats import WEAK_IV, AttributeStats, _bin_label, attribute_statistics, level_codes
 from lead_model.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
 from lead_model.holdout import HoldoutSplit, Validation, split_leads, subset, validate
@@ -43,9 +51,13 @@ from lead_model.leads import LeadSet
 from lead_model.model import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
 from lead_model.scoring import attribute_codes, bin_label, points_vector
 from lead_model import thresholds as th
+from lead_model.thresholds import ThresholdChoice
 
 LN2 = math.log(2.0)
 TABLE_COLUMNS = ["attribute", "group", "level", "current_points", "suggested_points", "leads", "conversion_rate", "coefficient", "why"]
+RANKING_COLUMNS = ["attribute", "information_value", "joint_spread", "chosen", "why"]
+SELECTIONS = ("joint", "iv")
+RANKING_MAX_LEADS = 200_000  # the joint ranking fit runs on a seeded sample of at most this many leads
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +70,7 @@ class PointsSuggestion:
     chosen: tuple[str, ...]
     left_out: pd.DataFrame  # attribute, why
     points_per_doubling: float  # points that double the odds under the chosen scale
+    ranking: pd.DataFrame  # every attribute: information_value, joint_spread (log-odds; NaN when not in the joint fit), chosen, why
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,9 @@ def suggest_points(
     include_leaky: bool = False,
     locked_attributes: tuple[str, ...] | list[str] = (),
     locked_levels: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+    monotonic_bins: bool = False,
+    selection: str = "joint",
+    merge_equal_bins: bool = True,
     name: str | None = None,
 ) -> PointsSuggestion:
     """Suggest integer points for ``leads`` (fit on all of them: pass the training part to validate honestly).
@@ -95,7 +111,9 @@ def suggest_points(
     ``current`` is the model in use (its points fill the current column and the locks).
     ``locked_levels`` are (attribute, level label) pairs with labels as in the table:
     values, 'true'/'false', '(missing)', '(other)', or bin labels like '10 to < 50'.
-    Returns the model (points, bins, max-F1 threshold) and a per-level table.
+    ``monotonic_bins`` merges numeric bins until conversion rates rise or fall steadily
+    (ignored when ``stats`` is given: its bins are used). Returns the model (points, bins,
+    max-F1 threshold) and a per-level table.
     """
     if max_attributes < 1:
         raise LeadModelError(f"max attributes must be at least 1, not {max_attributes}.")
@@ -105,17 +123,24 @@ def suggest_points(
         raise LeadModelError(f"the maximum score must be positive, not {max_score}; use e.g. 100.")
     if baseline not in ("lowest", "most_common"):
         raise LeadModelError(f"baseline '{baseline}' is not 'lowest' or 'most_common'.")
+    if selection not in SELECTIONS:
+        raise LeadModelError(f"selection '{selection}' is not 'joint' or 'iv'.")
     locked_attributes = tuple(locked_attributes)
     locked_levels = tuple((a, str(v)) for a, v in locked_levels)
     cur = {a.name: a for a in current.attributes} if current is not None else {}
     for a in set(locked_attributes) | {a for a, _ in locked_levels}:
         if a not in cur:
             raise LeadModelError(f"'{a}' is locked but the current model has no attribute '{a}'; add it to the model or unlock it.")
+    for a, lv in locked_levels:
+        labels = _model_labels(leads, cur[a])
+        if lv not in labels:
+            raise LeadModelError(f"'{a}' has no level '{lv}' to lock; pick one of: {', '.join(labels)}.")
     # Numeric attributes with locked bins keep the current bins so the locked bins line up.
     edges = {a: cur[a].edges for a, _ in locked_levels if cur[a].kind == "numeric"}
     if stats is None:
-        stats = attribute_statistics(leads, edges=edges)
-    chosen, left_out = _choose(stats, max_attributes, min_iv, include_leaky, locked_attributes + tuple(a for a, _ in locked_levels))
+        stats = attribute_statistics(leads, edges=edges, monotonic=monotonic_bins)
+    locked = tuple(dict.fromkeys(locked_attributes + tuple(a for a, _ in locked_levels)))
+    chosen, left_out, ranking = _choose(leads, stats, max_attributes, min_iv, include_leaky, locked, selection, l2)
     free_names = [a for a in chosen if a not in locked_attributes]
     whole_locked = [cur[a] for a in chosen if a in locked_attributes]
 
@@ -129,9 +154,7 @@ def suggest_points(
             if scale is not None:
                 pts = _current_points(leads, cur.get(a), labels, e)
                 for lv_attr, lv in locked_levels:
-                    if lv_attr == a:
-                        if lv not in labels:
-                            raise LeadModelError(f"'{a}' has no level '{lv}' to lock; pick one of: {', '.join(labels)}.")
+                    if lv_attr == a:  # checked above: lv is one of the labels
                         fixed[labels.index(lv)] = pts[labels.index(lv)] / scale
             out.append(_Block(a, enc.kind, enc.group, codes, labels, e, fixed))
         return out
@@ -149,11 +172,11 @@ def suggest_points(
     if points_to_double is not None:
         scale = points_to_double / LN2
         blocks = blocks_at(scale)
-        coefs = _fit(leads, blocks, offset_at(scale), l2)
+        coefs = _fit(leads.converted, blocks, offset_at(scale), l2)
     else:
         # Scale from an unlocked fit, so locked points can be turned into log-odds before the real fit.
         blocks = blocks_at(None)
-        coefs = _fit(leads, blocks, None, l2)
+        coefs = _fit(leads.converted, blocks, None, l2)
         shrunk = [_shrink(c, b.codes, shrink_leads) for c, b in zip(coefs, blocks)]
         free_range = sum(float(np.ptp(c)) for c in shrunk)
         locked_range = sum(int(points_vector(leads, a).max() - points_vector(leads, a).min()) for a in whole_locked)
@@ -162,7 +185,7 @@ def suggest_points(
         scale = max(max_score - locked_range, 1.0) / free_range
         if has_locks:
             blocks = blocks_at(scale)
-            coefs = _fit(leads, blocks, offset_at(scale), l2)
+            coefs = _fit(leads.converted, blocks, offset_at(scale), l2)
     rows, attrs = [], []
     for block, coef in zip(blocks, coefs):
         coef = _shrink(coef, block.codes, shrink_leads, block.fixed)
@@ -176,6 +199,8 @@ def suggest_points(
         points[~np.isnan(block.fixed)] = np.rint(block.fixed[~np.isnan(block.fixed)] * scale).astype(int)
         if np.abs(points).max() > 1000:
             raise LeadModelError(f"'{block.name}' would get more than 1000 points; use fewer points to double the odds or a lower maximum score.")
+        if merge_equal_bins and block.kind == "numeric" and np.isnan(block.fixed).all():
+            block, coef, points, counts, conv = _merge_equal_bins(block, coef, points, counts, conv)
         attrs.append(_attribute(block, points))
         current_pts = _current_points(leads, cur.get(block.name), block.labels, block.edges)
         for code, label in enumerate(block.labels):
@@ -209,34 +234,69 @@ def suggest_points(
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["_o"] = table["attribute"].map(order)
     table = table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    return PointsSuggestion(model, table, stats, tuple(chosen), left_out, scale * LN2)
+    return PointsSuggestion(model, table, stats, tuple(chosen), left_out, scale * LN2, ranking)
 
 
-def _choose(stats: AttributeStats, k: int, min_iv: float, include_leaky: bool, locked: tuple[str, ...]) -> tuple[list[str], pd.DataFrame]:
-    chosen = list(dict.fromkeys(locked))
-    out = []
+def _choose(
+    leads: LeadSet, stats: AttributeStats, k: int, min_iv: float, include_leaky: bool, locked: tuple[str, ...], selection: str, l2: float,
+) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """The attributes to score on (locked first, then strongest first), why the others are left out, and the ranking table."""
+    iv = dict(zip(stats.attributes["attribute"], stats.attributes["information_value"]))
+    why: dict[str, str] = {}
+    candidates = []
     for r in stats.attributes.itertuples():
-        if r.attribute in chosen:
+        if r.attribute in locked:
             continue
         if r.leaky and not include_leaky:
-            out.append((r.attribute, "looks leaky (" + r.verdict.split(": ", 1)[-1].split("; is it")[0] + "); opt in to use it"))
+            why[r.attribute] = "looks leaky (" + r.verdict.split(": ", 1)[-1].split("; is it")[0] + "); opt in to use it"
         elif r.information_value < min_iv:
-            out.append((r.attribute, f"weak (information value {r.information_value:.3f} < {min_iv})"))
-        elif len(chosen) >= k:
-            out.append((r.attribute, f"not among the {k} strongest attributes"))
+            why[r.attribute] = f"weak (information value {r.information_value:.3f} < {min_iv})"
         else:
-            chosen.append(r.attribute)
+            candidates.append(r.attribute)
+    room = max(k - len(locked), 0)
+    spread: dict[str, float] = {}
+    if selection == "joint" and len(candidates) > room:
+        spread = _joint_spread(leads, stats, list(locked) + candidates, l2)
+        candidates.sort(key=lambda a: -spread[a])
+    chosen = list(locked) + candidates[:room]
+    for a in candidates[room:]:
+        why[a] = (f"not among the {k} strongest in a joint fit (moves the log-odds by {spread[a]:.2f} on average)" if spread
+                  else f"not among the {k} strongest attributes")
     if not chosen:
         raise LeadModelError("no attribute is strong enough to score on; include leaky ones, lower the minimum IV or add data.")
-    return chosen, pd.DataFrame(out, columns=["attribute", "why"])
+    names = chosen + [a for a in stats.attributes["attribute"] if a not in chosen]
+    ranking = pd.DataFrame({
+        "attribute": names, "information_value": [iv.get(a, math.nan) for a in names], "joint_spread": [spread.get(a, math.nan) for a in names],
+        "chosen": [a in chosen for a in names], "why": ["locked" if a in locked else why.get(a, "chosen") for a in names],
+    }, columns=RANKING_COLUMNS)
+    left_out = pd.DataFrame([(a, why[a]) for a in names if a in why], columns=["attribute", "why"])
+    return chosen, left_out, ranking
 
 
-def _fit(leads: LeadSet, blocks: list[_Block], offset: np.ndarray | None, l2: float) -> list[np.ndarray]:
-    """L2-regularised logistic regression on one-hot codes; returns one coefficient array per block."""
+def _joint_spread(leads: LeadSet, stats: AttributeStats, names: list[str], l2: float) -> dict[str, float]:
+    """Each attribute's spread in one joint fit: the lead-weighted standard deviation of its log-odds (on at most
+    RANKING_MAX_LEADS seeded-sampled leads, which is plenty to rank by)."""
+    rows = None
+    if leads.n_leads > RANKING_MAX_LEADS:
+        rows = np.sort(np.random.default_rng(0).choice(leads.n_leads, RANKING_MAX_LEADS, replace=False))
+    blocks = []
+    for a in names:
+        codes, labels, _ = level_codes(leads, a, stats.edges.get(a))
+        blocks.append(_Block(a, "", "", codes if rows is None else codes[rows], labels, None, np.full(len(labels), np.nan)))
+    y = leads.converted if rows is None else leads.converted[rows]
+    out = {}
+    for block, coef in zip(blocks, _fit(y, blocks, None, l2)):
+        n = np.bincount(block.codes, minlength=coef.size)[: coef.size].astype(np.float64)
+        mean = float(n @ coef / n.sum())
+        out[block.name] = math.sqrt(float(n @ np.square(coef - mean) / n.sum()))
+    return out
+
+
+def _fit(y: np.ndarray, blocks: list[_Block], offset: np.ndarray | None, l2: float) -> list[np.ndarray]:
+    """L2-regularised logistic regression of ``y`` (bool per lead) on one-hot codes; one coefficient array per block."""
     sizes = [len(b.labels) for b in blocks]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     p = int(sum(sizes))
-    y = leads.converted
     codes = np.column_stack([b.codes.astype(np.int64) for b in blocks])
     # Count identical rows once (same codes, same outcome, same offset) when that shrinks the data.
     weight, positive = np.ones(y.size), y.astype(np.float64)
@@ -295,6 +355,28 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
+def _merge_equal_bins(block: _Block, coef: np.ndarray, points: np.ndarray, counts: np.ndarray, conv: np.ndarray):
+    """Join neighbouring bins (codes 1..) with equal points; missing (code 0) stays. The joined bin's coefficient
+    is the lead-weighted average of its parts, so the coefficients still order the points."""
+    edges = block.edges or ()
+    keep = [i for i in range(len(edges)) if points[i + 2] != points[i + 1]]  # edges[i] starts bin code i + 2
+    if len(keep) == len(edges):
+        return block, coef, points, counts, conv
+    new_code = np.zeros(len(block.labels), dtype=np.int64)
+    new_code[1:] = 1 + np.concatenate([[0], np.cumsum(points[2:] != points[1:-1])])
+    k = len(keep) + 2
+    n = np.bincount(new_code, weights=counts, minlength=k)
+    w = np.bincount(new_code, weights=counts * coef, minlength=k)
+    plain = np.bincount(new_code, weights=coef, minlength=k) / np.bincount(new_code, minlength=k)
+    new_coef = np.divide(w, n, out=plain.copy(), where=n > 0)
+    new_points = np.zeros(k, dtype=int)
+    new_points[new_code] = points
+    new_edges = tuple(edges[i] for i in keep)
+    labels = [block.labels[0]] + [_bin_label(new_edges, i) for i in range(len(new_edges) + 1)]
+    merged = _Block(block.name, block.kind, block.group, new_code[block.codes], labels, new_edges, np.full(k, np.nan))
+    return merged, new_coef, new_points, n.astype(np.int64), np.bincount(new_code, weights=conv, minlength=k).astype(np.int64)
+
+
 def _shrink(coef: np.ndarray, codes: np.ndarray, shrink_leads: float, fixed: np.ndarray | None = None) -> np.ndarray:
     """Pull sparse levels toward their attribute's average; levels no lead has get exactly the average."""
     counts = np.bincount(codes, minlength=coef.size)[: coef.size].astype(np.float64)
@@ -323,11 +405,16 @@ def _current_points(leads: LeadSet, attr: Attribute | None, labels: list[str], e
         return np.full(len(labels), np.nan)
     vec = points_vector(leads, attr).astype(np.float64)
     if attr.kind != "numeric":
-        return vec
+        return vec[: len(labels)]  # a boolean's code 3 ("other") never occurs
     # a new bin gets the current points of the current bin holding its lower bound
     cur_edges = np.asarray(attr.edges, dtype=np.float64)
     lows = [-np.inf, *(edges or ())]
     return np.array([vec[0]] + [vec[1 + int(np.searchsorted(cur_edges, lo, side="right"))] for lo in lows])
+
+
+def lockable_levels(leads: LeadSet, current: ScoringModel) -> list[tuple[str, str]]:
+    """(attribute, level label) pairs of ``current`` that ``suggest_points(locked_levels=...)`` accepts, in model order."""
+    return [(a.name, label) for a in current.attributes if a.name in leads.attributes for label in _model_labels(leads, a)]
 
 
 def _model_labels(leads: LeadSet, attr: Attribute) -> list[str]:
@@ -350,6 +437,22 @@ def _why(n: int, k: int, base: float, locked: bool, shrink_leads: float, points:
     if points == lowest:
         text += "; lowest level"
     return text
+
+
+def with_current_points(points: PointsSuggestion, leads: LeadSet, current: ScoringModel | None) -> pd.DataFrame:
+    """The suggestion's table with ``current_points`` taken from ``current`` (e.g. the model after applying some points).
+
+    ``leads`` must be the LeadSet the suggestion was made on or one it was cut from (same level
+    codes). A suggested bin gets the current points of the current bin holding its lower bound;
+    attributes the current model lacks get NaN.
+    """
+    cur = {a.name: a for a in current.attributes} if current is not None else {}
+    table = points.table.copy()
+    for name, rows in table.groupby("attribute", sort=False):
+        suggested = points.model.attribute(name)
+        edges = suggested.edges if suggested.kind == "numeric" else None
+        table.loc[rows.index, "current_points"] = _current_points(leads, cur.get(name), rows["level"].tolist(), edges)
+    return table
 
 
 # ----- the whole suggestion, validated ---------------------------------------------------
@@ -378,34 +481,55 @@ def suggest(
     holdout: str = "auto",
     holdout_share: float = 0.25,
     seed: int = 0,
+    target_precision: float | None = None,
+    target_recall: float = 0.7,
+    converted_share: float = 0.9,
     capacity_per_month: float | None = None,
     **options,
 ) -> Suggestion:
     """Split ``leads`` (``holdout``: auto, time, random or none), suggest points on the training
     part (``options`` go to ``suggest_points``), and report them on both parts.
 
-    The returned model is the one fit on the training part, so the holdout numbers describe
-    exactly the model you get.
+    The threshold rules (``target_precision``, ``target_recall``, ``converted_share`` as
+    fractions; ``capacity_per_month``, sales capacity in MQLs per month) are chosen on the training part; see
+    ``suggest_thresholds``. The returned model is the one fit on the training part, so the
+    holdout numbers describe exactly the model you get.
     """
     split = split_leads(leads, holdout, holdout_share, seed)
     train = subset(leads, split.train) if split.method != "none" else leads
     test = subset(leads, split.holdout) if split.n_holdout else None
     points = suggest_points(train, current, **options)
     validation = validate(points.model, train, test)
-    table = suggest_thresholds(validation.train, validation.holdout, capacity_per_month=capacity_per_month, months=th.months_covered(train.created))
+    table = suggest_thresholds(
+        validation.train, validation.holdout, target_precision=target_precision, target_recall=target_recall,
+        converted_share=converted_share, capacity_per_month=capacity_per_month,
+        months=_months(train), holdout_months=_months(test) if test is not None else None,
+    )
     return Suggestion(points, split, validation, table)
+
+
+def _months(leads: LeadSet) -> float | None:
+    """Months of history the leads span, or None when they have no created dates."""
+    if leads.created is None or np.isnat(leads.created).all():
+        return None
+    return th.months_covered(leads.created)
 
 
 def suggestion_report(s: Suggestion) -> str:
     """The suggestion as text for the command line: attributes, points, train vs holdout, thresholds."""
     pct = lambda x: "n/a" if x != x else f"{x:.1%}"  # noqa: E731 - NaN-safe percent
     p = s.points
-    lines = [f"Attributes chosen ({len(p.chosen)}), strongest first; {p.points_per_doubling:.1f} points double the odds of converting:"]
-    stats = p.stats.attributes.set_index("attribute")
+    joint = bool(p.ranking["joint_spread"].notna().any())
+    order = "strongest in a joint fit first" if joint else "strongest first"
+    if (p.ranking["why"] == "locked").any():
+        order = "locked ones first, then " + order
+    lines = [f"Attributes chosen ({len(p.chosen)}), {order}; {p.points_per_doubling:.1f} points double the odds of converting:"]
+    ranking = p.ranking.set_index("attribute")
     for a in p.chosen:
-        iv = stats["information_value"].get(a, math.nan)
+        r = ranking.loc[a]
         pts = p.table.loc[p.table["attribute"] == a, "suggested_points"]
-        lines.append(f"  {a:28} IV {iv:6.3f}  points {pts.min()} to {pts.max()}")
+        spread = f"  joint spread {r['joint_spread']:.2f}" if r["joint_spread"] == r["joint_spread"] else ""
+        lines.append(f"  {a:28} IV {r['information_value']:6.3f}{spread}  points {pts.min()} to {pts.max()}")
     for r in p.left_out.itertuples():
         lines.append(f"  left out {r.attribute}: {r.why}")
     lines += ["", "Suggested points (level: points, conversion rate, leads):"]
@@ -413,22 +537,37 @@ def suggestion_report(s: Suggestion) -> str:
         t = p.table[(p.table["attribute"] == a) & (p.table["leads"] > 0)]
         items = ", ".join(f"{r.level} {r.suggested_points} ({pct(r.conversion_rate)}, {r.leads:,})" for r in t.itertuples())
         lines.append(f"  {a}: {items}")
-    lines += ["", f"Validation ({s.split.description}):", f"  {'metric':20} {'train':>10} {'holdout':>10}"]
-    for r in s.validation.table.itertuples():
-        fmt = (lambda x: f"{x:,.0f}") if r.metric == "leads" else (lambda x: f"{x:.3f}") if r.metric in ("ROC AUC", "lift at threshold") else pct
-        lines.append(f"  {r.metric:20} {fmt(r.train):>10} {fmt(r.holdout) if r.holdout == r.holdout else 'n/a':>10}")
+    lines += ["", f"Validation ({s.split.description}):", f"  {'metric':20} {'train':>10} {'holdout':>10} {'gap':>10}"]
+    for r in s.validation.display_table().itertuples():
+        lines.append(f"  {r.metric:20} {r.train:>10} {r.holdout:>10} {r.gap:>10}")
     lines += [f"  Warning: {w}" for w in s.validation.warnings]
-    lines += ["", f"MQL threshold suggestions (chosen on the training leads; the model uses max F1 = {s.model.mql_threshold}):"]
-    for r in s.thresholds.itertuples():
+    t = s.thresholds
+    per_month = bool(t["mql_per_month"].notna().any())
+    has_holdout = "holdout_precision" in t
+    hold_month = has_holdout and bool(t["holdout_mql_per_month"].notna().any())
+    volume = "MQLs/month" if per_month else "MQLs"
+    lines += ["", f"MQL threshold suggestions, chosen on the training leads (the model uses max F1 = {s.model.mql_threshold}):"]
+    head = f"  {'rule':26} {'score':>7} {volume:>10} {'MQL share':>9} {'precision':>9} {'recall':>7}"
+    if has_holdout:
+        head += f"  | holdout: {'MQLs/month' if hold_month else 'MQLs':>10} {'MQL share':>9} {'precision':>9} {'recall':>7}"
+    lines.append(head)
+    for r in t.itertuples():
         if r.threshold is None or r.threshold != r.threshold:
-            lines.append(f"  {r.rule:26} none: {r.explanation}")
+            lines.append(f"  {r.rule:26} {'none':>7}  {r.explanation}")
             continue
-        hold = f"; holdout precision {pct(r.holdout_precision)}, recall {pct(r.holdout_recall)}" if hasattr(r, "holdout_precision") else ""
-        lines.append(f"  {r.rule:26} >= {int(r.threshold):4}: {r.mql:,} MQLs ({pct(r.mql_rate)}), precision {pct(r.precision)}, recall {pct(r.recall)}{hold}")
+        line = f"  {r.rule:26} {'>= ' + str(int(r.threshold)):>7} {r.mql_per_month if per_month else r.mql:>10,.0f} {pct(r.mql_rate):>9} {pct(r.precision):>9} {pct(r.recall):>7}"
+        if has_holdout:
+            hv = r.holdout_mql_per_month if hold_month else r.holdout_mql
+            line += f"  | {'':8} {hv:>10,.0f} {pct(r.holdout_mql_rate):>9} {pct(r.holdout_precision):>9} {pct(r.holdout_recall):>7}"
+        lines += [line, f"  {'':26}   {r.explanation}"]
     return "\n".join(lines)
 
 
 # ----- thresholds ---------------------------------------------------------------------
+THRESHOLD_COLUMNS = ["rule", "threshold", "mql", "mql_per_month", "mql_rate", "precision", "recall", "f1", "explanation"]
+HOLDOUT_THRESHOLD_COLUMNS = ["holdout_mql", "holdout_mql_per_month", "holdout_mql_rate", "holdout_precision", "holdout_recall"]
+
+
 def suggest_thresholds(
     train: BacktestResult,
     holdout: BacktestResult | None = None,
@@ -436,26 +575,43 @@ def suggest_thresholds(
     target_precision: float | None = None,
     target_recall: float = 0.7,
     capacity_per_month: float | None = None,
-    months: float = 1.0,
+    months: float | None = 1.0,
+    holdout_months: float | None = None,
     converted_share: float = 0.9,
 ) -> pd.DataFrame:
     """Threshold rules chosen on the training backtest, with MQL volume, precision and recall on both parts.
 
-    ``target_precision`` defaults to twice the base rate; ``capacity_per_month`` to 10% of
-    the leads arriving per month (``months`` is how many months the training leads span).
+    One row per rule: max F1, the lowest threshold reaching ``target_precision`` (default twice
+    the base rate), the highest keeping ``target_recall``, the lowest whose MQLs fit
+    ``capacity_per_month`` leads (default 10% of the leads arriving per month), and the score
+    ``converted_share`` of past converted leads reached. Fractions are 0-1. ``months`` (and
+    ``holdout_months``) is how many months each part spans, None when the leads have no created
+    date: then capacity counts against all training leads and ``mql_per_month`` is NaN.
     """
+    for what, x in (("target precision", target_precision), ("target recall", target_recall), ("converted share", converted_share)):
+        if x is not None and not 0 < x <= 1:
+            raise LeadModelError(f"the {what} must be a fraction between 0 and 1, not {x}; use e.g. 0.7 for 70%.")
+    if capacity_per_month is not None and capacity_per_month <= 0:
+        raise LeadModelError(f"the sales capacity must be a positive number of leads, not {capacity_per_month}.")
     precision = target_precision if target_precision is not None else min(0.95, round(2 * train.base_rate, 2))
-    capacity = capacity_per_month if capacity_per_month is not None else max(1.0, round(0.1 * train.leads / months))
-    choices = [
-        th.best_f1(train), th.for_precision(train, precision), th.for_recall(train, target_recall),
-        th.for_capacity(train, capacity, months), th.for_converted_share(train, converted_share),
-    ]
+    span = months if months is not None else 1.0
+    capacity = capacity_per_month if capacity_per_month is not None else max(1.0, round(0.1 * train.leads / span))
+    cap = th.for_capacity(train, capacity, span)
+    unit = "per month" if months is not None else f"in the {train.leads:,} training leads (no created date, so no months)"
+    fits = f"the lowest threshold whose MQL volume fits {capacity:,.0f} MQLs {unit}" if cap.threshold is not None else \
+        f"even the highest score gives more than {capacity:,.0f} MQLs {unit}"
+    cap = ThresholdChoice(f"capacity {capacity:,.0f}" + ("/month" if months is not None else ""), cap.threshold, cap.mql, cap.mql_rate,
+                          cap.precision, cap.recall, cap.f1, fits)
+    choices = [th.best_f1(train), th.for_precision(train, precision), th.for_recall(train, target_recall), cap, th.for_converted_share(train, converted_share)]
     rows = []
     for c in choices:
-        row = {"rule": c.rule, "threshold": c.threshold, "mql": c.mql, "mql_rate": c.mql_rate, "precision": c.precision, "recall": c.recall,
-               "f1": c.f1, "explanation": c.explanation.replace("per period", "per month")}
+        row = {"rule": c.rule, "threshold": c.threshold, "mql": c.mql, "mql_per_month": c.mql / months if months else math.nan,
+               "mql_rate": c.mql_rate, "precision": c.precision, "recall": c.recall, "f1": c.f1, "explanation": c.explanation}
         if holdout is not None:
             r = holdout.at_threshold(c.threshold) if c.threshold is not None else None
-            row.update({"holdout_mql": r.mql if r else 0, "holdout_precision": r.precision if r else math.nan, "holdout_recall": r.recall if r else math.nan})
+            mql = r.mql if r else 0
+            row.update({"holdout_mql": mql, "holdout_mql_per_month": mql / holdout_months if holdout_months else math.nan,
+                        "holdout_mql_rate": r.mql_rate if r else math.nan, "holdout_precision": r.precision if r else math.nan,
+                        "holdout_recall": r.recall if r else math.nan})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=THRESHOLD_COLUMNS + (HOLDOUT_THRESHOLD_COLUMNS if holdout is not None else []))

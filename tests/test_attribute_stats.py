@@ -169,3 +169,50 @@ def test_bank_flags_duration_as_suspicious_when_not_excluded(tmp_path):
     stats = attribute_statistics(leads)
     assert "duration" in stats.leaky()
     assert stats.attributes["attribute"].iat[0] == "duration"
+    report = stats_report(stats)
+    duration = next(line for line in report.splitlines() if " duration " in line)
+    assert "< 1e-300" in duration and "suspiciously strong, left out" in duration  # p underflows to 0: not printed as "0"
+    assert report.splitlines()[-1].startswith("Suspicious (left out of suggestions unless you opt in): duration.")
+
+
+def test_stats_report_prints_point_biserial_for_numeric_attributes_only(small):
+    leads, stats = small
+    report = stats_report(stats, "training leads")
+    assert report.startswith(f"{leads.n_leads:,} training leads, base conversion rate")
+    attrs = stats.attributes.set_index("attribute")
+    visits = next(line for line in report.splitlines() if " visits " in line)
+    colour = next(line for line in report.splitlines() if " colour " in line)
+    assert f"{attrs.loc['visits', 'point_biserial']:+.3f}" in visits
+    assert f"{attrs.loc['colour', 'p_value']:.2g}" in colour and "+0." not in colour and "-0." not in colour
+
+
+def test_verdicts_and_the_leak_rule_on_a_rare_outcome(tmp_path):
+    """2% converted. 'stage' is filled in after contact: 'lost' (8% of leads) never converts. 'role' is a real but
+    weak-converting level: students (10%) convert at 0.3%, which is not a leak at a 2% base rate."""
+    rng = np.random.default_rng(11)
+    n = 40_000
+    role = rng.choice(["student", "staff", "lead"], n, p=[0.1, 0.6, 0.3])
+    p = np.select([role == "student", role == "staff"], [0.003, 0.015], 0.035)
+    converted = rng.random(n) < p
+    stage = np.where(converted, rng.choice(["open", "won"], n), rng.choice(["open", "lost"], n, p=[0.9, 0.1]))
+    noise = rng.choice(["a", "b"], n)
+    path = tmp_path / "rare.csv"
+    pd.DataFrame({"role": role, "stage": stage, "noise": noise, "converted": np.where(converted, "yes", "no")}).to_csv(path, index=False)
+    leads = load_leads(path, "converted", store=tmp_path / "s.duckdb")
+    stats = attribute_statistics(leads)
+    attrs = stats.attributes.set_index("attribute")
+    students = stats.level_table("role").set_index("level").loc["student"]
+    assert students["conversion_rate"] <= 0.005 and students["share"] > 0.05  # would pass a plain "<= 0.5%" rule
+    assert not attrs.loc["role", "leaky"] and attrs.loc["role", "strength"] in ("useful", "strong")
+    assert attrs.loc["stage", "leaky"] and "'lost'" in attrs.loc["stage", "verdict"] and "converts at 0.0%" in attrs.loc["stage", "verdict"]
+    assert attrs.loc["noise", "strength"] == "weak" and attrs.loc["noise", "verdict"].startswith("weak: information value")
+    assert stats.leaky() == ["stage"]
+
+
+def test_strong_but_plausible_columns_are_called_suspicious_and_kept(tmp_path):
+    """Bank marketing, all rows: the previous campaign's outcome has IV just over 0.5, and no level near 0% or 100%."""
+    leads = load_leads(BANK, "y", store=tmp_path / "s.duckdb", exclude=["duration"])
+    poutcome = attribute_statistics(leads, ["poutcome", "age"]).attributes.set_index("attribute").loc["poutcome"]
+    assert poutcome["information_value"] > 0.5
+    assert poutcome["strength"] == "suspicious" and not poutcome["leaky"]
+    assert poutcome["verdict"].startswith("suspiciously strong, kept")

@@ -88,3 +88,18 @@ def test_validation_warns_when_holdout_diverges(flip):
     assert list(v.table.columns) == ["metric", "train", "holdout", "gap"]
     alone = validate(model, flip, None)
     assert any("optimistic" in w for w in alone.warnings)
+    shown = v.display_table().set_index("metric")
+    assert shown.loc["leads"].tolist() == ["20", "20", ""]
+    assert shown.loc["ROC AUC"].tolist() == ["1.000", "0.000", "-1.000"]
+    assert shown.loc["base rate"].tolist() == ["50.0%", "50.0%", "+0.0 pts"]
+    assert alone.display_table().set_index("metric").loc["recall", "holdout"] == "n/a"
+
+
+def test_validation_warns_when_holdout_leads_convert_at_another_rate(sample):
+    model = ScoringModel(attributes=(Attribute(name="demo_requested", kind="boolean", group="engagement", levels=(Level(value=True, points=30),)),))
+    rng = np.random.default_rng(2)
+    same = validate(model, subset(sample, rng.random(sample.n_leads) < 0.5), subset(sample, rng.random(sample.n_leads) < 0.5))
+    assert not any("convert at" in w for w in same.warnings)
+    richer = subset(sample, sample.converted | (rng.random(sample.n_leads) < 0.5))  # about 16% converted against 8.9%
+    v = validate(model, sample, richer)
+    assert any(w.startswith(f"held-out leads convert at {richer.base_rate:.1%} against {sample.base_rate:.1%}") for w in v.warnings)
