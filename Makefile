@@ -30,10 +30,12 @@ run: setup
 test: setup browser
 	$(PY) -m pytest -q
 
-bench: setup
+bench: setup browser
 	$(PY) benchmarks/bench_backtest.py --rows 100000
 	$(PY) benchmarks/bench_backtest.py --rows 1000000
 	$(PY) benchmarks/bench_suggest.py --rows 1000000
+	$(PY) benchmarks/bench_browser.py --rows 50000
+	$(PY) benchmarks/bench_browser.py --rows 1000000
 
 clean:
 	rm -rf $(VENV) .pytest_cache lead_store.duckdb
