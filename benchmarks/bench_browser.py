@@ -16,6 +16,10 @@ keydown event's own timestamp:
 - ``render``  : update - ws_last. Deltas are applied as they stream in, so this is usually
                 negative (the page is done before the script-finished message arrives).
 
+Per move it also counts the charts redrawn and the charts embedded anew (a new canvas: Vega
+compiled the chart again instead of swapping its data, e.g. because its spec or its place on
+the page changed); on a slider move that count should be 0.
+
 A move is over when no rerun is running and nothing has changed for ``--quiet`` ms.
 Prints figures only; no assertions.
 """
@@ -40,10 +44,10 @@ import browser_support as bs  # noqa: E402
 INIT_JS = r"""
 (() => {
   const B = window.__bench = {kd: 0, send: 0, recv: 0, nrecv: 0, mut: 0, mutWhat: '', canvas: 0,
-                              anyMut: 0, draws: 0, muts: 0};
+                              anyMut: 0, draws: 0, muts: 0, drawn: [], embeds: 0};
   window.addEventListener('keydown', e => { B.kd = e.timeStamp; B.send = 0; B.recv = 0; B.nrecv = 0;
                                            B.mut = 0; B.canvas = 0; B.anyMut = 0; B.draws = 0; B.muts = 0;
-                                           B.mutWhat = ''; }, true);
+                                           B.mutWhat = ''; B.drawn = []; B.embeds = 0; }, true);
   const OrigWS = window.WebSocket;
   class BenchWS extends OrigWS {
     constructor(...args) {
@@ -65,7 +69,7 @@ INIT_JS = r"""
         k = c && c.isConnected && c.closest('[data-testid="stVegaLiteChart"], .vega-embed') ? 'chart' : undefined;
         if (k) kindOf.set(c, k);
       }
-      if (k === 'chart' && B.kd) { B.canvas = performance.now(); B.draws++; }
+      if (k === 'chart' && B.kd) { B.canvas = performance.now(); B.draws++; if (!B.drawn.includes(c)) B.drawn.push(c); }
       return orig.apply(this, args);
     };
   }
@@ -87,6 +91,9 @@ INIT_JS = r"""
         const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
         if (!el) continue;
         B.anyMut = t; B.muts++;
+        for (const n of r.addedNodes) {
+          if (n.nodeType === 1 && (n.matches('canvas') || n.querySelector('canvas')) && n.closest('[data-testid="stVegaLiteChart"]')) B.embeds++;
+        }
         let what = describe(el);
         if (!what && r.type === 'childList') {
           for (const n of r.addedNodes) {
@@ -105,7 +112,7 @@ STATE_JS = """() => {
   const B = window.__bench;
   const w = document.querySelector('[data-testid="stStatusWidget"]');
   const busy = (w !== null && /running|stop/i.test(w.innerText || '')) || document.querySelector('[data-stale="true"]') !== null;
-  return {...B, now: performance.now(), busy};
+  return {...B, drawn: B.drawn.length, now: performance.now(), busy};
 }"""
 
 
@@ -164,6 +171,8 @@ def one_move(page, label: str, key: str, quiet_ms: int, server=None, timeout: fl
                 "render": update - s["recv"] if update else float("nan"),
                 "what": "canvas" if s["canvas"] > s["mut"] else (s["mutWhat"] or "nothing"),
                 "draws": s["draws"],
+                "charts_drawn": s["drawn"],
+                "embeds": s["embeds"],
                 "muts": s["muts"],
             }
     raise TimeoutError(f"move on {label!r} did not settle in {timeout} s")
@@ -211,6 +220,8 @@ def report(kind: str, moves: list[dict]) -> None:
     for m in moves:
         reruns[m["reruns"]] = reruns.get(m["reruns"], 0) + 1
     print(f"  last to update: {last}; reruns per move: {reruns}; DOM mutations/move ~{statistics.median(m['muts'] for m in moves):.0f}")
+    drawn = statistics.median(m["charts_drawn"] for m in moves)
+    print(f"  charts redrawn per move ~{drawn:.0f}; charts embedded anew: {sum(m['embeds'] for m in moves)} in {len(moves)} moves")
 
 
 def main(argv: list[str] | None = None) -> None:

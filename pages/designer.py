@@ -1,4 +1,11 @@
-"""Designer: points, caps and knock-outs in the sidebar, the threshold on top; what they do to the pipeline, on every move."""
+"""Designer: points, caps and knock-outs in the sidebar, the threshold on top; what they do to the pipeline, on every move.
+
+Slider moves rerun fragments, not the page: a threshold move reruns ``pipeline`` (what the
+threshold changes), a points move reruns ``results`` (every tile and chart, through
+``state.on_points``). The sidebar is redrawn only by full reruns (undo, rules, bin edges...):
+the browser re-renders every element on the page for each batch of messages, so each
+element drawn on a move costs time whether or not it changed.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +25,12 @@ leads = state.require_leads()
 model = state.model()
 try:
     result = state.result(leads, model)
-    engine = state.engine(leads, model)
+    state.engine(leads, model)
 except LeadModelError as exc:  # only a model that no longer fits the data gets here
     st.error(state.for_app(exc))
     st.button("Undo", on_click=state.undo, disabled=not state.history().can_undo)
     st.button("Reset to baseline", on_click=state.reset_to_baseline)
     st.stop()
-base = state.baseline_result(leads)
 baseline_model = state.baseline()
 
 st.title("Designer")
@@ -32,7 +38,10 @@ st.caption(
     f"Model **{model.metadata.name}** on **{leads.name}**: {leads.n_leads:,} leads, {leads.base_rate:.1%} converted. "
     f"Deltas compare with the baseline (**{baseline_model.metadata.name}**, threshold {baseline_model.mql_threshold})."
 )
-state.show_flash()
+# Always one container, messages or not: the elements below keep their places, so Streamlit
+# keeps their fragments and charts instead of drawing every chart anew when a message goes.
+with st.container(key="designer_messages"):
+    state.show_flash()
 
 # ----- controls ----------------------------------------------------------------------------
 def rate_text(rate: float) -> str:
@@ -148,10 +157,19 @@ def attributes_editor() -> None:
     )
 
 
+@st.fragment(key=state.RESULTS_FRAGMENT)
+def results() -> None:
+    """Everything the model changes, top to bottom: a points move reruns only this (``state.on_points``)."""
+    with state.no_traceback(), state.fragment_timing("results"):  # a fragment rerun does not pass through app.py
+        pipeline()
+        ranking_charts()
+        lead_explorer()
+
+
 @st.fragment
 def pipeline() -> None:
     """KPI tiles, the threshold and what depends on it alone: a threshold move reruns only this."""
-    with state.no_traceback(), state.fragment_timing("pipeline"):  # a fragment rerun does not pass through app.py
+    with state.no_traceback(), state.fragment_timing("pipeline"):
         _pipeline()
 
 
@@ -217,47 +235,25 @@ def capacity_advice(result, capacity: int | None, months: float) -> None:
     )
 
 
-pipeline()
+def ranking_charts() -> None:
+    """The charts only points change: lift, gains, conversion by tier and by grade."""
+    result = state.result(leads, state.model())
+    base = state.baseline_result(leads)
+    baseline_deciles = base.deciles if base is not None else None
+    c1, c2 = st.columns(2, gap="medium")
+    c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
+    c2.vega_lite_chart(spec=charts.gains_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
+    c3, c4 = st.columns(2, gap="medium")
+    c3.vega_lite_chart(spec=charts.bands_spec(result.by_tier, "tier", "Conversion by tier (total score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
+    c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade (fit score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
 
-# ----- points: the sidebar scrolls on its own, so the numbers above stay in view -------------
-with st.sidebar:
-    # Always enabled (a no-op when there is nothing to undo): a threshold move reruns only the
-    # part above, so a disabled state here could be out of date.
-    b1, b2 = st.columns(2)
-    b1.button("Undo", on_click=state.undo, width="stretch", icon=":material/undo:", help="Undo the last change")
-    b2.button("Redo", on_click=state.redo, width="stretch", icon=":material/redo:", help="Redo what you undid")
-    b3, b4 = st.columns(2)
-    b3.button("Reset to baseline", on_click=state.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
-    b4.button("Set as baseline", on_click=state.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
-    for group, title in (("fit", "Fit: who they are"), ("engagement", "Engagement: what they did")):
-        st.subheader(title)
-        attrs = [a for a in model.attributes if a.group == group]
-        if not attrs:
-            st.caption("No attributes in this group yet: add them under Caps, knock-outs and attributes.")
-        for i, attr in enumerate(attrs):
-            attribute_editor(attr, expanded=i == 0)  # one open per group: every open slider costs time on every move
-    st.subheader("Rules")
-    rules = st.expander("Caps, knock-outs and attributes", key="exp::rules", on_change="rerun")
-    if rules.open:
-        with rules:
-            caps_editor()
-            st.divider()
-            knockout_editor()
-            st.divider()
-            attributes_editor()
 
-# ----- results that only points change ------------------------------------------------------
-baseline_deciles = base.deciles if base is not None else None
-c1, c2 = st.columns(2, gap="medium")
-c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
-c2.vega_lite_chart(spec=charts.gains_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
-c3, c4 = st.columns(2, gap="medium")
-c3.vega_lite_chart(spec=charts.bands_spec(result.by_tier, "tier", "Conversion by tier (total score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
-c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade (fit score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
-
-# ----- lead explorer -----------------------------------------------------------------------
-explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")
-if explorer.open:
+def lead_explorer() -> None:
+    """Why did a lead get its score: the points behind one lead's total (follows every points move)."""
+    explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")
+    if not explorer.open:
+        return
+    model = state.model()
     with explorer:
         text = st.text_input("Find a lead", key="lead_search", placeholder="lead id (or any text in the row)")
         try:
@@ -275,7 +271,7 @@ if explorer.open:
             if position < 0:
                 st.warning("This row has no outcome value, so it was left out of the backtest.")
             else:
-                scores = engine.scores(model)
+                scores = state.engine(leads, model).scores(model)
                 total, fit, eng_score = int(scores.total[position]), int(scores.fit[position]), int(scores.engagement[position])
                 knocked = " It is knocked out." if scores.knocked_out[position] else ""
                 outcome = "converted" if leads.converted[position] else "did not convert"
@@ -284,3 +280,33 @@ if explorer.open:
                 c1.dataframe(points_breakdown(leads, model, position), hide_index=True, width="stretch")
                 raw = found[found["__row"] == row].drop(columns="__row").T.rename(columns=lambda _: "value")
                 c2.dataframe(raw.astype(str), width="stretch")
+
+
+results()
+
+# ----- points: the sidebar scrolls on its own, so the numbers above stay in view -------------
+with st.sidebar:
+    # Always enabled (a no-op when there is nothing to undo): slider moves rerun only the
+    # results, not the sidebar, so a disabled state here could be out of date.
+    b1, b2 = st.columns(2)
+    b1.button("Undo", on_click=state.undo, width="stretch", icon=":material/undo:", help="Undo the last change")
+    b2.button("Redo", on_click=state.redo, width="stretch", icon=":material/redo:", help="Redo what you undid")
+    b3, b4 = st.columns(2)
+    b3.button("Reset to baseline", on_click=state.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
+    b4.button("Set as baseline", on_click=state.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
+    for group, title in (("fit", "Fit: who they are"), ("engagement", "Engagement: what they did")):
+        st.subheader(title)
+        attrs = [a for a in model.attributes if a.group == group]
+        if not attrs:
+            st.caption("No attributes in this group yet: add them under Caps, knock-outs and attributes.")
+        for i, attr in enumerate(attrs):
+            attribute_editor(attr, expanded=i == 0)  # one open per group: every element on the page costs browser time on every move
+    st.subheader("Rules")
+    rules = st.expander("Caps, knock-outs and attributes", key="exp::rules", on_change="rerun")
+    if rules.open:
+        with rules:
+            caps_editor()
+            st.divider()
+            knockout_editor()
+            st.divider()
+            attributes_editor()

@@ -11,6 +11,9 @@ in one place:
 - LeadSets are cached with ``st.cache_resource`` on what they depend on (the file's path,
   mtime and size; or the stored table, outcome and roles), so the sessions of a workshop
   share one copy. The session keeps a reference to its active LeadSet.
+- A points slider's callback reruns only the Designer's results fragment (``RESULTS_FRAGMENT``),
+  not the page: nothing in the sidebar depends on a level's points but the slider that was
+  moved, and redrawing the sidebar's ~50 elements made every move slower in the browser.
 - The ScoringEngine is rebuilt only when the model's layout changes (``engine.matches``).
   A points move is one ``backtest``; a threshold move is ``BacktestResult.at_threshold``,
   no per-lead work. The baseline's result is computed once per baseline.
@@ -20,15 +23,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 import tempfile
+import threading
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from lead_model.backtest import BacktestResult, backtest
 from lead_model.binning import parse_edges, rebinned
@@ -66,6 +71,9 @@ CAPACITY_KEY = "capacity"
 MONTHS_KEY = "months_covered"
 CAP_KEYS = {"fit": "cap_fit", "engagement": "cap_engagement", "total": "cap_total"}
 ATTRIBUTES_KEY = "model_attributes"
+
+# fragment keys
+RESULTS_FRAGMENT = "designer_results"  # pages/designer.py: tiles, threshold, charts, lead explorer
 
 ROLE_OPTIONS = ("attribute", "ignore", "outcome", "id", "created")
 KIND_OPTIONS = ("categorical", "numeric", "boolean")
@@ -127,7 +135,13 @@ def _is_sample(path: str | Path) -> bool:
 
 # ----- start, messages --------------------------------------------------------------------
 def start(data_path: str | None) -> None:
-    """On a session's first run, load ``data_path`` (from --data or LEAD_MODEL_DATA) if given."""
+    """On a session's first run, load ``data_path`` (from --data or LEAD_MODEL_DATA) if given, then run again.
+
+    The loading run has a progress bar above the page; the run after it draws the page without
+    it, so every element sits where all later runs put it. (Streamlit places elements by
+    position: a page shifted by one on its first run has its fragments and charts made anew
+    on the next full run.)
+    """
     if ss.get(STARTED):
         return
     ss[STARTED] = True
@@ -139,6 +153,7 @@ def start(data_path: str | None) -> None:
         except LeadModelError as exc:
             flash("error", for_app(exc))
         bar.empty()
+        st.rerun()
 
 
 @contextmanager
@@ -157,9 +172,16 @@ def no_traceback():
         st.error(f"Something went wrong ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no details'}); the model and data are unchanged, so undo or reload the page.")
 
 
+_timing = threading.local()  # fragments timed on this script thread, outermost first
+
+
 @contextmanager
 def fragment_timing(name: str):
-    """With LEAD_MODEL_TIMINGS set, log ``script_ms=`` for a fragment-only rerun, as app.py does for full runs."""
+    """With LEAD_MODEL_TIMINGS set, log ``script_ms=`` for a fragment-only rerun, as app.py does for full runs.
+
+    Only the outermost fragment of a rerun logs (the Designer's threshold fragment runs inside
+    its results fragment), so each rerun is one line.
+    """
     import os
     import sys
     import time
@@ -167,9 +189,14 @@ def fragment_timing(name: str):
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     started = time.perf_counter()
-    yield
+    depth = getattr(_timing, "depth", 0)
+    _timing.depth = depth + 1
+    try:
+        yield
+    finally:
+        _timing.depth = depth
     ctx = get_script_run_ctx()
-    if os.environ.get("LEAD_MODEL_TIMINGS") and ctx is not None and ctx.fragment_ids_this_run:
+    if depth == 0 and os.environ.get("LEAD_MODEL_TIMINGS") and ctx is not None and ctx.fragment_ids_this_run:
         print(f"script_ms={(time.perf_counter() - started) * 1000:.1f} fragment={name}", file=sys.stderr, flush=True)
 
 
@@ -626,7 +653,20 @@ def points_key(attribute: str, value) -> str:
 
 
 def on_points(attribute: str, value, key: str) -> None:
-    _guarded(lambda: edit(model().with_points(attribute, value, int(ss[key]))))
+    """A points slider moved: edit the model, then rerun only the Designer's results (``RESULTS_FRAGMENT``).
+
+    The sidebar is left as drawn: the slider already shows its new value and nothing else
+    there depends on points. A refused edit flashes its sentence and reruns the whole page.
+    """
+    try:
+        edit(model().with_points(attribute, value, int(ss[key])))
+    except LeadModelError as exc:
+        flash("error", for_app(exc))
+        return
+    try:
+        st.rerun(RESULTS_FRAGMENT)
+    except StreamlitAPIException:  # the fragment has not been drawn in this session: rerun the page
+        return
 
 
 def on_threshold() -> None:

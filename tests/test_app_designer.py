@@ -54,6 +54,31 @@ def expected(r, b=None) -> dict[str, str]:
     }
 
 
+def move_points(at: AppTest, key: str, value: int) -> AppTest:
+    """Move a points slider, then draw the whole page again.
+
+    The slider's callback reruns only the results fragment (pages/state.py ``on_points``);
+    AppTest builds its tree from one run's messages, so right after the move it holds just
+    that fragment (see test_a_points_move_reruns_only_the_results). A plain run() is the
+    full rerun any other change would make, and brings the sidebar back for the next step.
+    """
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    return at.run()
+
+
+def chart_data(at: AppTest, title: str) -> dict:
+    """{dataset name: DataFrame} of the chart titled ``title``, decoded from what the app sent."""
+    import json
+
+    import pyarrow as pa
+
+    for chart in at.get("vega_lite_chart"):
+        if json.loads(chart.proto.spec)["title"]["text"] == title:
+            return {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets}
+    raise KeyError(title)
+
+
 def assert_tiles(at: AppTest, model: ScoringModel) -> None:
     assert not at.exception, at.exception
     leads = at.session_state["leads"]
@@ -95,18 +120,38 @@ def test_threshold_move_matches_the_core(app, sample_model):
 
 
 def test_points_move_matches_the_core(app, sample_model):
-    app.slider(key="points::job_level::VP").set_value(35).run()
+    move_points(app, "points::job_level::VP", 35)
     model = sample_model.with_points("job_level", "VP", 35)
     assert_tiles(app, model)
-    app.slider(key="points::website_visits::bin:1").set_value(-12).run()
+    move_points(app, "points::website_visits::bin:1", -12)
     model = model.with_points("website_visits", "bin:1", -12)
     assert_tiles(app, model)
-    app.slider(key="points::job_level::__missing__").set_value(-4).run()
+    move_points(app, "points::job_level::__missing__", -4)
     assert_tiles(app, model.with_points("job_level", "__missing__", -4))
+    assert app.slider(key="points::job_level::__missing__").value == -4
+
+
+def test_a_points_move_reruns_only_the_results(app, sample_model):
+    """The sidebar is not redrawn on a points move (every element drawn costs browser time); every tile and chart is."""
+    app.slider(key="points::job_level::VP").set_value(35).run()
+    assert not app.exception, app.exception
+    model = sample_model.with_points("job_level", "VP", 35)
+    assert_tiles(app, model)  # the tiles were drawn, with the moved model's numbers
+    assert len(app.get("vega_lite_chart")) == 6  # and all six charts
+    assert len(app.sidebar) == 0 and not [s for s in app.slider if s.key.startswith("points::")]  # the sidebar was not
+    r = backtest(app.session_state["leads"], model)
+    assert any(m.value.startswith(f"##### Of {r.mql:,} MQLs, {r.mql_converted:,} converted ") for m in app.markdown)
+    lift = chart_data(app, "Lift by decile")["current"]  # the charts carry the moved model's numbers
+    assert lift["lift"].tolist() == pytest.approx(r.deciles["lift"].tolist())
+    sweep = chart_data(app, "Precision & recall by threshold")["sweep"].set_index("threshold")
+    assert sweep.loc[r.threshold, "mql"] == r.mql
+    app.run()  # a full rerun draws the sidebar again, showing the model
+    assert app.slider(key="points::job_level::VP").value == 35
+    assert_tiles(app, model)
 
 
 def test_undo_redo_reset_and_set_baseline(app, sample_model):
-    app.slider(key="points::job_level::VP").set_value(40).run()
+    move_points(app, "points::job_level::VP", 40)
     app.slider(key="mql_threshold").set_value(50).run()
     moved = sample_model.with_points("job_level", "VP", 40).replace(mql_threshold=50)
     assert_tiles(app, moved)

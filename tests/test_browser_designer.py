@@ -176,6 +176,47 @@ def test_points_keyboard_moves_update_tiles_to_core_numbers(designer, core):
     assert shown.get("AUC") == f"{moved.auc:.3f}"
 
 
+# Counts, from now on, chart canvas draws and canvases added (a chart embedded anew instead of
+# having its data swapped: Vega compiles it again, the slowest thing a move can do).
+_WATCH_CHARTS_JS = """() => {
+  const W = window.__charts = {draws: 0, embedded: 0};
+  const inChart = el => el && el.closest && el.closest('[data-testid="stVegaLiteChart"]');
+  const clear = CanvasRenderingContext2D.prototype.clearRect;
+  CanvasRenderingContext2D.prototype.clearRect = function (...a) { if (inChart(this.canvas)) W.draws++; return clear.apply(this, a); };
+  new MutationObserver(rs => { for (const r of rs) for (const n of r.addedNodes)
+    if (n.nodeType === 1 && (n.matches('canvas') || n.querySelector('canvas')) && inChart(n)) W.embedded++; })
+    .observe(document.body, {subtree: true, childList: true});
+}"""
+
+
+def test_moves_redraw_charts_in_place_and_undo_follows(designer, core):
+    """Slider moves swap the charts' data (no chart is embedded anew); a full rerun (Undo) after them brings the slider back."""
+    import lead_model
+
+    leads, model = core
+    page = designer
+    page.evaluate(_WATCH_CHARTS_JS)
+    press(page, bs.THRESHOLD, "ArrowRight", 2, settle=True)
+    press(page, POINTS_LABEL, "ArrowLeft", 2, settle=True)
+    moved = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, model.attribute(POINTS_ATTRIBUTE).level_points()[POINTS_VALUE] - 2)
+    moved = moved.replace(mql_threshold=model.mql_threshold + 2)
+    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, moved)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, moved))
+    watched = page.evaluate("window.__charts")
+    assert watched["draws"] > 0 and watched["embedded"] == 0, watched
+
+    page.get_by_role("button", name="Undo").first.click()  # undoes the last points move: a full rerun
+    undone = moved.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, moved.attribute(POINTS_ATTRIBUTE).level_points()[POINTS_VALUE] + 1)
+    points = undone.attribute(POINTS_ATTRIBUTE).level_points()[POINTS_VALUE]
+    deadline = time.monotonic() + 30
+    while bs.slider_value(page, POINTS_LABEL) != points and time.monotonic() < deadline:  # the sidebar follows the model
+        time.sleep(0.05)
+    assert bs.slider_value(page, POINTS_LABEL) == points
+    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, undone)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, undone))
+    assert page.evaluate("window.__charts")["embedded"] == 0
+
+
 def test_designer_screenshot(designer):
     """docs/designer.png for the README: the tiles, the controls and all six charts, rendered."""
     page = designer
