@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -240,8 +242,31 @@ def sniff_dialect(path: Path, encoding: str) -> str:
     if not found:
         return ""
     delimiter, escape = found[0]
+    delimiter = _header_delimiter(path, encoding, delimiter)
     escape = "\\" if escape == "\\" else '"'  # only a backslash is a believable alternative
     return f" delim={literal(delimiter)}, quote='\"', escape={literal(escape)}, comment='',"
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _header_delimiter(path: Path, encoding: str, sniffed: str) -> str:
+    """``sniffed``, unless it leaves the header row one name while another delimiter splits it.
+
+    The sniffer weighs every sampled row alike, so a few data cells holding ';' can outvote a
+    tab-separated header; an export's header row always uses the real delimiter.
+    """
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        head = fh.read(1 << 16).lstrip("\ufeff")
+    def width(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader(io.StringIO(head), delimiter=delimiter, quotechar='"'), []))
+        except csv.Error:
+            return 0
+    if width(sniffed) > 1:
+        return sniffed
+    best = max(DELIMITERS, key=width)
+    return best if width(best) > 1 else sniffed
 
 
 def sniff_encoding(path: Path) -> str:

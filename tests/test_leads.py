@@ -294,3 +294,11 @@ def test_sql_like_column_names_are_only_names(tmp_path):
     assert list(score_leads(leads, model)["score"]) == [5, 0, 5]
     assert sorted(load_leads_names(store)) == ["evil", "first"]
     assert list(leads.find_rows("b")[evil]) == ["b"]
+
+
+def test_the_header_row_decides_the_delimiter(tmp_path):
+    """Data cells full of ';' must not outvote a tab-separated header (a case hypothesis found)."""
+    path = write_csv(tmp_path / "tabs.csv", ["plain", "converted"], [[None, "yes"], ["; DROP TABLE t; --", "no"], ["a;b;c", "no"]], delimiter="\t")
+    leads = load_leads(path, "converted", store=tmp_path / "s.duckdb", roles={"plain": RoleOverride(role="attribute", kind="categorical")})
+    assert leads.n_leads == 3 and leads.n_converted == 1
+    assert set(leads.attribute("plain").levels) == {"; DROP TABLE t; --", "a;b;c"}
