@@ -18,7 +18,7 @@ from lead_model.intervals import wilson_interval
 from lead_model.leads import LeadSet
 from lead_model.model import Band, ScoringModel
 from lead_model.histograms import ScoreHistograms
-from lead_model.histograms import score_histograms as count_scores
+from lead_model.histograms import count_scores
 from lead_model.scoring import ScoringEngine
 
 

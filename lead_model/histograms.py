@@ -52,7 +52,7 @@ class ScoreHistograms:
         return int(self.converted.sum()) + self.knocked_out_converted
 
 
-def score_histograms(engine: ScoringEngine, model: ScoringModel) -> ScoreHistograms:
+def count_scores(engine: ScoringEngine, model: ScoringModel) -> ScoreHistograms:
     """Count ``engine.leads`` by score under ``model``: the only per-lead work a points move does.
 
     The engine keeps a ScoreCounter, so successive calls with nearby models are incremental.

@@ -11,7 +11,7 @@ from test_backtest import assert_backtest_matches
 
 from lead_model import ScoringEngine, ScoringModel, backtest, load_leads
 from lead_model import histograms as hist
-from lead_model.histograms import score_histograms
+from lead_model.histograms import count_scores
 
 SAMPLE = "sample_data/leads.csv"
 
@@ -102,13 +102,13 @@ def test_slider_moves_on_the_sample_are_incremental_and_exact(sample):
     counter_moves = []
     rng = np.random.default_rng(3)
     values = [v for v in move_values(model) if v[1] not in ("zeta", "alpha")]
-    score_histograms(engine, model)
+    count_scores(engine, model)
     for _ in range(40):
         name, value = values[int(rng.integers(len(values)))]
         model = model.with_points(name, value, int(rng.integers(-30, 31)))
-        got = score_histograms(engine, model)
+        got = count_scores(engine, model)
         counter_moves.append(engine._score_counter.last_move)
-        assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+        assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
     assert counter_moves.count("delta") >= 30, counter_moves
 
 
@@ -116,42 +116,42 @@ def test_a_change_most_leads_share_moves_the_grid_not_the_leads(sample):
     """Every bin of every numeric attribute +1: every lead gains the same, so no lead is revisited."""
     leads, model = sample
     engine = ScoringEngine(leads, model)
-    score_histograms(engine, model)
+    count_scores(engine, model)
     for a in model.attributes:
         if a.kind == "numeric":
             for i, b in enumerate(a.bins):
                 model = model.with_points(a.name, f"bin:{i}", b.points + 1)
             model = model.with_points(a.name, "__missing__", a.missing.points + 1)
-    got = score_histograms(engine, model)
+    got = count_scores(engine, model)
     assert engine._score_counter.last_move == "delta"
-    assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+    assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
     # later moves start from the shifted scores, in both groups
     for name, value, points in [("company_size", "bin:1", -7), ("website_visits", "bin:2", 9), ("job_level", "VP", 3), ("demo_requested", True, -4)]:
         model = model.with_points(name, value, points)
-        got = score_histograms(engine, model)
+        got = count_scores(engine, model)
         assert engine._score_counter.last_move == "delta"
-        assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model)), name
+        assert same_histograms(got, count_scores(ScoringEngine(leads, model), model)), name
 
 
 def test_a_move_touching_many_leads_is_recounted(sample, monkeypatch):
     leads, model = sample
     engine = ScoringEngine(leads, model)
-    score_histograms(engine, model)
+    count_scores(engine, model)
     monkeypatch.setattr(hist, "DELTA_MAX_SHARE", 0.01)
     for a in model.attributes:
         if a.kind == "numeric":
             for i, b in enumerate(a.bins):
                 model = model.with_points(a.name, f"bin:{i}", b.points + i + 1)
-    got = score_histograms(engine, model)
+    got = count_scores(engine, model)
     assert engine._score_counter.last_move == "recount"
-    assert same_histograms(got, score_histograms(ScoringEngine(leads, model), model))
+    assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
 
 
 def test_grids_too_large_to_keep_are_counted_per_lead(sample, monkeypatch):
     leads, model = sample
     monkeypatch.setattr(hist, "GRID_MAX_CELLS", 10)
     engine = ScoringEngine(leads, model)
-    wide = score_histograms(engine, model)
+    wide = count_scores(engine, model)
     assert engine._score_counter.last_move == "recount"
     monkeypatch.setattr(hist, "GRID_MAX_CELLS", 1 << 18)
-    assert same_histograms(wide, score_histograms(ScoringEngine(leads, model), model))
+    assert same_histograms(wide, count_scores(ScoringEngine(leads, model), model))
