@@ -247,7 +247,7 @@ class ScoreCounter:
         old = self._state
         out = {"fit": old.fit, "engagement": old.engagement} if old is not None else {
             "fit": np.empty(n, dtype=np.int32), "engagement": np.empty(n, dtype=np.int32)}
-        bounds = self.engine.group_scores(model, out, caps=False)
+        bounds = self.engine.group_scores(model, out, caps=False, vectors=vectors)
         (flo, fhi), (elo, ehi) = bounds["fit"], bounds["engagement"]
         grid = _Grid(flo, fhi, elo, ehi, {})
         size = grid.rows * grid.width

@@ -76,25 +76,15 @@ class _PackedKey:
     key: np.ndarray  # intp per lead
 
 
-def _capped_bounds(lo: int, hi: int, cap: int | None) -> tuple[int, int]:
-    """(lowest, highest) possible score after a cap."""
-    if cap is None or cap >= hi:
-        return lo, hi
-    if cap <= lo:
-        return cap, cap
-    return lo, cap
-
-
 def _apply_cap(shifted: np.ndarray, lo: int, hi: int, cap: int | None) -> tuple[int, int]:
     """Cap scores held as ``score - lo`` in place; returns the new (lo, hi)."""
-    new_lo, new_hi = _capped_bounds(lo, hi, cap)
-    if (new_lo, new_hi) == (lo, hi):
+    if cap is None or cap >= hi:
         return lo, hi
-    if new_lo == new_hi == cap:  # the cap is below every possible score: everyone scores the cap
+    if cap <= lo:  # the cap is below every possible score: everyone scores the cap
         shifted.fill(0)
-    else:
-        np.minimum(shifted, cap - lo, out=shifted)
-    return new_lo, new_hi
+        return cap, cap
+    np.minimum(shifted, cap - lo, out=shifted)
+    return lo, cap
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,11 +153,14 @@ class ScoringEngine:
         return self._buffers[name]
 
     # ----- per move ---------------------------------------------------------------
-    def group_scores(self, model: ScoringModel, out: dict[str, np.ndarray] | None = None, caps: bool = True) -> dict[str, tuple[int, int]]:
+    def group_scores(
+        self, model: ScoringModel, out: dict[str, np.ndarray] | None = None, caps: bool = True, vectors: list[np.ndarray] | None = None
+    ) -> dict[str, tuple[int, int]]:
         """Fill ``out["fit"]`` and ``out["engagement"]`` (int32 per lead; default: this engine's
         buffers) with each group's score minus its lowest possible value, group caps applied
-        unless ``caps`` is False; return each group's (lowest, highest) possible score."""
-        vectors = [points_vector(self.leads, a) for a in model.attributes]
+        unless ``caps`` is False; return each group's (lowest, highest) possible score.
+        ``vectors`` are the model's points vectors when the caller has them already."""
+        vectors = vectors if vectors is not None else [points_vector(self.leads, a) for a in model.attributes]
         bufs = self._buffers
         out = bufs if out is None else out
         bounds = {}
