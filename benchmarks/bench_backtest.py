@@ -40,8 +40,8 @@ PLACEHOLDERS = ("", "N/A", "Select", "unknown")
 def load_only(csv_path: str, store_path: str) -> None:
     """Child process: time load_leads and report peak RSS as one JSON line."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    import lead_model.leads as leads_module
-    import lead_model.store as store_module
+    import lead_model.data.leads as leads_module
+    import lead_model.data.store as store_module
 
     after_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stages: dict[str, float] = {}
@@ -104,7 +104,7 @@ def measure_load(csv_path: Path, store_path: Path) -> dict:
 
 # ----- the model and the moves ---------------------------------------------------------
 def bench_model(leads, rng: np.random.Generator):
-    from lead_model.model import Attribute, Bin, Level, PointsOnly, ScoringModel
+    from lead_model.model.schema import Attribute, Bin, Level, PointsOnly, ScoringModel
 
     attrs = []
     for name in synthetic.CATEGORICAL:
@@ -235,7 +235,7 @@ def pandas_move(cat_df, y_series, model) -> dict:
 
 # ----- baseline 3: DuckDB SQL -----------------------------------------------------------------
 def duckdb_sql(model) -> str:
-    from lead_model.store import literal, quote
+    from lead_model.data.store import literal, quote
 
     cats, nums = points_of(model)
     terms = []
@@ -272,7 +272,7 @@ def engine_breakdown(leads, models, engine) -> dict[str, float]:
     """Median ms per step of a slider move: count scores (incremental), headline metrics, the sweep and decile tables, the other tables."""
     import importlib
 
-    bt = importlib.import_module("lead_model.backtest")  # the package exports a function of the same name
+    bt = importlib.import_module("lead_model.engine.backtest")  # the package exports a function of the same name
 
     steps: dict[str, list[float]] = {"count scores": [], "headline metrics and AUCs": [], "sweep + deciles tables": [], "grade, tier, distribution tables": []}
     for m in models:

@@ -8,7 +8,7 @@ opens the Designer in Debian's chromium and presses arrow keys on (a) the MQL th
 slider and (b) a points slider. Per move, everything is timed inside the page, against the
 keydown event's own timestamp:
 
-- ``update``  : last 2D-canvas draw inside a chart (lead_model.charts asks Vega for the canvas
+- ``update``  : last 2D-canvas draw inside a chart (lead_model.charts.backtest asks Vega for the canvas
                 renderer) or last DOM mutation inside a metric tile / chart, whichever is later.
                 This is the figure the bars apply to.
 - ``ws_send`` : the widget's BackMsg leaving the browser (input handling).

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synthetic import write_csv  # noqa: E402
 
-from lead_model.attribute_stats import attribute_statistics  # noqa: E402
-from lead_model.leads import load_leads  # noqa: E402
-from lead_model.suggest import suggest, suggest_points  # noqa: E402
+from lead_model.suggest.stats import attribute_statistics  # noqa: E402
+from lead_model.data.leads import load_leads  # noqa: E402
+from lead_model.suggest.fit import suggest, suggest_points  # noqa: E402
 
 BAR_SECONDS = 10.0
 

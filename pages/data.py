@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.quality import column_quality, leak_suspects, overview
+from lead_model.data.quality import column_quality, leak_suspects, overview
 from pages import state
 
 state.ensure_app()

@@ -13,10 +13,10 @@ import math
 
 import streamlit as st
 
-from lead_model import charts
+from lead_model.charts import backtest as charts
 from lead_model.errors import LeadModelError
-from lead_model.scoring import points_breakdown
-from lead_model.thresholds import for_capacity
+from lead_model.engine.scoring import points_breakdown
+from lead_model.engine.thresholds import for_capacity
 from pages import state
 
 CHART_HEIGHT = 320  # pixels, title and axes included: two charts a row, readable from the back of the room

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.scoring import bin_label
+from lead_model.engine.scoring import bin_label
 from pages import state
 
 leads = state.require_leads()

@@ -35,19 +35,19 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from lead_model.backtest import BacktestResult, backtest
-from lead_model.binning import parse_edges, rebinned
+from lead_model.engine.backtest import BacktestResult, backtest
+from lead_model.suggest.binning import parse_edges, rebinned
 from lead_model.errors import LeadModelError
-from lead_model.export import write_scored_csv
-from lead_model.history import ModelHistory
-from lead_model.leads import LeadSet, load_leads, open_dataset
-from lead_model.model import Attribute, Caps, ScoringModel
-from lead_model.quality import attribute_power, level_table
-from lead_model.roles import RoleOverride
-from lead_model.scoring import ScoringEngine, knock_out_mask
-from lead_model.starter import starter_attribute, starter_model
-from lead_model.store import LeadStore, dataset_name_for, default_store_path
-from lead_model.thresholds import months_covered
+from lead_model.export.scored import write_scored_csv
+from lead_model.workbench.history import ModelHistory
+from lead_model.data.leads import LeadSet, load_leads, open_dataset
+from lead_model.model.schema import Attribute, Caps, ScoringModel
+from lead_model.data.quality import attribute_power, level_table
+from lead_model.data.roles import RoleOverride
+from lead_model.engine.scoring import ScoringEngine, knock_out_mask
+from lead_model.model.starter import starter_attribute, starter_model
+from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
+from lead_model.engine.thresholds import months_covered
 
 APP_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = APP_DIR / "sample_data" / "leads.csv"

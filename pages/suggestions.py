@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.suggest import Suggestion, lockable_levels, suggest, with_current_points
-from lead_model.suggestion_charts import level_rate_chart, points_comparison_chart
+from lead_model.suggest.fit import Suggestion, lockable_levels, suggest, with_current_points
+from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
 from pages import state
 
 RESULT_KEY = "suggestion"

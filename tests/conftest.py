@@ -299,7 +299,7 @@ def random_models(draw) -> dict:
 def load_random(data: dict, folder: Path):
     """Write a random_leads table to CSV and load it with every column's kind pinned."""
     from lead_model import load_leads
-    from lead_model.roles import RoleOverride
+    from lead_model.data.roles import RoleOverride
 
     path = write_csv(folder / "leads.csv", data["header"], [[r[c] for c in data["header"]] for r in data["rows"]])
     roles = {name: RoleOverride(role="attribute", kind=kind) for name, kind in RANDOM_KINDS.items()}

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
-from lead_model.thresholds import for_capacity, months_covered
+from lead_model.engine.thresholds import for_capacity, months_covered
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "leads.csv"
@@ -98,7 +98,7 @@ def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
     assert "job_level: VP" in labels and "job_level: missing" in labels  # first fit attribute, open by default
     assert "website_visits: 3 to < 6" in labels  # first engagement attribute: bins labelled by bin_label
     # each level's lead count and conversion rate sit beside its slider
-    from lead_model.quality import level_table
+    from lead_model.data.quality import level_table
 
     vp = level_table(app.session_state["leads"], sample_model.attribute("job_level")).set_index("label").loc["VP"]
     texts = [m.value for m in app.markdown]
@@ -236,7 +236,7 @@ def test_lead_explorer_explains_a_score(app, sample_model):
     app.text_input(key="lead_search").set_value("L0000002").run()
     assert not app.exception, app.exception
     leads = app.session_state["leads"]
-    from lead_model.scoring import points_breakdown, score_leads
+    from lead_model.engine.scoring import points_breakdown, score_leads
 
     pos = int(leads.lead_positions([1])[0])  # L0000002 is file row 1
     breakdown = points_breakdown(leads, sample_model, pos)

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency, pearsonr
 
-from lead_model.attribute_stats import WOE_SMOOTHING, attribute_statistics, stats_report, woe_iv
-from lead_model.binning import nice_round, quantile_edges, supervised_edges
-from lead_model.leads import load_leads
+from lead_model.suggest.stats import WOE_SMOOTHING, attribute_statistics, stats_report, woe_iv
+from lead_model.suggest.binning import nice_round, quantile_edges, supervised_edges
+from lead_model.data.leads import load_leads
 
 BANK = "/work/shared/data/bank-marketing/bank-full.csv"
 

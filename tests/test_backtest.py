@@ -28,7 +28,7 @@ from scipy.stats import binomtest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from lead_model import ScoringEngine, ScoringModel, backtest, load_leads
-from lead_model.roles import RoleOverride
+from lead_model.data.roles import RoleOverride
 
 TOL = 1e-9
 

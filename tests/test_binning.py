@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lead_model.binning import nice_round, parse_edges, quantile_edges, rebinned
+from lead_model.suggest.binning import nice_round, parse_edges, quantile_edges, rebinned
 from lead_model.errors import LeadModelError
-from lead_model.model import Attribute, Bin
+from lead_model.model.schema import Attribute, Bin
 
 
 @pytest.mark.parametrize("x, want", [(3.4, 3), (33, 35), (39, 40), (48, 50), (1234, 1000), (2600, 2500), (0.123, 0.12), (-33, -35), (0, 0)])

@@ -138,14 +138,14 @@ def test_threshold_keyboard_moves_update_tiles_to_core_numbers(designer, core):
 
     leads, model = core
     page = designer
-    start = lead_model.backtest(leads, model)
+    start = lead_model.engine.backtest(leads, model)
     shown = bs.metric_texts(page)
     assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(start)
     assert shown.get("AUC") == f"{start.auc:.3f}"
     assert bs.slider_value(page, bs.THRESHOLD) == model.mql_threshold
 
     new_threshold = model.mql_threshold + 3
-    moved = lead_model.backtest(leads, model.replace(mql_threshold=new_threshold))
+    moved = lead_model.engine.backtest(leads, model.replace(mql_threshold=new_threshold))
     want = expected_tiles(moved)
     assert want["Precision"] != expected_tiles(start)["Precision"], "test precondition: the move must change precision"
     press(page, bs.THRESHOLD, "ArrowRight", 3)
@@ -166,9 +166,9 @@ def test_points_keyboard_moves_update_tiles_to_core_numbers(designer, core):
 
     new_points = start_points - 3
     edited = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, new_points)
-    moved = lead_model.backtest(leads, edited)
+    moved = lead_model.engine.backtest(leads, edited)
     want = expected_tiles(moved)
-    assert want != expected_tiles(lead_model.backtest(leads, model)), "test precondition: the move must change the tiles"
+    assert want != expected_tiles(lead_model.engine.backtest(leads, model)), "test precondition: the move must change the tiles"
     press(page, POINTS_LABEL, "ArrowLeft", 3, settle=True)
     shown = wait_for_tiles(page, {**want, "AUC": f"{moved.auc:.3f}"})
     assert bs.slider_value(page, POINTS_LABEL) == new_points
@@ -200,8 +200,8 @@ def test_moves_redraw_charts_in_place_and_undo_follows(designer, core):
     press(page, POINTS_LABEL, "ArrowLeft", 2, settle=True)
     moved = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, model.attribute(POINTS_ATTRIBUTE).level_points()[POINTS_VALUE] - 2)
     moved = moved.replace(mql_threshold=model.mql_threshold + 2)
-    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, moved)))
-    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, moved))
+    shown = wait_for_tiles(page, expected_tiles(lead_model.engine.backtest(leads, moved)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.engine.backtest(leads, moved))
     watched = page.evaluate("window.__charts")
     assert watched["draws"] > 0 and watched["embedded"] == 0, watched
 
@@ -212,8 +212,8 @@ def test_moves_redraw_charts_in_place_and_undo_follows(designer, core):
     while bs.slider_value(page, POINTS_LABEL) != points and time.monotonic() < deadline:  # the sidebar follows the model
         time.sleep(0.05)
     assert bs.slider_value(page, POINTS_LABEL) == points
-    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, undone)))
-    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, undone))
+    shown = wait_for_tiles(page, expected_tiles(lead_model.engine.backtest(leads, undone)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.engine.backtest(leads, undone))
     assert page.evaluate("window.__charts")["embedded"] == 0
 
 

@@ -8,7 +8,8 @@ import altair as alt
 import pyarrow as pa
 import pytest
 
-from lead_model import backtest, charts
+from lead_model import backtest
+from lead_model.charts import backtest as charts
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_distribution_chart_bins_scores_and_normalises_each_group(results):
 def test_axes_read_well_when_every_lead_has_the_same_score(tiny):
     """A starter model (all points 0) gives one score: axes must not print '0.000000' or '100.000000%'."""
     from lead_model import ScoringModel
-    from lead_model.starter import starter_model
+    from lead_model.model.starter import starter_model
 
     r = backtest(tiny, starter_model(tiny))
     assert r.sweep["threshold"].nunique() == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lead_model.cli import main
+from lead_model.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-full.csv"
@@ -114,7 +114,7 @@ def test_score_new_leads_without_outcome(env):
 def test_init_writes_a_valid_starter_model(env):
     result = run("init", "leads.csv", "--outcome", "converted", "--exclude", "visits", "-o", "starter.yaml")
     assert result.exit_code == 0, result.output
-    from lead_model.model import ScoringModel
+    from lead_model.model.schema import ScoringModel
 
     model = ScoringModel.from_file(env / "starter.yaml")
     assert set(model.attribute_names) == {"title", "demo"}

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from test_backtest import assert_backtest_matches
 
 from lead_model import ScoringEngine, ScoringModel, backtest, load_leads
-from lead_model import histograms as hist
-from lead_model.histograms import count_scores
+from lead_model.engine import histograms as hist
+from lead_model.engine.histograms import count_scores
 
 SAMPLE = "sample_data/leads.csv"
 

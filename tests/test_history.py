@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lead_model.history import ModelHistory
-from lead_model.model import ScoringModel
+from lead_model.workbench.history import ModelHistory
+from lead_model.model.schema import ScoringModel
 
 
 def test_push_undo_redo():

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lead_model.backtest import backtest
+from lead_model.engine.backtest import backtest
 from lead_model.errors import LeadModelError
-from lead_model.holdout import split_leads, subset, validate
-from lead_model.leads import load_leads
-from lead_model.model import Attribute, Level, ScoringModel
-from lead_model.scoring import ScoringEngine
+from lead_model.suggest.validation import split_leads, subset, validate
+from lead_model.data.leads import load_leads
+from lead_model.model.schema import Attribute, Level, ScoringModel
+from lead_model.engine.scoring import ScoringEngine
 
 
 @pytest.fixture(scope="module")

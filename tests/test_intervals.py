@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from lead_model.intervals import wilson_interval
+from lead_model.engine.intervals import wilson_interval
 
 
 def scipy_wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from lead_model import LeadModelError, ScoringModel, load_leads, score_leads
-from lead_model.roles import MAX_LEVELS, RoleOverride
+from lead_model.data.roles import MAX_LEVELS, RoleOverride
 
 
 # ----- the hand-built fixture --------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_outcome_not_two_valued(tmp_path):
 
 
 def load_leads_names(store) -> list[str]:
-    from lead_model.store import LeadStore
+    from lead_model.data.store import LeadStore
 
     return [d.name for d in LeadStore(store).datasets()]
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lead_model import LeadModelError, ScoringModel
-from lead_model.model import DEFAULT_GRADES, DEFAULT_TIERS, SCHEMA_VERSION, json_schema
+from lead_model.model.schema import DEFAULT_GRADES, DEFAULT_TIERS, SCHEMA_VERSION, json_schema
 
 
 def changed(path: str, value) -> dict:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import write_csv
 from lead_model import ScoringModel, load_leads
-from lead_model import quality
-from lead_model.model import Attribute
+from lead_model.data import quality
+from lead_model.model.schema import Attribute
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "leads.csv"

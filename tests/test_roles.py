@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lead_model import LeadModelError
-from lead_model.roles import (
+from lead_model.data.roles import (
     DEFAULT_PLACEHOLDERS,
     MAX_LEVELS,
     ColumnProfile,

@@ -140,7 +140,7 @@ def test_ground_truth_reproduces_the_conversion_rates(leads, truth):
 
 
 def test_sample_model_loads(leads):
-    from lead_model.model import ScoringModel
+    from lead_model.model.schema import ScoringModel
 
     model = ScoringModel.from_file(SAMPLE / "sample_model.yaml")
     assert set(model.attribute_names) <= set(leads.columns)

@@ -24,8 +24,8 @@ from conftest import (
 from hypothesis import given
 
 from lead_model import LeadModelError, ScoringEngine, ScoringModel, load_leads, score_leads
-from lead_model.model import KnockOut
-from lead_model.scoring import band_names, knock_out_mask, points_breakdown
+from lead_model.model.schema import KnockOut
+from lead_model.engine.scoring import band_names, knock_out_mask, points_breakdown
 
 TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_csv
 
 from lead_model import LeadModelError, load_leads
-from lead_model.store import LeadStore, dataset_name_for, default_store_path, literal, quote, sniff_encoding
+from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, quote, sniff_encoding
 
 
 def tables(store) -> set[str]:

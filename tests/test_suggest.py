@@ -16,14 +16,14 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lead_model.attribute_stats import level_codes
-from lead_model.cli import main
+from lead_model.suggest.stats import level_codes
+from lead_model.cli.main import main
 from lead_model.errors import LeadModelError
-from lead_model.holdout import subset
-from lead_model.leads import load_leads
-from lead_model.model import ScoringModel
-from lead_model.scoring import ScoringEngine
-from lead_model.suggest import lockable_levels, suggest, suggest_points, with_current_points
+from lead_model.suggest.validation import subset
+from lead_model.data.leads import load_leads
+from lead_model.model.schema import ScoringModel
+from lead_model.engine.scoring import ScoringEngine
+from lead_model.suggest.fit import lockable_levels, suggest, suggest_points, with_current_points
 
 BANK = "/work/shared/data/bank-marketing/bank-full.csv"
 

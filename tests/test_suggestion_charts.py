@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from lead_model.suggestion_charts import level_rate_chart, points_comparison_chart
+from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
 
 
 def levels() -> pd.DataFrame:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lead_model import ScoringModel, backtest
-from lead_model.thresholds import (
+from lead_model.engine.thresholds import (
     best_f1,
     for_capacity,
     for_converted_share,

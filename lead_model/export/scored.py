@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lead_model.leads import LeadSet
-from lead_model.model import ScoringModel
-from lead_model.scoring import ScoringEngine, score_leads
-from lead_model.store import ROW_COLUMN, LeadStore, literal, quote
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import ScoringModel
+from lead_model.engine.scoring import ScoringEngine, score_leads
+from lead_model.data.store import ROW_COLUMN, LeadStore, literal, quote
 
 SCORE_COLUMNS = ("score", "fit_score", "engagement_score", "grade", "tier", "knocked_out", "is_mql")
 

@@ -14,12 +14,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from lead_model.intervals import wilson_interval
-from lead_model.leads import LeadSet
-from lead_model.model import Band, ScoringModel
-from lead_model.histograms import ScoreHistograms
-from lead_model.histograms import count_scores
-from lead_model.scoring import ScoringEngine
+from lead_model.engine.intervals import wilson_interval
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import Band, ScoringModel
+from lead_model.engine.histograms import ScoreHistograms
+from lead_model.engine.histograms import count_scores
+from lead_model.engine.scoring import ScoringEngine
 
 
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:

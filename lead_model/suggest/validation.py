@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lead_model.backtest import BacktestResult, backtest
+from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
-from lead_model.leads import LeadSet
-from lead_model.model import ScoringModel
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import ScoringModel
 
 AUC_GAP_WARNING = 0.05
 BASE_RATE_DRIFT = 0.25  # warn when the held-out base rate differs from training by more than this share of it

@@ -136,7 +136,7 @@ def parse_edges(text: str, attribute: str) -> tuple[float, ...]:
 
 def rebinned(attr, edges: tuple[float, ...]):
     """A numeric model attribute with new bin edges; each new bin keeps the points of the old bin its lower bound fell in."""
-    from lead_model.model import Bin
+    from lead_model.model.schema import Bin
 
     old_mins = [-math.inf] + [float(b.min) for b in attr.bins[1:]]
 

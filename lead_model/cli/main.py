@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from lead_model.backtest import BacktestResult, backtest
+from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
-from lead_model.leads import LeadSet, load_leads
-from lead_model.model import ScoringModel, json_schema
-from lead_model.store import LeadStore
+from lead_model.data.leads import LeadSet, load_leads
+from lead_model.model.schema import ScoringModel, json_schema
+from lead_model.data.store import LeadStore
 
 STORE_HELP = "DuckDB lead store file (default: $LEAD_MODEL_STORE or ./lead_store.duckdb)."
 
@@ -93,7 +93,7 @@ def datasets(store: Path | None) -> None:
 @friendly
 def init(data: str, outcome: str | None, exclude: tuple[str, ...], output: Path, model_name: str | None, store: Path | None) -> None:
     """Write a starter model: every usable attribute at 0 points, numeric attributes in quantile bins."""
-    from lead_model.starter import starter_model
+    from lead_model.model.starter import starter_model
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
     model = starter_model(leads, name=model_name)
@@ -132,7 +132,7 @@ def backtest_command(data: str, model_path: Path, outcome: str | None, threshold
 @friendly
 def score(data: str, model_path: Path, output: Path, store: Path | None) -> None:
     """Score leads: the input rows in input order with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
-    from lead_model.export import write_scored_csv
+    from lead_model.export.scored import write_scored_csv
 
     model = ScoringModel.from_file(model_path)
     leads = load_leads(data, store=store, model=model, require_outcome=False)
@@ -192,7 +192,7 @@ def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> s
 
 def _warn_leaks(leads: LeadSet) -> None:
     try:
-        from lead_model.quality import leak_suspects
+        from lead_model.data.quality import leak_suspects
     except ImportError:  # the data-quality module is optional for the CLI
         return
     suspects = leak_suspects(leads)
@@ -200,7 +200,7 @@ def _warn_leaks(leads: LeadSet) -> None:
         click.echo(f"Warning: '{row.column}' looks like it leaks the outcome ({row.reason}); exclude it with --exclude {row.column}.", err=True)
 
 
-def run() -> None:  # pragma: no cover - entry point for `python -m lead_model.cli`
+def run() -> None:  # pragma: no cover - entry point for `python -m lead_model.cli.main`
     if os.environ.get("LEAD_MODEL_DEBUG"):
         main()
     else:
@@ -221,7 +221,7 @@ if __name__ == "__main__":  # pragma: no cover
 @friendly
 def stats(data: str, outcome: str | None, exclude: tuple[str, ...], monotonic_bins: bool, store: Path | None) -> None:
     """Print every attribute's predictive strength (information value, Cramer's V, chi-square p) and flag leaky ones."""
-    from lead_model.attribute_stats import attribute_statistics, stats_report
+    from lead_model.suggest.stats import attribute_statistics, stats_report
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
     click.echo(stats_report(attribute_statistics(leads, monotonic=monotonic_bins)))
@@ -256,9 +256,9 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
             target_precision: float | None, target_recall: float, converted_share: float, capacity: float | None, output: Path,
             store: Path | None) -> None:
     """Suggest points and an MQL threshold from history: fit on older leads (or a random part), checked on held-out ones."""
-    from lead_model.attribute_stats import stats_report
-    from lead_model.suggest import suggest as suggest_model
-    from lead_model.suggest import suggestion_report
+    from lead_model.suggest.stats import stats_report
+    from lead_model.suggest.fit import suggest as suggest_model
+    from lead_model.suggest.fit import suggestion_report
 
     if points_to_double is not None and max_score is not None:
         raise click.UsageError("give --points-to-double or --max-score, not both.")

@@ -15,9 +15,9 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-from lead_model.leads import MISSING_CODE, LeadSet
-from lead_model.model import Attribute, Band, KnockOut, ScoringModel
-from lead_model.roles import FALSE_WORDS, TRUE_WORDS
+from lead_model.data.leads import MISSING_CODE, LeadSet
+from lead_model.model.schema import Attribute, Band, KnockOut, ScoringModel
+from lead_model.data.roles import FALSE_WORDS, TRUE_WORDS
 
 MAX_TABLE = 1 << 16  # entries per packed table: 256 KiB of int32, small enough to stay in cache
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lead_model.binning import quantile_edges
-from lead_model.leads import LeadSet
-from lead_model.model import Attribute, Bin, Level, Metadata, ScoringModel
+from lead_model.suggest.binning import quantile_edges
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import Attribute, Bin, Level, Metadata, ScoringModel
 
 
 def starter_attribute(leads: LeadSet, name: str, n_bins: int = 5) -> Attribute:

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lead_model.binning import quantile_edges
-from lead_model.leads import MISSING_CODE, LeadSet
-from lead_model.model import Attribute
+from lead_model.suggest.binning import quantile_edges
+from lead_model.data.leads import MISSING_CODE, LeadSet
+from lead_model.model.schema import Attribute
 
 HIGH_CARDINALITY = 50  # distinct values above which a text column is hard to score level by level
 MISSING_GAP = 0.8  # rule 1: difference in the share of leads with a value
@@ -150,7 +150,7 @@ def level_table(leads: LeadSet, attribute: Attribute, max_unlisted: int = 30) ->
     ``"__other__"`` or ``"__missing__"``), label (for people), listed (False for the unlisted
     data values), points, leads, converted (leads), conversion_rate (fraction; NaN with no leads).
     """
-    from lead_model.scoring import attribute_codes, bin_label
+    from lead_model.engine.scoring import attribute_codes, bin_label
 
     codes, n_codes = attribute_codes(leads, attribute)
     n_leads, n_conv = _counts(codes, n_codes, leads.n_converted)

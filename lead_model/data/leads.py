@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lead_model.errors import LeadModelError, did_you_mean
-from lead_model.roles import (
+from lead_model.data.roles import (
     DEFAULT_PLACEHOLDERS,
     FALSE_WORDS,
     MAX_LEVELS,
@@ -30,7 +30,7 @@ from lead_model.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote, source_relation_sql
+from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 # One writer thread: stores are written in the order datasets are loaded.

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency, pointbiserialr
 
-from lead_model.binning import supervised_edges
+from lead_model.suggest.binning import supervised_edges
 from lead_model.errors import LeadModelError
-from lead_model.intervals import wilson_interval
-from lead_model.leads import LeadSet
+from lead_model.engine.intervals import wilson_interval
+from lead_model.data.leads import LeadSet
 
 WOE_SMOOTHING = 0.5  # leads added to each level's converted and unconverted counts before WoE
 WEAK_IV = 0.02

@@ -43,15 +43,15 @@ from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from lead_model.attribute_stats import WEAK_IV, AttributeStats, _bin_label, attribute_statistics, level_codes
-from lead_model.backtest import BacktestResult, backtest
+from lead_model.suggest.stats import WEAK_IV, AttributeStats, _bin_label, attribute_statistics, level_codes
+from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
-from lead_model.holdout import HoldoutSplit, Validation, split_leads, subset, validate
-from lead_model.leads import LeadSet
-from lead_model.model import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
-from lead_model.scoring import attribute_codes, bin_label, points_vector
-from lead_model import thresholds as th
-from lead_model.thresholds import ThresholdChoice
+from lead_model.suggest.validation import HoldoutSplit, Validation, split_leads, subset, validate
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
+from lead_model.engine.scoring import attribute_codes, bin_label, points_vector
+from lead_model.engine import thresholds as th
+from lead_model.engine.thresholds import ThresholdChoice
 
 LN2 = math.log(2.0)
 TABLE_COLUMNS = ["attribute", "group", "level", "current_points", "suggested_points", "leads", "conversion_rate", "coefficient", "why"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lead_model.backtest import BacktestResult
+from lead_model.engine.backtest import BacktestResult
 
 
 @dataclass(frozen=True)

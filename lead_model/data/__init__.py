@@ -1,0 +1,1 @@
+"""Leads in and out of the store: reading files, column roles, encoding, data quality and leak checks."""

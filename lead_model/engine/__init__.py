@@ -1,0 +1,1 @@
+"""Scoring and backtesting: the packed-key engine, score histograms, metrics, intervals and threshold rules."""

@@ -1,0 +1,1 @@
+"""Shipping a model: scored leads out of the store."""

@@ -1,0 +1,1 @@
+"""Suggestions from history: attribute statistics, binning, the joint points fit and its holdout validation."""
