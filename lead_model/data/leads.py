@@ -124,11 +124,6 @@ class LeadSet:
     def has_outcome(self) -> bool:
         return self.outcome is not None
 
-    @property
-    def key(self) -> str:
-        """Identifies this dataset version (for caches)."""
-        return f"{self.store_path}:{self.name}:{self.version}"
-
     def attribute(self, name: str) -> EncodedAttribute:
         try:
             return self.attributes[name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
 
 from lead_model.data.leads import LeadSet
 from lead_model.model.schema import ScoringModel
@@ -21,17 +20,6 @@ def _scored_sql(leads: LeadSet) -> str:
         f"SELECT t.* EXCLUDE ({ROW_COLUMN}), {appended} FROM {quote(leads.info.table)} t "
         f"LEFT JOIN scored s ON t.{ROW_COLUMN} = s.row ORDER BY t.{ROW_COLUMN}"
     )
-
-
-def scored_rows(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> pd.DataFrame:
-    """Every input row (file order) with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
-    scored = score_leads(leads, model, engine)
-    con = LeadStore(leads.store_path).connect()
-    try:
-        con.register("scored", scored)
-        return con.execute(_scored_sql(leads)).df()
-    finally:
-        con.close()
 
 
 def write_scored_csv(leads: LeadSet, model: ScoringModel, out: str | Path, engine: ScoringEngine | None = None) -> Path:
