@@ -15,6 +15,7 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
+from lead_model.errors import LeadModelError
 from lead_model.data.leads import MISSING_CODE, LeadSet
 from lead_model.model.schema import Attribute, Band, KnockOut, ScoringModel
 from lead_model.data.roles import FALSE_WORDS, TRUE_WORDS
@@ -228,7 +229,7 @@ def knock_out_mask(leads: LeadSet, rules: tuple[KnockOut, ...]) -> np.ndarray:
                 if rule.at_least is not None:
                     ko |= values >= rule.at_least
                 if rule.values is not None:
-                    ko |= np.isin(values, [float(v) for v in rule.values if not isinstance(v, bool)])
+                    ko |= np.isin(values, [_knock_out_number(rule, v) for v in rule.values if not isinstance(v, bool)])
             if rule.when_missing:
                 ko |= np.isnan(values)
             continue
@@ -242,6 +243,15 @@ def knock_out_mask(leads: LeadSet, rules: tuple[KnockOut, ...]) -> np.ndarray:
         hit[MISSING_CODE] = rule.when_missing
         ko |= hit[enc.codes]
     return ko
+
+
+def _knock_out_number(rule: KnockOut, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise LeadModelError(
+            f"the knock-out on '{rule.attribute}' lists '{value}', but '{rule.attribute}' is numeric; list numbers or use below / at_least."
+        ) from None
 
 
 def band_names(scores: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
