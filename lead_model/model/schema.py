@@ -260,9 +260,14 @@ class ScoringModel(_Strict):
     def from_file(cls, path: str | Path) -> ScoringModel:
         """Read a model from .json, .yaml or .yml."""
         path = Path(path)
+        if path.is_dir():
+            raise LeadModelError(f"model file {path} is a folder; give the path of a .json or .yaml model file.")
         if not path.is_file():
             raise LeadModelError(f"model file {path} does not exist; check the path.")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise LeadModelError(f"model file {path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again.") from None
         return cls.from_text(text, source=path.name, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
 
     @classmethod
@@ -282,6 +287,8 @@ class ScoringModel(_Strict):
         """Write JSON or YAML by the file's extension, atomically (a crash never leaves half a file)."""
         path = Path(path)
         text = self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json()
+        if not path.parent.is_dir():
+            raise LeadModelError(f"cannot write {path}: the folder {path.parent} does not exist; create it first or write somewhere else.")
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
