@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 
+from lead_model.errors import LeadModelError
 from lead_model.data.leads import LeadSet
 from lead_model.model.schema import ScoringModel
 from lead_model.engine.scoring import ScoringEngine, score_leads
@@ -25,6 +26,8 @@ def _scored_sql(leads: LeadSet) -> str:
 def write_scored_csv(leads: LeadSet, model: ScoringModel, out: str | Path, engine: ScoringEngine | None = None) -> Path:
     """Write the scored rows as CSV; written to a temporary file first, so a failure leaves no half file."""
     out = Path(out)
+    if not out.parent.is_dir():
+        raise LeadModelError(f"cannot write {out}: the folder {out.parent} does not exist; create it first or write somewhere else.")
     tmp = out.with_name(f".{out.name}.tmp")
     scored = score_leads(leads, model, engine)
     con = LeadStore(leads.store_path).connect()
