@@ -222,7 +222,7 @@ def load_leads(
         roles = {**model_roles(model), **(roles or {})}
         outcome = outcome or model.metadata.outcome
     path = Path(source)
-    if path.suffix or path.exists():
+    if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
         table = read_source(path)
         settings = {
