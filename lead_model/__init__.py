@@ -1,9 +1,31 @@
 """Lead Model Studio: design, backtest and agree on a lead scoring model."""
 
-from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
-from lead_model.data.leads import LeadSet, load_leads
-from lead_model.model.schema import ScoringModel
-from lead_model.engine.scoring import ScoringEngine, score_leads
+
+# The public API, imported on first use so `lead-model --help` need not load pandas and scipy.
+_EXPORTS = {
+    "BacktestResult": "lead_model.engine.backtest",
+    "backtest": "lead_model.engine.backtest",
+    "LeadSet": "lead_model.data.leads",
+    "load_leads": "lead_model.data.leads",
+    "ScoringModel": "lead_model.model.schema",
+    "ScoringEngine": "lead_model.engine.scoring",
+    "score_leads": "lead_model.engine.scoring",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lead_model' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from click.testing import CliRunner
 from lead_model.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
-BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-full.csv"
+BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank-marketing" / "bank-full.csv"
 
 LEADS_CSV = """lead_id,title,visits,demo,converted
 L1,VP,10,yes,yes
@@ -173,3 +175,21 @@ def test_bank_marketing_as_a_new_user(env):
     result = run("backtest", "bank-full", "--model", "bank.json", "--json")
     out = json.loads(result.output)
     assert out["leads"] == 45211 and out["converted"] == 5289
+
+
+def test_python_dash_m_runs_the_same_cli():
+    result = subprocess.run([sys.executable, "-m", "lead_model.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: lead-model" in result.stdout
+    assert all(name in result.stdout for name in commands())
+
+
+def test_help_does_not_import_the_heavy_libraries():
+    # `lead-model --help` stays fast only while commands import pandas, scipy and DuckDB where they use them.
+    code = (
+        "import sys, lead_model.cli, lead_model.cli.main; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'duckdb', 'pyarrow', 'numpy', 'altair', 'streamlit'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

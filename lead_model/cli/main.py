@@ -2,36 +2,109 @@
 
 from __future__ import annotations
 
-import functools
+import errno
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
-from lead_model.data.leads import LeadSet, load_leads
-from lead_model.model.schema import ScoringModel, json_schema
-from lead_model.data.store import LeadStore
+
+if TYPE_CHECKING:  # the commands import the core themselves, so `lead-model --help` starts fast
+    from lead_model.data.leads import LeadSet
+    from lead_model.engine.backtest import BacktestResult
+    from lead_model.model.schema import ScoringModel
 
 STORE_HELP = "DuckDB lead store file (default: $LEAD_MODEL_STORE or ./lead_store.duckdb)."
+DEBUG_ENV = "LEAD_MODEL_DEBUG"
 
 
-def friendly(fn):
-    """Turn LeadModelError into click's one-line 'Error: ...' and exit 1, never a traceback."""
+# ----- the error boundary ----------------------------------------------------------------
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else exc.__class__.__name__
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+
+def _os_error_message(exc: OSError) -> str:
+    name = exc.filename or "the file"
+    if exc.errno == errno.ENOENT:
+        return f"{name} does not exist (or its folder does not); check the path and create the folder first."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied for {name}; choose a path you can read and write, or fix its permissions."
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"the disk is full while writing {name}; free some space or write somewhere else."
+    if exc.errno == errno.EISDIR:
+        return f"{name} is a folder; give the path of a file."
+    if exc.errno == errno.ENOTDIR:
+        return f"part of the path {name} is a file, not a folder; check the path."
+    if exc.errno == errno.EROFS:
+        return f"{name} is on a read-only disk; write somewhere else."
+    return f"{exc.strerror or _first_line(exc)} ({name}); check the path, its permissions and free disk space."
+
+
+def error_message(exc: BaseException) -> str:
+    """One sentence naming the problem and the fix, for any exception a command raised.
+
+    Library modules are only looked at if a command already imported them, so the error
+    path never imports pandas, DuckDB or Arrow itself.
+    """
+    if isinstance(exc, LeadModelError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "ran out of memory; close other programs, or use a smaller file or fewer attributes."
+    if isinstance(exc, UnicodeEncodeError):  # printing 'Société' to a terminal that is not UTF-8
+        return f"a character cannot be written as {exc.encoding} ({exc.reason}); use a UTF-8 terminal or set PYTHONIOENCODING=utf-8."
+    if isinstance(exc, UnicodeError):
+        where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
+        detail = f"{getattr(exc, 'encoding', 'text')}{where}: {getattr(exc, 'reason', _first_line(exc))}"
+        return f"a file is not in the expected text encoding ({detail}); save it as UTF-8 and rerun."
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+        err = exc.errors()[0] if exc.errors() else {"loc": (), "msg": _first_line(exc)}
+        field = ".".join(str(p) for p in err.get("loc", ())) or exc.title
+        return f"invalid value for '{field}': {err.get('msg', '').rstrip('.')}; fix it and rerun."
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.Error):
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return "the lead store ran out of memory; close other programs or use a smaller file."
+        if isinstance(exc, duckdb.IOException):
+            return f"the lead store could not read or write a file ({_first_line(exc)}); check the path, its permissions and free disk space."
+        return f"the data could not be processed ({_first_line(exc)}); check the file's format and values."
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None and isinstance(exc, pyarrow.ArrowException):
+        return f"the data could not be read ({_first_line(exc)}); check the file for malformed or mixed-up values."
+    if isinstance(exc, OSError):
+        return _os_error_message(exc)
+    return f"unexpected error ({exc.__class__.__name__}: {_first_line(exc)}); rerun with {DEBUG_ENV}=1 for the traceback."
+
+
+class LeadModelGroup(click.Group):
+    """A command group whose every command ends in one 'Error: ...' line (exit 1), never a traceback.
+
+    Usage errors stay click's. With LEAD_MODEL_DEBUG=1 the traceback is printed too.
+    """
+
+    def invoke(self, ctx: click.Context):
         try:
-            return fn(*args, **kwargs)
-        except LeadModelError as exc:
-            raise click.ClickException(str(exc)) from None
-        except (OSError, MemoryError) as exc:
-            raise click.ClickException(f"{exc.__class__.__name__}: {exc}; check the paths and free space.") from None
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # output piped into `head`: click closes quietly
+                raise
+            raise self._user_error(exc) from None
+        except Exception as exc:
+            raise self._user_error(exc) from None
 
-    return wrapper
+    @staticmethod
+    def _user_error(exc: Exception) -> click.ClickException:
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            traceback.print_exception(exc, file=sys.stderr)
+        return click.ClickException(error_message(exc))
 
 
 def store_option(fn):
@@ -48,7 +121,7 @@ def exclude_option(fn):
     )(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LeadModelGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="lead-model-studio")
 def main() -> None:
     """Design, backtest and ship a lead scoring model.
@@ -63,18 +136,20 @@ def main() -> None:
 @outcome_option
 @exclude_option
 @store_option
-@friendly
 def load(file: Path, name: str | None, outcome: str | None, exclude: tuple[str, ...], store: Path | None) -> None:
     """Load a CSV or Parquet file of historical leads into the store and show the inferred roles."""
+    from lead_model.data.leads import load_leads
+
     leads = load_leads(file, outcome, store=store, name=name, exclude=exclude)
     click.echo(load_report(leads))
 
 
 @main.command()
 @store_option
-@friendly
 def datasets(store: Path | None) -> None:
     """List the datasets in the store."""
+    from lead_model.data.store import LeadStore
+
     rows = LeadStore(store).datasets()
     if not rows:
         click.echo("The store has no datasets yet; add one with 'lead-model load FILE'.")
@@ -90,9 +165,9 @@ def datasets(store: Path | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write (.json, .yaml or .yml).")
 @click.option("--name", "model_name", default=None, help="The model's name in its metadata.")
 @store_option
-@friendly
 def init(data: str, outcome: str | None, exclude: tuple[str, ...], output: Path, model_name: str | None, store: Path | None) -> None:
     """Write a starter model: every usable attribute at 0 points, numeric attributes in quantile bins."""
+    from lead_model.data.leads import load_leads
     from lead_model.model.starter import starter_model
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
@@ -110,9 +185,12 @@ def init(data: str, outcome: str | None, exclude: tuple[str, ...], output: Path,
 @click.option("--threshold", type=int, default=None, help="Backtest at this MQL threshold instead of the model's.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @store_option
-@friendly
 def backtest_command(data: str, model_path: Path, outcome: str | None, threshold: int | None, as_json: bool, store: Path | None) -> None:
     """Backtest a model on historical leads: precision, recall, lift, AUC, deciles and every threshold."""
+    from lead_model.data.leads import load_leads
+    from lead_model.engine.backtest import backtest
+    from lead_model.model.schema import ScoringModel
+
     model = ScoringModel.from_file(model_path)
     if threshold is not None:
         model = model.replace(mql_threshold=threshold)
@@ -129,10 +207,11 @@ def backtest_command(data: str, model_path: Path, outcome: str | None, threshold
 @click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="The model file (.json or .yaml).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
 @store_option
-@friendly
 def score(data: str, model_path: Path, output: Path, store: Path | None) -> None:
     """Score leads: the input rows in input order with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
+    from lead_model.data.leads import load_leads
     from lead_model.export.scored import write_scored_csv
+    from lead_model.model.schema import ScoringModel
 
     model = ScoringModel.from_file(model_path)
     leads = load_leads(data, store=store, model=model, require_outcome=False)
@@ -142,9 +221,10 @@ def score(data: str, model_path: Path, output: Path, store: Path | None) -> None
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of printing.")
-@friendly
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the model file."""
+    from lead_model.model.schema import json_schema
+
     text = json.dumps(json_schema(), indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -191,24 +271,11 @@ def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> s
 
 
 def _warn_leaks(leads: LeadSet) -> None:
-    try:
-        from lead_model.data.quality import leak_suspects
-    except ImportError:  # the data-quality module is optional for the CLI
-        return
-    suspects = leak_suspects(leads)
-    for row in suspects.itertuples():
-        click.echo(f"Warning: '{row.column}' looks like it leaks the outcome ({row.reason}); exclude it with --exclude {row.column}.", err=True)
+    """Warn (on stderr) about columns that look like they leak the outcome; the one place the CLI asks which columns leak."""
+    from lead_model.data.quality import leak_suspects
 
-
-def run() -> None:  # pragma: no cover - entry point for `python -m lead_model.cli.main`
-    if os.environ.get("LEAD_MODEL_DEBUG"):
-        main()
-    else:
-        main(standalone_mode=True)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    for row in leak_suspects(leads).itertuples(index=False):
+        click.echo(f"Warning: {row.evidence.rstrip('.')}, so it looks like it leaks the outcome; leave it out with --exclude {row.column}.", err=True)
 
 
 # ----- suggestions -------------------------------------------------------------------
@@ -218,9 +285,9 @@ if __name__ == "__main__":  # pragma: no cover
 @exclude_option
 @click.option("--monotonic-bins", is_flag=True, help="Merge numeric bins until conversion rates rise or fall steadily.")
 @store_option
-@friendly
 def stats(data: str, outcome: str | None, exclude: tuple[str, ...], monotonic_bins: bool, store: Path | None) -> None:
     """Print every attribute's predictive strength (information value, Cramer's V, chi-square p) and flag leaky ones."""
+    from lead_model.data.leads import load_leads
     from lead_model.suggest.stats import attribute_statistics, stats_report
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
@@ -250,15 +317,16 @@ def stats(data: str, outcome: str | None, exclude: tuple[str, ...], monotonic_bi
                    "without a created date: MQLs in the whole training part).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write (.json, .yaml or .yml).")
 @store_option
-@friendly
 def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attributes: int, holdout: str, points_to_double: float | None,
             max_score: float | None, include_leaky: bool, monotonic_bins: bool, model_path: Path | None, lock: tuple[str, ...],
             target_precision: float | None, target_recall: float, converted_share: float, capacity: float | None, output: Path,
             store: Path | None) -> None:
     """Suggest points and an MQL threshold from history: fit on older leads (or a random part), checked on held-out ones."""
-    from lead_model.suggest.stats import stats_report
+    from lead_model.data.leads import load_leads
+    from lead_model.model.schema import ScoringModel
     from lead_model.suggest.fit import suggest as suggest_model
     from lead_model.suggest.fit import suggestion_report
+    from lead_model.suggest.stats import stats_report
 
     if points_to_double is not None and max_score is not None:
         raise click.UsageError("give --points-to-double or --max-score, not both.")
@@ -274,10 +342,10 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
         locked_attributes=locked_attributes, locked_levels=locked_levels, target_precision=target_precision,
         target_recall=target_recall, converted_share=converted_share, capacity_per_month=capacity,
     )
+    result.model.to_file(output)  # before the report, so a bad path ends in one line
     scope = "training leads (the points are fit on these)" if result.split.method != "none" else "leads"
     click.echo(stats_report(result.points.stats, scope))
     click.echo("")
     click.echo(suggestion_report(result))
-    result.model.to_file(output)
     click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes fit on {result.split.n_train:,} training leads, "
                f"MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")
