@@ -277,6 +277,13 @@ def test_empty_model_file(work):
     assert_one_line_error(cli("backtest", "leads.csv", "--model", "empty.json"), "empty.json", "is empty")
 
 
+@pytest.mark.parametrize("command", ["load", "datasets"])
+def test_a_store_that_is_not_a_store(work, command):
+    Path("notes.duckdb").write_text("not a database\n")
+    args = ["load", "leads.csv"] if command == "load" else ["datasets"]
+    assert_one_line_error(cli(*args, "--store", "notes.duckdb"), "notes.duckdb", "not a valid DuckDB database", "pass another --store")
+
+
 def test_usage_errors_stay_clicks(work):
     result = cli("backtest", "leads.csv")
     assert result.exit_code == 2 and "Usage:" in result.output and "--model" in result.output

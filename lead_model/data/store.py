@@ -67,7 +67,7 @@ class LeadStore:
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise LeadModelError(f"the lead store {self.path} is in use by another program; close it or pass another --store.") from None
-            raise LeadModelError(f"cannot open the lead store {self.path}: {str(exc).splitlines()[0]}") from None
+            raise LeadModelError(f"cannot open the lead store {self.path} ({str(exc).splitlines()[0].rstrip('.!')}); pass another --store path.") from None
         except duckdb.Error as exc:
             raise LeadModelError(f"{self.path} is not a lead store ({str(exc).splitlines()[0]}); pass another --store path.") from None
         con.execute(
