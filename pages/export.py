@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.engine.scoring import bin_label
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
 from pages import state
 
 leads = state.require_leads()
@@ -63,12 +63,12 @@ st.subheader(f"{model.metadata.name}: points at a glance")
 rows = []
 for attr in model.attributes:
     if attr.kind == "numeric":
-        rows += [(attr.name, attr.group, bin_label(attr, i), b.points) for i, b in enumerate(attr.bins)]
+        rows += [(attr.name, attr.group, attr.bin_label(i), b.points) for i, b in enumerate(attr.bins)]
     else:
         rows += [(attr.name, attr.group, str(lv.value).lower() if isinstance(lv.value, bool) else lv.value, lv.points) for lv in attr.levels]
         if attr.kind == "categorical":
-            rows.append((attr.name, attr.group, "other", attr.other.points))
-    rows.append((attr.name, attr.group, "missing", attr.missing.points))
+            rows.append((attr.name, attr.group, OTHER_LABEL, attr.other.points))
+    rows.append((attr.name, attr.group, MISSING_LABEL, attr.missing.points))
 st.dataframe(pd.DataFrame(rows, columns=["attribute", "group", "level", "points"]), hide_index=True, width="stretch", height=420)
 caps = ", ".join(f"{g} {'none' if getattr(model.caps, g) is None else getattr(model.caps, g)}" for g in ("fit", "engagement", "total"))
 st.caption(f"MQL threshold {model.mql_threshold} · caps: {caps} · {len(model.knockouts)} knock-out rule(s).")

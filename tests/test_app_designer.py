@@ -95,7 +95,7 @@ def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
     assert all(delta in ("", None) for _, delta in tiles(app).values())  # the model is the baseline
     labels = [s.label for s in app.slider]
     assert labels[0] == "MQL threshold"
-    assert "job_level: VP" in labels and "job_level: missing" in labels  # first fit attribute, open by default
+    assert "job_level: VP" in labels and "job_level: (missing)" in labels  # first fit attribute, open by default
     assert "website_visits: 3 to < 6" in labels  # first engagement attribute: bins labelled by bin_label
     # each level's lead count and conversion rate sit beside its slider
     from lead_model.data.quality import level_table

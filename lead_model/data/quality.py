@@ -31,6 +31,7 @@ import pandas as pd
 from lead_model.suggest.binning import quantile_edges
 from lead_model.data.leads import MISSING_CODE, LeadSet
 from lead_model.model.schema import Attribute
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 
 HIGH_CARDINALITY = 50  # distinct values above which a text column is hard to score level by level
 MISSING_GAP = 0.8  # rule 1: difference in the share of leads with a value
@@ -150,14 +151,14 @@ def level_table(leads: LeadSet, attribute: Attribute, max_unlisted: int = 30) ->
     ``"__other__"`` or ``"__missing__"``), label (for people), listed (False for the unlisted
     data values), points, leads, converted (leads), conversion_rate (fraction; NaN with no leads).
     """
-    from lead_model.engine.scoring import attribute_codes, bin_label
+    from lead_model.engine.scoring import attribute_codes
 
     codes, n_codes = attribute_codes(leads, attribute)
     n_leads, n_conv = _counts(codes, n_codes, leads.n_converted)
     rows: list[tuple] = []
     if attribute.kind == "numeric":
         for i, b in enumerate(attribute.bins):
-            rows.append((f"bin:{i}", bin_label(attribute, i), True, b.points, int(n_leads[i + 1]), int(n_conv[i + 1])))
+            rows.append((f"bin:{i}", attribute.bin_label(i), True, b.points, int(n_leads[i + 1]), int(n_conv[i + 1])))
     else:
         enc = leads.attribute(attribute.name)
         code_of = {level: i for i, level in enumerate(enc.levels, start=1)}
@@ -178,8 +179,8 @@ def level_table(leads: LeadSet, attribute: Attribute, max_unlisted: int = 30) ->
             value: str | bool = (level == "true") if attribute.kind == "boolean" else level
             rows.append((value, level, False, attribute.other.points, int(n_leads[code]), int(n_conv[code])))
         if attribute.kind == "categorical":
-            rows.append(("__other__", "other", True, attribute.other.points, other_leads, other_conv))
-    rows.append(("__missing__", "missing", True, attribute.missing.points, int(n_leads[MISSING_CODE]), int(n_conv[MISSING_CODE])))
+            rows.append(("__other__", OTHER_LABEL, True, attribute.other.points, other_leads, other_conv))
+    rows.append(("__missing__", MISSING_LABEL, True, attribute.missing.points, int(n_leads[MISSING_CODE]), int(n_conv[MISSING_CODE])))
     out = pd.DataFrame(rows, columns=["value", "label", "listed", "points", "leads", "converted"])
     out["value"] = out["value"].astype(object)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -192,14 +193,11 @@ def _analysis_codes(leads: LeadSet, name: str) -> tuple[np.ndarray, int, list[st
     enc = leads.attributes[name]
     if enc.kind == "numeric":
         edges = quantile_edges(enc.values, AUC_BINS)
-        labels = ["missing", f"< {edges[0]:g}" if edges else "any"]
-        labels += [f"{a:g} to < {b:g}" for a, b in zip(edges, edges[1:])]
-        if edges:
-            labels.append(f">= {edges[-1]:g}")
+        labels = [MISSING_LABEL, *edge_labels(edges)]
         return leads.bin_codes(name, edges), len(edges) + 2, labels
-    labels = ["missing", *enc.levels, "other"]
+    labels = [MISSING_LABEL, *enc.levels, OTHER_LABEL]
     if enc.kind == "boolean":
-        labels = ["missing", *enc.labels]
+        labels = [MISSING_LABEL, *enc.labels]
     return enc.codes, enc.n_codes, labels
 
 

@@ -7,20 +7,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lead_model.errors import LeadModelError, did_you_mean
+from lead_model.model.semantics import DEFAULT_FALSE_VALUES, DEFAULT_MISSING_VALUES, DEFAULT_TRUE_VALUES, missing_set
 
 Role = Literal["outcome", "id", "created", "attribute", "ignore"]
 Kind = Literal["categorical", "numeric", "boolean"]
 
-# Values that mean "nobody filled this in". Compared after trimming, case-insensitively.
-DEFAULT_PLACEHOLDERS = (
-    "", "na", "n/a", "n.a.", "#n/a", "null", "none", "nil", "nan", "-", "--", "---", "?",
-    "select", "-- select --", "--select--", "select one", "please select", "unknown", "not provided",
-    "not specified", "(blank)", "blank", "undefined", "tbd",
-)
+# One home for what a value means: lead_model.model.semantics (these are its defaults).
+DEFAULT_PLACEHOLDERS = DEFAULT_MISSING_VALUES
 POSITIVE = {"1", "1.0", "true", "t", "yes", "y", "won", "win", "converted", "closed won", "closed-won", "closed_won", "success", "positive", "sql", "opportunity", "customer"}
 NEGATIVE = {"0", "0.0", "false", "f", "no", "n", "lost", "lose", "not converted", "not_converted", "unconverted", "closed lost", "closed-lost", "closed_lost", "failure", "negative", "open", "disqualified"}
-TRUE_WORDS = {"1", "1.0", "true", "t", "yes", "y"}
-FALSE_WORDS = {"0", "0.0", "false", "f", "no", "n"}
+TRUE_WORDS = frozenset(DEFAULT_TRUE_VALUES)
+FALSE_WORDS = frozenset(DEFAULT_FALSE_VALUES)
 OUTCOME_NAMES = ("converted", "is_converted", "conversion", "won", "is_won", "closed_won", "outcome", "target", "label", "y", "mql", "sql", "became_customer")
 MAX_LEVELS = 200  # more distinct values than this in a text column: free text or an identifier
 _ENGAGEMENT_WORDS = re.compile(
@@ -224,5 +221,4 @@ def with_role(roles: dict[str, ColumnRole], profiles: dict[str, ColumnProfile], 
     return out
 
 
-def placeholder_set(placeholders: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(p.strip().lower() for p in placeholders)
+placeholder_set = missing_set  # trimmed, lower-cased: how placeholders are compared

@@ -12,8 +12,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lead_model.errors import LeadModelError
+from lead_model.model.semantics import Semantics, bin_label, level_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MAX_CAP = 1_000_000  # no model reaches it (points are -1000..1000 per level); larger numbers are typos
 
 Group = Literal["fit", "engagement"]
 Points = Annotated[int, Field(ge=-1000, le=1000, description="Points added to the lead's score.")]
@@ -71,7 +73,7 @@ class Attribute(_Strict):
         else:
             if self.bins:
                 raise ValueError(f"{self.kind} attribute '{self.name}' takes levels, not bins")
-            values = [_level_key(lv.value) for lv in self.levels]
+            values = [level_key(lv.value) for lv in self.levels]
             if len(set(values)) != len(values):
                 raise ValueError(f"attribute '{self.name}' lists a value twice")
             if self.kind == "boolean" and not set(values) <= {"true", "false"}:
@@ -83,15 +85,13 @@ class Attribute(_Strict):
         """numeric: the bin lower bounds after the first (the cut points)."""
         return tuple(float(b.min) for b in self.bins[1:])
 
+    def bin_label(self, i: int) -> str:
+        """numeric: the label of bin i ('< 5', '5 to < 20', '>= 20'), as every table and export shows it."""
+        return bin_label([b.min for b in self.bins], i)
+
     def level_points(self) -> dict[str, int]:
         """categorical/boolean: points by value (booleans keyed 'true'/'false')."""
-        return {_level_key(lv.value): lv.points for lv in self.levels}
-
-
-def _level_key(value: str | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+        return {level_key(lv.value): lv.points for lv in self.levels}
 
 
 class KnockOut(_Strict):
@@ -111,12 +111,33 @@ class KnockOut(_Strict):
         return self
 
 
-class Caps(_Strict):
-    """Optional maximum points per group and for the total (null = no cap)."""
+def cap_problem(group: str, cap: object) -> str | None:
+    """Why ``cap`` cannot be the ``group`` cap (None if it can): the one caps rule, for files and the app alike."""
+    if cap is None:
+        return None
+    if isinstance(cap, bool) or not isinstance(cap, int):
+        return f"the {group} cap must be a whole number of points or empty (no cap), not {cap!r}"
+    if cap < 0:
+        return f"a cap is the most points a group can give, so the {group} cap cannot be below zero ({cap}); leave it empty for no cap"
+    if cap > MAX_CAP:
+        return f"the {group} cap {cap:,} is larger than any score can be ({MAX_CAP:,} at most); leave it empty for no cap"
+    return None
 
-    fit: int | None = None
-    engagement: int | None = None
-    total: int | None = None
+
+class Caps(_Strict):
+    """Optional maximum points per group and for the total (null = no cap), each 0 to MAX_CAP."""
+
+    fit: int | None = Field(default=None, strict=True)
+    engagement: int | None = Field(default=None, strict=True)
+    total: int | None = Field(default=None, strict=True)
+
+    @model_validator(mode="after")
+    def _rule(self) -> Caps:
+        for group in ("fit", "engagement", "total"):
+            problem = cap_problem(group, getattr(self, group))
+            if problem:
+                raise ValueError(problem)
+        return self
 
 
 class Band(_Strict):
@@ -159,12 +180,13 @@ class Metadata(_Strict):
 class ScoringModel(_Strict):
     """A complete lead scoring model: points, caps, knock-outs, the MQL threshold, grades and tiers."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     metadata: Metadata = Field(default_factory=Metadata)
+    semantics: Semantics = Field(default_factory=Semantics, description="How values are read when the model scores a file.")
     attributes: tuple[Attribute, ...] = ()
     caps: Caps = Field(default_factory=Caps)
     knockouts: tuple[KnockOut, ...] = ()
-    mql_threshold: int = Field(default=50, description="Leads with total score >= this (and not knocked out) are MQLs.")
+    mql_threshold: int = Field(default=50, strict=True, ge=-MAX_CAP, le=MAX_CAP, description="Leads with total score >= this (and not knocked out) are MQLs.")
     grades: tuple[Band, ...] = Field(default=DEFAULT_GRADES, description="Fit grades from fit-score bands, highest first.")
     tiers: tuple[Band, ...] = Field(default=DEFAULT_TIERS, description="Priority tiers from total-score bands, highest first.")
 
@@ -217,11 +239,11 @@ class ScoringModel(_Strict):
             bins[i] = Bin.model_construct(min=bins[i].min, points=points)
             new = attr.model_copy(update={"bins": tuple(bins)})
         else:
-            key = _level_key(value)
-            levels = [lv for lv in attr.levels if _level_key(lv.value) != key]
+            key = level_key(value)
+            levels = [lv for lv in attr.levels if level_key(lv.value) != key]
             levels.append(Level.model_construct(value=value, points=points))
-            order = {_level_key(lv.value): i for i, lv in enumerate(attr.levels)}
-            levels.sort(key=lambda lv: order.get(_level_key(lv.value), len(order)))
+            order = {level_key(lv.value): i for i, lv in enumerate(attr.levels)}
+            levels.sort(key=lambda lv: order.get(level_key(lv.value), len(order)))
             new = attr.model_copy(update={"levels": tuple(levels)})
         return self.with_attribute(new)
 
@@ -248,6 +270,9 @@ class ScoringModel(_Strict):
         """Validate a dict; a bad one raises LeadModelError naming the field."""
         if not isinstance(data, dict):
             raise LeadModelError(f"{source} is not a model: expected an object with 'attributes' and 'mql_threshold'.")
+        from lead_model.model.migration import migrate
+
+        data = migrate(data, source)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

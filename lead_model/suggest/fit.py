@@ -43,13 +43,14 @@ from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from lead_model.suggest.stats import WEAK_IV, AttributeStats, _bin_label, attribute_statistics, level_codes
+from lead_model.suggest.stats import WEAK_IV, AttributeStats, attribute_statistics, level_codes
 from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
 from lead_model.suggest.validation import HoldoutSplit, Validation, split_leads, subset, validate
 from lead_model.data.leads import LeadSet
 from lead_model.model.schema import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
-from lead_model.engine.scoring import attribute_codes, bin_label, points_vector
+from lead_model.engine.scoring import attribute_codes, points_vector
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 from lead_model.engine import thresholds as th
 from lead_model.engine.thresholds import ThresholdChoice
 
@@ -372,7 +373,7 @@ def _merge_equal_bins(block: _Block, coef: np.ndarray, points: np.ndarray, count
     new_points = np.zeros(k, dtype=int)
     new_points[new_code] = points
     new_edges = tuple(edges[i] for i in keep)
-    labels = [block.labels[0]] + [_bin_label(new_edges, i) for i in range(len(new_edges) + 1)]
+    labels = [block.labels[0], *edge_labels(new_edges)]
     merged = _Block(block.name, block.kind, block.group, new_code[block.codes], labels, new_edges, np.full(k, np.nan))
     return merged, new_coef, new_points, n.astype(np.int64), np.bincount(new_code, weights=conv, minlength=k).astype(np.int64)
 
@@ -419,10 +420,10 @@ def lockable_levels(leads: LeadSet, current: ScoringModel) -> list[tuple[str, st
 
 def _model_labels(leads: LeadSet, attr: Attribute) -> list[str]:
     if attr.kind == "numeric":
-        return ["(missing)"] + [bin_label(attr, i) for i in range(len(attr.bins))]
+        return [MISSING_LABEL] + [attr.bin_label(i) for i in range(len(attr.bins))]
     if attr.kind == "boolean":
-        return ["(missing)", "false", "true"]
-    return ["(missing)", *leads.attribute(attr.name).levels, "(other)"]
+        return [MISSING_LABEL, "false", "true"]
+    return [MISSING_LABEL, *leads.attribute(attr.name).levels, OTHER_LABEL]
 
 
 def _why(n: int, k: int, base: float, locked: bool, shrink_leads: float, points: int, lowest: int) -> str:

@@ -13,6 +13,7 @@ from lead_model.suggest.binning import supervised_edges
 from lead_model.errors import LeadModelError
 from lead_model.engine.intervals import wilson_interval
 from lead_model.data.leads import LeadSet
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 
 WOE_SMOOTHING = 0.5  # leads added to each level's converted and unconverted counts before WoE
 WEAK_IV = 0.02
@@ -23,8 +24,6 @@ LEAK_LOW_RATE = 0.005
 LEAK_LOW_OF_BASE = 0.1  # ... and its 95% interval stays below a tenth of the base rate (a rare-outcome weak level is not a leak)
 LEAK_HIGH_RATE = 0.95
 
-MISSING_LABEL = "(missing)"
-OTHER_LABEL = "(other)"
 
 ATTRIBUTE_COLUMNS = [
     "attribute", "kind", "group", "rank", "information_value", "chi2", "p_value", "cramers_v", "point_biserial",
@@ -71,23 +70,11 @@ def level_codes(leads: LeadSet, name: str, edges: tuple[float, ...] | None = Non
             raise LeadModelError(f"numeric attribute '{name}' needs bin edges; compute them with attribute_statistics first.")
         codes = leads.bin_codes(name, tuple(edges))
         bounds = [math.nan, math.nan, *edges]
-        labels = [MISSING_LABEL] + [_bin_label(edges, i) for i in range(len(edges) + 1)]
+        labels = [MISSING_LABEL, *edge_labels(edges)]
         return codes, labels, bounds
     if enc.kind == "boolean":
         return enc.codes, [MISSING_LABEL, "false", "true"], [math.nan] * 3
     return enc.codes, [MISSING_LABEL, *enc.levels, OTHER_LABEL], [math.nan] * (len(enc.levels) + 2)
-
-
-def _bin_label(edges: tuple[float, ...], i: int) -> str:
-    lo = edges[i - 1] if i > 0 else None
-    hi = edges[i] if i < len(edges) else None
-    if lo is None and hi is None:
-        return "any"
-    if lo is None:
-        return f"< {hi:g}"
-    if hi is None:
-        return f">= {lo:g}"
-    return f"{lo:g} to < {hi:g}"
 
 
 def woe_iv(leads_per_level: np.ndarray, converted_per_level: np.ndarray, smoothing: float = WOE_SMOOTHING) -> tuple[np.ndarray, np.ndarray]:
