@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.data.quality import column_quality, leak_suspects, overview
+from lead_model.data.leaks import leak_check, leak_table
+from lead_model.data.quality import column_quality, overview
 from pages import state
 
 state.ensure_app()
@@ -119,7 +120,7 @@ def change_roles(fn, *args) -> None:
 
 
 power = state.power(leads)
-leaks = leak_suspects(leads, power)
+leaks = leak_table(leak_check(leads, power))
 if leaks.empty:
     st.success("No column looks like it leaks the outcome.")
 for row in leaks.itertuples(index=False):

@@ -142,6 +142,7 @@ def load(file: Path, name: str | None, outcome: str | None, exclude: tuple[str, 
 
     leads = load_leads(file, outcome, store=store, name=name, exclude=exclude)
     click.echo(load_report(leads))
+    _warn_leaks(leads)
 
 
 @main.command()
@@ -272,10 +273,18 @@ def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> s
 
 def _warn_leaks(leads: LeadSet) -> None:
     """Warn (on stderr) about columns that look like they leak the outcome; the one place the CLI asks which columns leak."""
-    from lead_model.data.quality import leak_suspects
+    from lead_model.data.leaks import leak_check
 
-    for row in leak_suspects(leads).itertuples(index=False):
-        click.echo(f"Warning: {row.evidence.rstrip('.')}, so it looks like it leaks the outcome; leave it out with --exclude {row.column}.", err=True)
+    for v in leak_check(leads).values():
+        if v.leaky:
+            click.echo(f"Warning: possible leak: {v.evidence} Leave it out with --exclude {_shell_word(v.column)} if it is filled in after sales contact.", err=True)
+
+
+def _shell_word(name: str) -> str:
+    """A column name as one shell word (names with spaces or quotes are common in CRM exports)."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 # ----- suggestions -------------------------------------------------------------------

@@ -3,21 +3,7 @@
 Every function returns a tidy DataFrame (or a small frozen dataclass) that the app shows,
 the CLI can print and the tests assert on.
 
-Leak rules (``leak_suspects``). A column that is filled in *because* the lead converted
-(an opportunity amount, a close date, a call duration logged after the sale) makes any
-model look brilliant on history and useless on new leads. An attribute is flagged when
-any of these holds:
-
-1. **missingness**: the share of leads with a value differs by at least 80 points between
-   converted and not-converted leads (e.g. present for 100% of converted, 0% of others).
-2. **pure level**: a level or bin (missing included) with real support converts at ~100%
-   (>= 95%, at least 30 leads and 1% of leads) or at ~0% (<= 1/20 of the base rate, at
-   least 30 leads and 5% of leads).
-3. **alone**: the attribute on its own ranks leads with AUC > 0.8. Its single-attribute
-   AUC ranks leads by the conversion rate of their level (numeric attributes: 10 quantile
-   bins; missing is a level; levels under 30 leads are pooled so rare values cannot
-   overfit). Real lead attributes score 0.5-0.7 alone; call duration on the
-   bank-marketing data scores just over 0.8 and also trips rule 2.
+The leak rules that judge ``attribute_power``'s measures live in ``lead_model.data.leaks``.
 """
 
 from __future__ import annotations
@@ -32,13 +18,11 @@ from lead_model.suggest.binning import quantile_edges
 from lead_model.data.leads import MISSING_CODE, LeadSet
 from lead_model.model.schema import Attribute
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
+from lead_model.data.leaks import HIGH_SHARE, LOW_SHARE, MIN_SUPPORT, PURE_HIGH, PURE_LOW_CI_FACTOR, PURE_LOW_FACTOR
+from lead_model.engine.intervals import wilson_interval
+from lead_model.engine.metrics import roc_auc
 
 HIGH_CARDINALITY = 50  # distinct values above which a text column is hard to score level by level
-MISSING_GAP = 0.8  # rule 1: difference in the share of leads with a value
-PURE_HIGH = 0.95  # rule 2: "converts at ~100%"
-PURE_LOW_FACTOR = 1 / 20  # rule 2: "converts at ~0%": at most this times the base rate
-MIN_SUPPORT = 30  # leads a level needs before its rate counts as evidence
-AUC_LIMIT = 0.8  # rule 3
 AUC_BINS = 10  # quantile bins for a numeric attribute's single-attribute AUC
 
 
@@ -205,13 +189,7 @@ def _auc_by_rate(n_leads: np.ndarray, n_conv: np.ndarray) -> float:
     """AUC of ranking leads by their level's conversion rate (ties within a level count half)."""
     rate = np.divide(n_conv, n_leads, out=np.zeros(n_leads.shape, dtype=np.float64), where=n_leads > 0)
     order = np.argsort(rate, kind="stable")
-    pos = n_conv[order].astype(np.float64)
-    neg = (n_leads - n_conv)[order].astype(np.float64)
-    p, n = pos.sum(), neg.sum()
-    if p == 0 or n == 0:
-        return math.nan
-    pos_above = p - np.cumsum(pos)
-    return float(np.dot(neg, pos_above + 0.5 * pos) / (p * n))
+    return roc_auc(n_leads[order], n_conv[order])
 
 
 def attribute_power(leads: LeadSet) -> pd.DataFrame:
@@ -220,7 +198,7 @@ def attribute_power(leads: LeadSet) -> pd.DataFrame:
     Columns: column, kind, group, auc (single-attribute AUC, see module docstring),
     present_converted, present_not_converted (fractions with a value), purest_level,
     purest_leads, purest_rate (the best-supported level converting nearest 0% or 100%),
-    and the rule flags missingness, pure_level, alone (bool).
+    the measures ``lead_model.data.leaks`` judges.
     """
     rows = []
     n_pos = leads.n_converted
@@ -237,8 +215,9 @@ def attribute_power(leads: LeadSet) -> pd.DataFrame:
         auc = _auc_by_rate(pooled_leads, pooled_conv)
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = n_conv / n_leads
-        high_ok = (n_leads >= max(MIN_SUPPORT, 0.01 * leads.n_leads)) & (rate >= PURE_HIGH)
-        low_ok = (n_leads >= max(MIN_SUPPORT, 0.05 * leads.n_leads)) & (rate <= base * PURE_LOW_FACTOR)
+        _, upper = wilson_interval(n_conv, n_leads)
+        high_ok = (n_leads >= max(MIN_SUPPORT, HIGH_SHARE * leads.n_leads)) & (rate >= PURE_HIGH)
+        low_ok = (n_leads >= max(MIN_SUPPORT, LOW_SHARE * leads.n_leads)) & (rate <= base * PURE_LOW_FACTOR) & (upper < base * PURE_LOW_CI_FACTOR)
         pure = high_ok | low_ok
         purest = None
         if pure.any():
@@ -255,35 +234,8 @@ def attribute_power(leads: LeadSet) -> pd.DataFrame:
                 "purest_level": labels[purest] if purest is not None and purest < len(labels) else None,
                 "purest_leads": int(n_leads[purest]) if purest is not None else None,
                 "purest_rate": float(rate[purest]) if purest is not None else math.nan,
-                "missingness": bool(abs(present_pos - present_neg) >= MISSING_GAP),
-                "pure_level": purest is not None,
-                "alone": bool(auc > AUC_LIMIT),
             }
         )
-    columns = ["column", "kind", "group", "auc", "present_converted", "present_not_converted", "purest_level", "purest_leads", "purest_rate", "missingness", "pure_level", "alone"]
+    columns = ["column", "kind", "group", "auc", "present_converted", "present_not_converted", "purest_level", "purest_leads", "purest_rate"]
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("auc", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def leak_suspects(leads: LeadSet, power: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Attributes that look like they leak the outcome, strongest first, each with one sentence of evidence.
-
-    Columns: column, auc, rules (which of missingness / pure level / alone fired), evidence.
-    Pass ``power`` (from ``attribute_power``) to avoid computing it twice.
-    """
-    power = attribute_power(leads) if power is None else power
-    rows = []
-    for r in power.itertuples(index=False):
-        rules, why = [], []
-        if r.missingness:
-            rules.append("missingness")
-            why.append(f"has a value for {r.present_converted:.0%} of converted leads but {r.present_not_converted:.0%} of the others")
-        if r.pure_level:
-            rules.append("pure level")
-            why.append(f"'{r.purest_level}' ({int(r.purest_leads):,} leads) converts at {r.purest_rate:.1%}")
-        if r.alone:
-            rules.append("alone")
-            why.append(f"on its own it ranks leads with AUC {r.auc:.2f}")
-        if rules:
-            rows.append({"column": r.column, "auc": r.auc, "rules": ", ".join(rules), "evidence": f"'{r.column}' " + "; ".join(why) + "."})
-    return pd.DataFrame(rows, columns=["column", "auc", "rules", "evidence"])

@@ -48,6 +48,7 @@ from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
 from lead_model.suggest.validation import HoldoutSplit, Validation, split_leads, subset, validate
 from lead_model.data.leads import LeadSet
+from lead_model.data.leaks import LeakVerdict, leak_check
 from lead_model.model.schema import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
 from lead_model.engine.scoring import attribute_codes, points_vector
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
@@ -106,6 +107,7 @@ def suggest_points(
     selection: str = "joint",
     merge_equal_bins: bool = True,
     name: str | None = None,
+    leaks: dict[str, LeakVerdict] | None = None,
 ) -> PointsSuggestion:
     """Suggest integer points for ``leads`` (fit on all of them: pass the training part to validate honestly).
 
@@ -114,7 +116,8 @@ def suggest_points(
     values, 'true'/'false', '(missing)', '(other)', or bin labels like '10 to < 50'.
     ``monotonic_bins`` merges numeric bins until conversion rates rise or fall steadily
     (ignored when ``stats`` is given: its bins are used). Returns the model (points, bins,
-    max-F1 threshold) and a per-level table.
+    max-F1 threshold) and a per-level table. ``leaks`` are the leak verdicts to follow
+    (``leak_check`` of the whole dataset; default: judged on ``leads``).
     """
     if max_attributes < 1:
         raise LeadModelError(f"max attributes must be at least 1, not {max_attributes}.")
@@ -139,7 +142,7 @@ def suggest_points(
     # Numeric attributes with locked bins keep the current bins so the locked bins line up.
     edges = {a: cur[a].edges for a, _ in locked_levels if cur[a].kind == "numeric"}
     if stats is None:
-        stats = attribute_statistics(leads, edges=edges, monotonic=monotonic_bins)
+        stats = attribute_statistics(leads, edges=edges, monotonic=monotonic_bins, leaks=leaks)
     locked = tuple(dict.fromkeys(locked_attributes + tuple(a for a, _ in locked_levels)))
     chosen, left_out, ranking = _choose(leads, stats, max_attributes, min_iv, include_leaky, locked, selection, l2)
     free_names = [a for a in chosen if a not in locked_attributes]
@@ -249,7 +252,7 @@ def _choose(
         if r.attribute in locked:
             continue
         if r.leaky and not include_leaky:
-            why[r.attribute] = "looks leaky (" + r.verdict.split(": ", 1)[-1].split("; is it")[0] + "); opt in to use it"
+            why[r.attribute] = f"looks leaky ({r.leak_evidence.rstrip('.')}); opt in to use it"
         elif r.information_value < min_iv:
             why[r.attribute] = f"weak (information value {r.information_value:.3f} < {min_iv})"
         else:
@@ -496,6 +499,8 @@ def suggest(
     ``suggest_thresholds``. The returned model is the one fit on the training part, so the
     holdout numbers describe exactly the model you get.
     """
+    # Leaks are judged on the whole dataset, as the Data page and the CLI judge it, not on the training part.
+    options.setdefault("leaks", leak_check(leads))
     split = split_leads(leads, holdout, holdout_share, seed)
     train = subset(leads, split.train) if split.method != "none" else leads
     test = subset(leads, split.holdout) if split.n_holdout else None

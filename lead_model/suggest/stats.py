@@ -13,21 +13,17 @@ from lead_model.suggest.binning import supervised_edges
 from lead_model.errors import LeadModelError
 from lead_model.engine.intervals import wilson_interval
 from lead_model.data.leads import LeadSet
+from lead_model.data.leaks import LeakVerdict, leak_check
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 
 WOE_SMOOTHING = 0.5  # leads added to each level's converted and unconverted counts before WoE
 WEAK_IV = 0.02
 STRONG_IV = 0.5  # above this an attribute is called suspiciously strong and its verdict says to check it
-LEAK_IV = 1.0  # above this (or with a near-0%/100% level) it is flagged leaky and left out of suggestions
-LEAK_MIN_SHARE = 0.01  # a level needs >= 1% of leads to count as real support
-LEAK_LOW_RATE = 0.005
-LEAK_LOW_OF_BASE = 0.1  # ... and its 95% interval stays below a tenth of the base rate (a rare-outcome weak level is not a leak)
-LEAK_HIGH_RATE = 0.95
 
 
 ATTRIBUTE_COLUMNS = [
     "attribute", "kind", "group", "rank", "information_value", "chi2", "p_value", "cramers_v", "point_biserial",
-    "levels", "missing_share", "strength", "leaky", "verdict",
+    "levels", "missing_share", "strength", "leaky", "leak_evidence", "verdict",
 ]
 LEVEL_COLUMNS = [
     "attribute", "code", "level", "min", "leads", "share", "converted", "conversion_rate", "ci_low", "ci_high", "lift", "woe", "iv",
@@ -103,6 +99,7 @@ def attribute_statistics(
     min_share: float = 0.05,
     monotonic: bool = False,
     smoothing: float = WOE_SMOOTHING,
+    leaks: dict[str, LeakVerdict] | None = None,
 ) -> AttributeStats:
     """Statistics of each attribute of ``leads`` (default: every attribute column).
 
@@ -110,11 +107,11 @@ def attribute_statistics(
     their cut points; missing is its own level. Per attribute: information value (IV),
     chi-square p-value and Cramer's V (2 x levels table, no continuity correction), and for
     numeric ones the point-biserial correlation on non-missing values. Verdicts: weak
-    (IV < 0.02), useful (< 0.1), strong, suspicious (IV > 0.5). ``leaky`` (left out of
-    suggestions) when IV > 1.0 or a level with >= 1% of leads converts at >= 95%, or at <= 0.5%
-    with its 95% interval below a tenth of the base rate (so a weak level of a rare outcome is
-    not called a leak): such columns are usually filled in after sales contact. IV 0.5-1.0 alone only warns,
-    because real but strong signals (a previous campaign's outcome) live there too.
+    (IV < 0.02), useful (< 0.1), strong, suspicious (IV > 0.5: check it is known before sales
+    contact). ``leaky`` (left out of suggestions) is the verdict of ``lead_model.data.leaks``:
+    pass ``leaks`` (``leak_check`` of the whole dataset) so a training part is judged as the
+    Data page judged the dataset; by default the verdicts are made on ``leads``. Strength alone
+    never makes a column leaky: real but strong signals (a previous campaign's outcome) are kept.
     """
     if not leads.has_outcome:
         raise LeadModelError("attribute statistics need an outcome column; load the leads with --outcome.")
@@ -122,6 +119,8 @@ def attribute_statistics(
     if not names:
         raise LeadModelError("the data has no attribute columns to analyse; check the roles or the excludes.")
     given = dict(edges or {})
+    if leaks is None:
+        leaks = leak_check(leads)
     npos, n = leads.n_converted, leads.n_leads
     base = leads.base_rate
     attr_rows, level_frames, used_edges = [], [], {}
@@ -153,27 +152,22 @@ def attribute_statistics(
             if ok.sum() > 2 and 0 < y.sum() < y.size and np.ptp(enc.values[ok]) > 0:
                 pb = float(pointbiserialr(y, enc.values[ok]).statistic)
         total_iv = float(iv.sum())
-        near_zero = (rate <= LEAK_LOW_RATE) & (high < LEAK_LOW_OF_BASE * base)
-        real = (cnt >= LEAK_MIN_SHARE * n) & (near_zero | (rate >= LEAK_HIGH_RATE))
-        leak_reasons = []
-        if total_iv > LEAK_IV:
-            leak_reasons.append(f"information value {total_iv:.2f} is above {LEAK_IV}")
-        for i in np.flatnonzero(real):
-            leak_reasons.append(f"'{labels[keep[i]]}' ({cnt[i] / n:.0%} of leads) converts at {rate[i]:.1%}")
+        leak = leaks.get(name)
         strength = "weak" if total_iv < WEAK_IV else "useful" if total_iv < 0.1 else "strong"
-        if leak_reasons:
-            verdict = "suspiciously strong, left out: " + "; ".join(leak_reasons[:3]) + "; is it filled in after sales contact? then it leaks the outcome"
+        if leak is not None and leak.leaky:
+            verdict = f"looks leaky, left out: {leak.evidence.rstrip('.')}; is it filled in after sales contact? then it leaks the outcome"
         elif total_iv > STRONG_IV:
             verdict = f"suspiciously strong, kept: information value {total_iv:.2f} > {STRONG_IV}; check it is known before sales contact"
         elif strength == "weak":
             verdict = f"weak: information value {total_iv:.3f} < {WEAK_IV}, little to score on"
         else:
             verdict = f"{strength}: information value {total_iv:.3f}"
+        leaky = leak is not None and leak.leaky
         attr_rows.append({
             "attribute": name, "kind": enc.kind, "group": enc.group, "information_value": total_iv, "chi2": chi2,
             "p_value": p, "cramers_v": v, "point_biserial": pb, "levels": int(keep.size),
-            "missing_share": float(count[0] / n), "strength": "suspicious" if leak_reasons or total_iv > STRONG_IV else strength,
-            "leaky": bool(leak_reasons), "verdict": verdict,
+            "missing_share": float(count[0] / n), "strength": "suspicious" if leaky or total_iv > STRONG_IV else strength,
+            "leaky": leaky, "leak_evidence": leak.evidence if leaky else "", "verdict": verdict,
         })
     attributes = pd.DataFrame(attr_rows).sort_values("information_value", ascending=False, kind="stable").reset_index(drop=True)
     attributes.insert(3, "rank", np.arange(1, len(attributes) + 1))
