@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA ?= sample_data/leads.csv
 
-.PHONY: run test setup browser bench clean
+.PHONY: run test setup browser bench clean screenshots
 
 $(PY):
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: setup browser
 	$(PY) benchmarks/bench_suggest.py --rows 1000000
 	$(PY) benchmarks/bench_browser.py --rows 50000
 	$(PY) benchmarks/bench_browser.py --rows 1000000
+
+# The README's screenshot (docs/designer.png); tests never write tracked files.
+screenshots: setup browser
+	$(PY) benchmarks/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache lead_store.duckdb

@@ -21,6 +21,16 @@ compiled the chart again instead of swapping its data, e.g. because its spec or 
 the page changed); on a slider move that count should be 0.
 
 A move is over when no rerun is running and nothing has changed for ``--quiet`` ms.
+
+Then page switches: a click on another page in the top navigation (Data, Suggestions, Export)
+and back to the Designer, timed from the click until the new page is painted and idle (the run
+the click started has finished and nothing changed for ``--quiet`` ms; the figure is when the
+last change was painted). The first visit of each page is printed apart: it includes the
+page's first computation (Suggestions fits points on the first visit).
+
+The points sliders live in the Designer's sidebar, which the browser draws after the main
+area; the benchmark waits for them (``browser_support.wait_points_sliders``) instead of
+reading the page as soon as the tiles are there.
 Prints figures only; no assertions.
 """
 
@@ -48,6 +58,20 @@ INIT_JS = r"""
   window.addEventListener('keydown', e => { B.kd = e.timeStamp; B.send = 0; B.recv = 0; B.nrecv = 0;
                                            B.mut = 0; B.canvas = 0; B.anyMut = 0; B.draws = 0; B.muts = 0;
                                            B.mutWhat = ''; B.drawn = []; B.embeds = 0; }, true);
+  // Page switches: a click on a top-navigation link starts one; every later DOM mutation or chart
+  // draw moves "painted" to the first moment after it was painted (rAF, then a task after the frame).
+  const N = window.__nav = {click: 0, painted: 0, last: 0, pending: false};
+  N.change = () => {
+    if (!N.click) return;
+    N.last = performance.now();
+    if (N.pending) return;
+    N.pending = true;
+    requestAnimationFrame(() => setTimeout(() => { N.pending = false; N.painted = performance.now(); }, 0));
+  };
+  window.addEventListener('click', e => {
+    if (e.target.closest && e.target.closest('[data-testid="stTopNavLink"]')) { N.click = performance.now(); N.painted = 0; N.last = N.click; }
+  }, true);
+  new MutationObserver(() => N.change()).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
   const OrigWS = window.WebSocket;
   class BenchWS extends OrigWS {
     constructor(...args) {
@@ -69,6 +93,7 @@ INIT_JS = r"""
         k = c && c.isConnected && c.closest('[data-testid="stVegaLiteChart"], .vega-embed') ? 'chart' : undefined;
         if (k) kindOf.set(c, k);
       }
+      if (k === 'chart') N.change();
       if (k === 'chart' && B.kd) { B.canvas = performance.now(); B.draws++; if (!B.drawn.includes(c)) B.drawn.push(c); }
       return orig.apply(this, args);
     };
@@ -144,6 +169,39 @@ def adopt_sample_model(page) -> None:
     page.get_by_text("it is now the current model and the baseline").wait_for(timeout=60_000)
     page.get_by_role("link", name="Designer").first.click()
     bs.wait_app_ready(page, timeout=120)
+    bs.wait_points_sliders(page, timeout=60)
+
+
+NAV_JS = """() => {
+  const N = window.__nav, R = window.__stRuns, now = performance.now();
+  const w = document.querySelector('[data-testid="stStatusWidget"]');
+  const busy = (w !== null && /running|stop/i.test(w.innerText || '')) || document.querySelector('[data-stale="true"]') !== null;
+  return {click: N.click, painted: N.painted, last: N.last, pending: N.pending, now, busy,
+          finished: R.lastFinish > N.click && R.lastFinish >= R.lastStart, lastMsg: R.lastMsg};
+}"""
+
+
+def switch_page(page, title: str, quiet_ms: int, timeout: float = 120.0) -> float:
+    """Click ``title`` in the top navigation; ms from the click until the new page is painted and idle.
+
+    Idle: the run the click started has finished, nothing changed (DOM, chart canvas, message)
+    for ``quiet_ms``, and no frame is pending. The figure is the first moment after the last change was painted.
+    """
+    page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        s = page.evaluate(NAV_JS)
+        if s["click"] and s["finished"] and not s["busy"] and not s["pending"] and s["now"] - max(s["last"], s["lastMsg"]) >= quiet_ms:
+            return s["painted"] - s["click"]
+    raise TimeoutError(f"switching to {title!r} did not settle in {timeout} s")
+
+
+def report_switches(times: dict[str, list[float]]) -> None:
+    print("\npage switches (click in the top navigation -> page painted and idle), ms:")
+    print(f"  {'to page':28s} {'first':>8s} {'median':>8s} {'max':>8s}")
+    for title, ms in times.items():
+        print(f"  {title:28s} {ms[0]:8.0f} {statistics.median(ms):8.0f} {max(ms):8.0f}")
 
 
 def one_move(page, label: str, key: str, quiet_ms: int, server=None, timeout: float = 60.0) -> dict:
@@ -229,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rows", type=int, default=50_000)
     ap.add_argument("--moves", type=int, default=16, help="keyboard moves per slider (>= 15)")
     ap.add_argument("--points", default=None, help="label of the points slider (default: 'job_level: VP', open on the Designer, or the first points slider)")
+    ap.add_argument("--switches", type=int, default=5, help="round trips Designer -> each other page -> Designer")
     ap.add_argument("--quiet", type=int, default=300, help="ms without changes that ends a move")
     ap.add_argument("--path", default=None, help="Designer URL path (default: read from the page's navigation)")
     ap.add_argument("--app", default=str(bs.APP), help=argparse.SUPPRESS)
@@ -244,16 +303,17 @@ def main(argv: list[str] | None = None) -> None:
         with bs.running_server(data, tmp / "lead_store.duckdb", timeout=120, extra_env={"LEAD_MODEL_TIMINGS": "1"}, log_dir=tmp, app=args.app) as server, sync_playwright() as pw:
             browser = bs.launch_chromium(pw)
             try:
-                page = browser.new_page(viewport={"width": 1600, "height": 1800})
+                page = bs.open_page(browser, width=1600, height=1800)
                 page.add_init_script(INIT_JS)
                 page.goto(server.url + (args.path or bs.DESIGNER_PATH))
                 bs.wait_app_ready(page, timeout=180)
+                bs.wait_points_sliders(page, timeout=60)
                 print(f"app ready on {args.rows:,} leads in {time.perf_counter() - t0:.1f} s (server start + load + first render)")
                 if data != bs.SAMPLE_CSV:
                     adopt_sample_model(page)
                 caption = page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
                 print(f"page: {caption[:160]}")
-                labels = bs.slider_labels(page)
+                labels = bs.wait_points_sliders(page, timeout=60)
                 points = args.points or bs.default_points_slider(labels)
                 print(f"sliders: {len(labels)}; points slider used: {points!r}")
                 n_charts = page.locator('[data-testid="stVegaLiteChart"]').count()
@@ -273,6 +333,14 @@ def main(argv: list[str] | None = None) -> None:
                         [m["update"] for m in moves if m["update"] == m["update"]] or [float("nan")]
                     )
                 print("\n" + verdict(args.rows, medians))
+                # Designer -> X -> Designer, --switches times; the first visit of a page includes its first
+                # computation (Suggestions fits points), later ones are cached.
+                switches: dict[str, list[float]] = {}
+                for _ in range(args.switches):
+                    for title in ("Data", "Suggestions", "Export"):
+                        switches.setdefault(f"Designer -> {title}", []).append(switch_page(page, title, args.quiet))
+                        switches.setdefault(f"{title} -> Designer", []).append(switch_page(page, "Designer", args.quiet))
+                report_switches(switches)
             finally:
                 browser.close()
 

@@ -167,39 +167,107 @@ def launch_chromium(playwright, **kwargs):
 # ----- page helpers ------------------------------------------------------------------
 METRIC = '[data-testid="stMetric"]'
 
-# True while Streamlit is running the script or has stale elements on screen.
-_BUSY_JS = """() => {
+# Installed before any page script (``open_page`` does it with page.add_init_script): records
+# when the server starts a script run (ForwardMsg.new_session, field 4, sent for full and
+# fragment runs alike) and finishes one (ForwardMsg.script_finished, field 6), and the time of
+# the last DOM mutation anywhere in the app, sidebar included.
+#
+# Why not Streamlit's status widget alone: it shows "Running..." only after a run has lasted
+# 500 ms, and the browser draws the sidebar after the main area (on the Designer 200-400 ms
+# after the first tile, even after script_finished has arrived), so "tiles there and no busy
+# flag for 250 ms" can be true while the sidebar's sliders are not on the page yet.
+RUN_TRACKER_JS = r"""
+(() => {
+  if (window.__stRuns) return;
+  const R = window.__stRuns = {started: 0, finished: 0, lastStart: 0, lastFinish: 0, lastMsg: 0, lastMutation: 0};
+  // Top-level field numbers of a ForwardMsg (protobuf wire format; hash and metadata are skipped).
+  const fields = buf => {
+    const b = new Uint8Array(buf), out = [];
+    let i = 0;
+    const varint = () => { let x = 0, s = 0, c; do { c = b[i++]; x += (c & 0x7f) * 2 ** s; s += 7; } while ((c & 0x80) && i < b.length); return x; };
+    while (i < b.length) {
+      const tag = varint(), wire = tag & 7;
+      out.push(Math.floor(tag / 8));
+      if (wire === 0) varint(); else if (wire === 2) { const n = varint(); i += n; } else if (wire === 1) i += 8; else if (wire === 5) i += 4; else break;
+    }
+    return out;
+  };
+  const OrigWS = window.WebSocket;
+  window.WebSocket = class extends OrigWS {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', e => {
+        const t = performance.now();
+        R.lastMsg = t;
+        if (!(e.data instanceof ArrayBuffer)) return;
+        const f = fields(e.data);
+        if (f.includes(4)) { R.started++; R.lastStart = t; }
+        if (f.includes(6)) { R.finished++; R.lastFinish = t; }
+      });
+    }
+  };
+  const watch = () => new MutationObserver(() => { R.lastMutation = performance.now(); })
+    .observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true});
+  if (document.documentElement) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})();
+"""
+
+# Busy: a run started and not finished (tracker), Streamlit's running indicator, or stale elements.
+_STATE_JS = """() => {
   const w = document.querySelector('[data-testid="stStatusWidget"]');
   const running = w !== null && /running|stop/i.test(w.innerText || '');
   const stale = document.querySelector('[data-stale="true"]') !== null;
-  return running || stale;
+  const R = window.__stRuns;
+  const now = performance.now();
+  if (!R) return {tracked: false, busy: running || stale, quietMs: 0};
+  return {tracked: true, busy: running || stale || R.lastStart > R.lastFinish || R.started === 0,
+          quietMs: now - Math.max(R.lastMutation, R.lastMsg)};
 }"""
 
 
-def wait_app_ready(page, timeout: float = 60.0) -> None:
-    """Wait for the first full render: metric tiles present and nothing running.
+def open_page(browser, url: str | None = None, *, width: int = 1600, height: int = 1800):
+    """A new page with the run tracker installed (so ``wait_idle`` knows when a run is drawn), at ``url`` if given."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.add_init_script(RUN_TRACKER_JS)
+    if url is not None:
+        page.goto(url)
+    return page
+
+
+def wait_app_ready(page, timeout: float = 60.0, *, selector: str | None = None) -> None:
+    """Wait for the first full render: metric tiles (or ``selector``) present and the app idle.
 
     Fails fast, with the page's text, when the app shows an exception.
     """
+    want = selector or METRIC
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if page.locator(METRIC).count():
+        if page.locator(want).count():
             wait_idle(page, timeout=max(1.0, deadline - time.monotonic()))
             return
         if page.locator('[data-testid="stException"]').count():
             break
         time.sleep(0.1)
     body = page.locator("body").inner_text()[:2000]
-    raise TimeoutError(f"no metric tiles on {page.url} after {timeout:.0f} s; the page says:\n{body}")
+    raise TimeoutError(f"no {want} on {page.url} after {timeout:.0f} s; the page says:\n{body}")
 
 
 def wait_idle(page, timeout: float = 30.0, quiet_ms: int = 250) -> None:
-    """Wait until no rerun is running and the DOM has had ``quiet_ms`` without busy state."""
+    """Wait until no run is going on and the page has had ``quiet_ms`` without changes.
+
+    With the run tracker (``open_page``) that means: every run the server started has
+    finished and nothing in the DOM changed (nor a message came) for ``quiet_ms``. Without it,
+    only Streamlit's own busy signs are seen (which miss runs shorter than 500 ms).
+    """
     deadline = time.monotonic() + timeout
     quiet_since = None
     while time.monotonic() < deadline:
-        if page.evaluate(_BUSY_JS):
+        s = page.evaluate(_STATE_JS)
+        if s["busy"]:
             quiet_since = None
+        elif s["tracked"]:
+            if s["quietMs"] >= quiet_ms:
+                return
         elif quiet_since is None:
             quiet_since = time.monotonic()
         elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
@@ -310,6 +378,29 @@ def slider_labels(page) -> list[str]:
     return page.evaluate("""() => [...document.querySelectorAll('input[type="range"]')].map(i => i.getAttribute('aria-label'))""")
 
 
+POINTS_SLIDERS = '[data-testid="stSidebar"] input[type="range"]'
+
+
+def wait_points_sliders(page, timeout: float = 30.0) -> list[str]:
+    """Labels of every slider once the Designer's sidebar shows its points sliders ('<attribute>: <level>').
+
+    The sidebar is drawn after the main area (it comes last in pages/designer.py and the
+    browser paints it later still), so the tiles being there says nothing about it. Raises
+    LookupError with what the sidebar shows when no points slider comes within ``timeout``.
+    """
+    try:
+        page.locator(POINTS_SLIDERS).first.wait_for(state="attached", timeout=timeout * 1000)
+    except Exception:  # playwright's TimeoutError: reported below, with what is there
+        pass
+    labels = slider_labels(page)
+    if not any(lb and lb != THRESHOLD and ": " in lb for lb in labels):
+        side = page.locator('[data-testid="stSidebar"]')
+        shown = side.first.inner_text()[:600] if side.count() else "(no sidebar on the page)"
+        raise LookupError(f"no points slider ('<attribute>: <level>') after {timeout:.0f} s among {labels}; the sidebar shows:\n{shown}")
+    wait_idle(page, timeout=timeout)
+    return slider_labels(page)
+
+
 def default_points_slider(labels: list[str]) -> str:
     """A points slider to move: job_level: VP if present (open by default), else the first one."""
     points = [lb for lb in labels if lb and lb != THRESHOLD and ": " in lb]
@@ -317,3 +408,51 @@ def default_points_slider(labels: list[str]) -> str:
         raise LookupError(f"no points slider ('<attribute>: <level>') among {labels}")
     return "job_level: VP" if "job_level: VP" in points else points[0]
 
+
+
+CHARTS = '[data-testid="stVegaLiteChart"]'
+
+
+def wait_charts_drawn(page, at_least: int = 1, timeout: float = 30.0) -> int:
+    """Wait until ``at_least`` charts are on the page and every one has its canvas/svg; return how many are drawn."""
+    charts = page.locator(CHARTS)
+    charts.first.wait_for(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    drawn = 0
+    while time.monotonic() < deadline:
+        drawn = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                     .filter(c => c.querySelector('svg.marks, canvas.marks, svg, canvas')).length"""
+        )
+        if charts.count() >= at_least and drawn == charts.count():
+            break
+        time.sleep(0.1)
+    return drawn
+
+
+def screenshot_designer(page, path: str | Path, *, width: int, full_height: bool = True, max_height: int = 4000) -> Path:
+    """A PNG of the Designer as drawn at ``width`` px: the tiles, the controls and every chart.
+
+    With ``full_height`` the viewport grows (same width, so the same layout) to the page's
+    content, at most ``max_height`` px, so every chart is in the picture; otherwise the
+    viewport as it is. Waits for the charts and for the app to be idle first.
+    """
+    wait_charts_drawn(page, at_least=6)
+    wait_idle(page)
+    page.wait_for_timeout(300)  # let the charts' enter transitions finish
+    if full_height:
+        bottom = page.evaluate(
+            """() => Math.max(
+                 ...[...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"], [data-testid="stMain"] [data-testid="stExpander"]')]
+                    .map(e => e.getBoundingClientRect().bottom + window.scrollY),
+                 document.querySelector('[data-testid="stMain"]')?.scrollHeight || 0)"""
+        )
+        height = int(min(max(bottom + 32, page.viewport_size["height"]), max_height))
+        if height != page.viewport_size["height"]:
+            page.set_viewport_size({"width": width, "height": height})
+            wait_idle(page)
+            page.wait_for_timeout(300)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    return path

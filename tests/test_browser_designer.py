@@ -3,7 +3,8 @@
 Runs ``streamlit run app.py`` on the bundled sample (50,000 leads) with a temporary store and
 drives Debian's chromium through Playwright. Expected values are computed here, independently,
 with the core (``load_leads`` + the sample model + ``backtest``) and formatted the way
-``pages/state.py::kpi_tiles`` formats them. Also writes the README screenshot docs/designer.png.
+``lead_model/workbench/describe.py::kpi_tiles`` formats them. Screenshots go under tmp_path only; the README's
+docs/designer.png is written by ``make screenshots`` (benchmarks/screenshots.py), never by a test.
 
 Without /usr/bin/chromium these tests are skipped with the reason, except under CI=true,
 where they fail: CI installs chromium (``make browser``), so a missing browser is a bug there.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -27,14 +27,13 @@ pytestmark = [
     pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
 ]
 
-DOCS = bs.ROOT / "docs"
 # pages/designer.py labels points sliders f"{attr.name}: {row.label}" (booleans "true"/"false",
 # bins "3 to < 6"); job_level is the first fit attribute, whose expander is open by default.
 POINTS_ATTRIBUTE, POINTS_VALUE = "job_level", "VP"
 POINTS_LABEL = "job_level: VP"
 
 
-# ----- the app's formatting (pages/state.py: _pct and kpi_tiles) -------------------------
+# ----- the app's formatting (lead_model/formatting.py pct and workbench/describe.py kpi_tiles) -------------------------
 def pct(x: float) -> str:
     return "–" if x != x else f"{x:.1%}"
 
@@ -74,13 +73,13 @@ def browser():
 
 @pytest.fixture
 def designer(server, browser):
-    """A fresh session (new page) on the Designer, first render done."""
-    page = browser.new_page(viewport={"width": 1600, "height": 1800})
+    """A fresh session (new page) on the Designer, first render done, sidebar included."""
+    page = bs.open_page(browser, server.url + bs.DESIGNER_PATH, width=1600, height=1800)
     try:
-        page.goto(server.url + bs.DESIGNER_PATH)
         try:
             bs.wait_app_ready(page, timeout=90)
-        except TimeoutError as exc:
+            bs.wait_points_sliders(page, timeout=60)
+        except (TimeoutError, LookupError) as exc:
             raise AssertionError(f"{exc}\n--- server log ---\n{server.log()[-3000:]}") from None
         yield page
     finally:
@@ -138,14 +137,14 @@ def test_threshold_keyboard_moves_update_tiles_to_core_numbers(designer, core):
 
     leads, model = core
     page = designer
-    start = lead_model.engine.backtest(leads, model)
+    start = lead_model.backtest(leads, model)
     shown = bs.metric_texts(page)
     assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(start)
     assert shown.get("AUC") == f"{start.auc:.3f}"
     assert bs.slider_value(page, bs.THRESHOLD) == model.mql_threshold
 
     new_threshold = model.mql_threshold + 3
-    moved = lead_model.engine.backtest(leads, model.replace(mql_threshold=new_threshold))
+    moved = lead_model.backtest(leads, model.replace(mql_threshold=new_threshold))
     want = expected_tiles(moved)
     assert want["Precision"] != expected_tiles(start)["Precision"], "test precondition: the move must change precision"
     press(page, bs.THRESHOLD, "ArrowRight", 3)
@@ -166,9 +165,9 @@ def test_points_keyboard_moves_update_tiles_to_core_numbers(designer, core):
 
     new_points = start_points - 3
     edited = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, new_points)
-    moved = lead_model.engine.backtest(leads, edited)
+    moved = lead_model.backtest(leads, edited)
     want = expected_tiles(moved)
-    assert want != expected_tiles(lead_model.engine.backtest(leads, model)), "test precondition: the move must change the tiles"
+    assert want != expected_tiles(lead_model.backtest(leads, model)), "test precondition: the move must change the tiles"
     press(page, POINTS_LABEL, "ArrowLeft", 3, settle=True)
     shown = wait_for_tiles(page, {**want, "AUC": f"{moved.auc:.3f}"})
     assert bs.slider_value(page, POINTS_LABEL) == new_points
@@ -200,8 +199,8 @@ def test_moves_redraw_charts_in_place_and_undo_follows(designer, core):
     press(page, POINTS_LABEL, "ArrowLeft", 2, settle=True)
     moved = model.with_points(POINTS_ATTRIBUTE, POINTS_VALUE, model.attribute(POINTS_ATTRIBUTE).level_points()[POINTS_VALUE] - 2)
     moved = moved.replace(mql_threshold=model.mql_threshold + 2)
-    shown = wait_for_tiles(page, expected_tiles(lead_model.engine.backtest(leads, moved)))
-    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.engine.backtest(leads, moved))
+    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, moved)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, moved))
     watched = page.evaluate("window.__charts")
     assert watched["draws"] > 0 and watched["embedded"] == 0, watched
 
@@ -212,35 +211,17 @@ def test_moves_redraw_charts_in_place_and_undo_follows(designer, core):
     while bs.slider_value(page, POINTS_LABEL) != points and time.monotonic() < deadline:  # the sidebar follows the model
         time.sleep(0.05)
     assert bs.slider_value(page, POINTS_LABEL) == points
-    shown = wait_for_tiles(page, expected_tiles(lead_model.engine.backtest(leads, undone)))
-    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.engine.backtest(leads, undone))
+    shown = wait_for_tiles(page, expected_tiles(lead_model.backtest(leads, undone)))
+    assert {k: shown.get(k) for k in ("Precision", "Recall", "MQLs")} == expected_tiles(lead_model.backtest(leads, undone))
     assert page.evaluate("window.__charts")["embedded"] == 0
 
 
-def test_designer_screenshot(designer):
-    """docs/designer.png for the README: the tiles, the controls and all six charts, rendered."""
+def test_designer_screenshot(designer, tmp_path):
+    """The whole Designer renders: the tiles, the controls and all six charts (screenshot under tmp_path only)."""
     page = designer
-    charts = page.locator('[data-testid="stVegaLiteChart"]')
-    charts.first.wait_for(timeout=30_000)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        drawn = page.evaluate(
-            """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-                     .filter(c => c.querySelector('svg.marks, canvas.marks, svg, canvas')).length"""
-        )
-        if charts.count() >= 6 and drawn == charts.count():
-            break
-        time.sleep(0.1)
+    charts = page.locator(bs.CHARTS)
+    drawn = bs.wait_charts_drawn(page, at_least=6)
     assert charts.count() >= 6 and drawn == charts.count(), f"{drawn} of {charts.count()} charts drawn"
-    bs.wait_idle(page)
-    page.wait_for_timeout(300)  # let the charts' enter transitions finish
-    bottom = page.evaluate(
-        """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"], [data-testid="stExpander"]')]
-                 .map(e => e.getBoundingClientRect().bottom + window.scrollY))"""
-    )
-    height = int(min(max(bottom + 32, 800), 4000))
-    DOCS.mkdir(exist_ok=True)
-    out = DOCS / "designer.png"
-    page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": 1600, "height": height})
+    out = bs.screenshot_designer(page, tmp_path / "designer.png", width=1600)
     assert out.stat().st_size > 50_000
-    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
