@@ -42,7 +42,7 @@ def moves(draw, model_dict: dict) -> list[tuple]:
             name, value = draw(st.sampled_from(values))
             steps.append(("points", name, value, draw(st.integers(-25, 25))))
         elif kind == "caps":
-            steps.append(("caps", {k: draw(st.one_of(st.none(), st.integers(-10, 40))) for k in ("fit", "engagement", "total")}))
+            steps.append(("caps", {k: draw(st.one_of(st.none(), st.integers(0, 40))) for k in ("fit", "engagement", "total")}))
         elif kind == "knockouts":
             steps.append(("knockouts", draw(st.sampled_from([(), ({"attribute": "segment", "values": ["alpha"]},), ({"attribute": "employees", "below": 10},)]))))
         else:
@@ -68,18 +68,44 @@ def always_delta():
         yield
 
 
-@settings(max_examples=60, deadline=None)
-@given(data=random_leads(min_rows=6), model_dict=random_models(), script=st.data())
-def test_any_sequence_of_moves_matches_brute_force(tmp_path_factory, always_delta, data, model_dict, script):
+def valid_caps(model_dict: dict) -> dict:
+    """Caps are 0 or more points (or none)."""
+    caps = {k: (v if v is None or v >= 0 else 0) for k, v in model_dict.get("caps", {}).items()}
+    return {**model_dict, "caps": caps}
+
+
+def replay_moves(tmp_path_factory, data, model_dict, script) -> list[str]:
+    """Backtest after each of a random sequence of moves on one engine, each against brute force; how each was counted."""
     leads = load_random(data, tmp_path_factory.mktemp("moves"))
     kept, y = kept_rows(data)
+    model_dict = valid_caps(model_dict)
     model = ScoringModel.from_dict(model_dict)
     engine = ScoringEngine(leads, model)
     assert_backtest_matches(backtest(leads, model, engine), model.to_dict(), brute_scores(model.to_dict(), kept, RANDOM_KINDS), y)
+    kinds = []
     for step in script.draw(moves(model_dict)):
         model = apply(model, step)
         r = backtest(leads, model, engine)
+        kinds.append(engine._score_counter.last_move)
         assert_backtest_matches(r, model.to_dict(), brute_scores(model.to_dict(), kept, RANDOM_KINDS), y)
+        assert same_histograms(r.histograms, count_scores(ScoringEngine(leads, model), model))
+    return kinds
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=random_leads(min_rows=6), model_dict=random_models(), script=st.data())
+def test_any_sequence_of_moves_matches_brute_force(tmp_path_factory, always_delta, data, model_dict, script):
+    replay_moves(tmp_path_factory, data, model_dict, script)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=random_leads(min_rows=6), model_dict=random_models(), script=st.data())
+def test_any_sequence_of_moves_on_1d_histograms_matches_brute_force(tmp_path_factory, always_delta, data, model_dict, script):
+    """The path for wide score ranges (every grid counts as too large): caps, knock-outs and moves replayed against brute force."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hist, "GRID_MAX_CELLS", 0)
+        kinds = replay_moves(tmp_path_factory, data, model_dict, script)
+    assert set(kinds) <= {"delta", "recount"}
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +181,82 @@ def test_grids_too_large_to_keep_are_counted_per_lead(sample, monkeypatch):
     assert engine._score_counter.last_move == "recount"
     monkeypatch.setattr(hist, "GRID_MAX_CELLS", 1 << 18)
     assert same_histograms(wide, count_scores(ScoringEngine(leads, model), model))
+
+
+def randomised(model: ScoringModel, rng: np.random.Generator, spread: int = 120) -> ScoringModel:
+    """Every points value of ``model`` drawn from -spread..spread: score ranges far too wide for a grid."""
+    data = model.to_dict()
+    for a in data["attributes"]:
+        for part in [a.get("missing"), a.get("other"), *a.get("levels", ()), *a.get("bins", ())]:
+            if isinstance(part, dict):
+                part["points"] = int(rng.integers(-spread, spread + 1))
+    return ScoringModel.from_dict(data)
+
+
+def per_lead_histograms(leads, model: ScoringModel):
+    """The histograms straight from every lead's scores (no counter involved)."""
+    s = ScoringEngine(leads, model).scores(model)
+    npos = leads.n_converted
+    lo, fit_lo = int(s.total.min()), int(s.fit.min())
+    keep = ~s.knocked_out
+    keep_pos = keep[:npos]
+    return (
+        np.bincount(s.total[keep] - lo), np.bincount(s.total[:npos][keep_pos] - lo, minlength=int(s.total[keep].max()) - lo + 1),
+        np.bincount(s.fit - fit_lo), np.bincount(s.fit[:npos] - fit_lo, minlength=int(s.fit.max()) - fit_lo + 1), lo, fit_lo,
+        int(s.knocked_out.sum()), int(s.knocked_out[:npos].sum()),
+    )
+
+
+def trimmed(h):
+    """ScoreHistograms cut to the scores some lead has, for comparing with per_lead_histograms."""
+    nz, fz = np.flatnonzero(h.leads), np.flatnonzero(h.fit_leads)
+    return (
+        h.leads[nz[0] : nz[-1] + 1], h.converted[nz[0] : nz[-1] + 1], h.fit_leads[fz[0] : fz[-1] + 1], h.fit_converted[fz[0] : fz[-1] + 1],
+        h.low + nz[0], h.fit_low + fz[0], h.knocked_out, h.knocked_out_converted,
+    )
+
+
+@pytest.mark.parametrize("caps", [{}, {"fit": 60, "engagement": 25, "total": 70}])
+def test_wide_score_ranges_move_incrementally_and_exactly(sample, caps):
+    """Every points value random in -120..120 (a grid would be too large): one-level moves on the
+    sample recount only the moved level's leads, and every count equals a per-lead recount,
+    with and without caps, with the sample model's knock-outs."""
+    leads, model = sample
+    rng = np.random.default_rng(5)
+    model = randomised(model, rng).replace(caps=caps)
+    assert model.knockouts  # the sample model knocks leads out
+    engine = ScoringEngine(leads, model)
+    count_scores(engine, model)
+    values = [v for v in move_values(model) if v[1] not in ("zeta", "alpha")]
+    kinds = []
+    for _ in range(30):
+        name, value = values[int(rng.integers(len(values)))]
+        model = model.with_points(name, value, int(rng.integers(-40, 41)))
+        got = count_scores(engine, model)
+        kinds.append(engine._score_counter.last_move)
+        assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
+        want = per_lead_histograms(leads, model)
+        for a, b in zip(trimmed(got), want):
+            assert np.array_equal(a, b)
+    assert engine._score_counter._linear is not None and engine._score_counter._state is None
+    assert kinds.count("delta") >= 25, kinds
+    # a new model with the same layout (every value changed) is a recount, still exact
+    model = randomised(model, rng)
+    got = count_scores(engine, model)
+    assert engine._score_counter.last_move == "recount"
+    assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
+
+
+def test_engines_shared_across_threads_stay_exact(sample):
+    """Streamlit sessions share a LeadSet's engine: concurrent backtests of different models each get their own right answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    leads, model = sample
+    rng = np.random.default_rng(9)
+    models = [randomised(model, rng) if i % 2 else model.with_points("job_level", "VP", int(rng.integers(-30, 31))) for i in range(16)]
+    want = [count_scores(ScoringEngine(leads, m), m) for m in models]
+    engine = ScoringEngine(leads, model)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda m: backtest(leads, m, engine).histograms, models * 3))
+    for i, h in enumerate(got):
+        assert same_histograms(h, want[i % len(models)])

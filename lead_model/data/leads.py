@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +35,7 @@ from lead_model.data.roles import (
 from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote, source_relation_sql
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
+ENGINE_CACHE_SIZE = 3  # model layouts whose scoring engines a LeadSet keeps (each ~100-200 MB at 1M leads)
 # One writer thread: stores are written in the order datasets are loaded.
 _STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-store-writer")
 
@@ -96,6 +99,36 @@ class LeadSet:
     created: np.ndarray | None = None  # datetime64[D], NaT when missing
     _bin_cache: dict = field(default_factory=dict, repr=False)
     version: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # layout signature -> ScoringEngine; not an init field, so dataclasses.replace starts a new cache
+    _engines: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False, compare=False)
+    _engines_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def engine(self, model):
+        """The ScoringEngine for ``model``'s layout on these leads, built on first use and kept.
+
+        Keyed by ``layout_signature(model)`` (attribute names, kinds, groups, bin edges), so any
+        model with the same layout, whatever its points, caps or knock-outs, reuses it: no set-up
+        work. The ENGINE_CACHE_SIZE most recently used layouts are kept. Engines are safe to
+        share across threads (Streamlit sessions); each keeps its move-by-move score counter.
+        """
+        from lead_model.engine.scoring import ScoringEngine, layout_signature
+
+        key = layout_signature(model)
+        with self._engines_lock:
+            engine = self._engines.get(key)
+            if engine is None:
+                engine = ScoringEngine(self, model)
+                self._engines[key] = engine
+                while len(self._engines) > ENGINE_CACHE_SIZE:
+                    self._engines.popitem(last=False)
+            else:
+                self._engines.move_to_end(key)
+            return engine
+
+    def forget_engines(self) -> None:
+        """Drop the kept engines (their memory comes back once no caller holds one)."""
+        with self._engines_lock:
+            self._engines.clear()
 
     @property
     def info(self) -> DatasetInfo:

@@ -23,8 +23,12 @@ from lead_model.engine.scoring import ScoringEngine
 
 
 def score_histograms(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | None = None) -> ScoreHistograms:
-    """Score every lead and count them by score (incrementally when ``engine`` scored a nearby model)."""
-    engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else ScoringEngine(leads, model)
+    """Score every lead and count them by score, incrementally from the last model the engine counted.
+
+    Without a fitting ``engine`` the LeadSet's kept engine for the model's layout is used
+    (``leads.engine(model)``), so a new model with the same layout does no set-up work.
+    """
+    engine = engine if engine is not None and engine.leads is leads and engine.matches(model) else leads.engine(model)
     return count_scores(engine, model)
 
 

@@ -8,8 +8,14 @@ A slider move changes the points of one level (or bin) of one attribute, and onl
 holding that level change cell, all by the same number of points. So the grid is kept from
 one move to the next: the moved leads are counted once in their old cells, and those counts
 are taken out and put back shifted by the points change. A move costs a few passes over the
-leads of the moved level, not over every lead. Moves that touch most leads, new knock-out
-rules, or a grid too large to keep are recounted from scratch.
+leads of the moved level, not over every lead. Moves that touch most leads, or new knock-out
+rules, are recounted from scratch.
+
+When the score ranges are too wide for a grid (every points value far from zero), the counter
+keeps each lead's fit and engagement score and 1-D histograms of the total (group caps applied
+per lead) and of the uncapped fit score instead; a move recounts only the moved level's leads:
+their old totals are taken out and their new ones put in. The total cap is applied when the
+histograms are read, by folding every count above the cap onto it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numpy as np
 from lead_model.model.schema import ScoringModel
 from lead_model.engine.scoring import ScoringEngine, attribute_codes, points_vector
 
-GRID_MAX_CELLS = 1 << 18  # larger (fit x engagement) grids are not kept; each move recounts
+GRID_MAX_CELLS = 1 << 18  # larger (fit x engagement) grids are not kept; 1-D histograms are kept instead
 DELTA_MAX_SHARE = 0.75  # a move touching a larger share of the leads is recounted (measured: delta 3 ms at 50%, recount 8 ms at 1M)
 
 
@@ -127,6 +133,8 @@ class ScoreCounter:
         self.leads = engine.leads
         self._lock = threading.Lock()
         self._state: _State | None = None
+        self._linear: _LinearState | None = None
+        self._index_buffers: dict[str, np.ndarray] = {}  # per lead, for recounts: "cell" intp, "total" int32
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # attribute index -> (lead positions by code, code starts)
         self.last_move = "none"  # "delta" or "recount": how the last call was answered (for benchmarks and tests)
 
@@ -134,6 +142,7 @@ class ScoreCounter:
         """Drop the kept grid: the next call recounts every lead."""
         with self._lock:
             self._state = None
+            self._linear = None
 
     def histograms(self, model: ScoringModel) -> ScoreHistograms:
         with self._lock:
@@ -142,8 +151,8 @@ class ScoreCounter:
             cells = (fit_bounds[1] - fit_bounds[0] + 1) * (engagement_bounds[1] - engagement_bounds[0] + 1)
             if cells > GRID_MAX_CELLS:
                 self._state = None
-                self.last_move = "recount"
-                return _separate_histograms(self.engine, model)
+                return self._linear_histograms(model, vectors)
+            self._linear = None
             state = self._state
             try:
                 moved = state is not None and self._moved(state, model, vectors)
@@ -162,31 +171,10 @@ class ScoreCounter:
         """Bring ``state`` to ``model`` by moving the leads of each changed level; False if a recount is cheaper."""
         if state.knockouts != _knockout_key(model):
             return False
-        changes = []  # (attribute index, code, points change)
-        shifts = {"fit": 0, "engagement": 0}  # points every lead gains in each group
-        shifted = []
-        touched = 0
-        for i, (old, new) in enumerate(zip(state.vectors, vectors)):
-            if old.shape != new.shape:
-                return False
-            change = new.astype(np.int64) - old
-            if not change.any():
-                shifted.append(old)
-                continue
-            _, starts = self._index(i)
-            counts = np.diff(starts)
-            # The change most of this attribute's leads share is given to every lead at once (it
-            # only moves the grid's bounds); the leads of the other codes then move back. So a
-            # move costs the smaller side: raising a level that holds 90% of the leads moves 10%.
-            values, which = np.unique(change, return_inverse=True)
-            common = int(values[np.argmax(np.bincount(which, weights=counts))])
-            shifts[model.attributes[i].group] += common
-            shifted.append(old + common)
-            for c in np.flatnonzero((change != common) & (counts > 0)):
-                changes.append((i, int(c), int(change[c]) - common))
-                touched += int(counts[c])
-        if touched > DELTA_MAX_SHARE * self.leads.n_leads:
+        plan = self._plan(state.vectors, model, vectors, ("fit", "engagement"))
+        if plan is None:
             return False
+        changes, shifts, shifted = plan
         state.fit_base += shifts["fit"]
         state.engagement_base += shifts["engagement"]
         g = state.grid
@@ -230,6 +218,39 @@ class ScoreCounter:
         state.model, state.vectors = model, vectors
         return True
 
+    def _plan(self, old_vectors: list[np.ndarray], model: ScoringModel, vectors: list[np.ndarray], shiftable: tuple[str, ...]):
+        """The moves from ``old_vectors`` to ``vectors``: ([(attribute index, code, points change)],
+        points every lead gains per group, the old vectors plus those gains); None when a recount
+        is cheaper. Only groups in ``shiftable`` may give a change to every lead at once."""
+        changes = []  # (attribute index, code, points change)
+        shifts = {"fit": 0, "engagement": 0}  # points every lead gains in each group
+        shifted = []
+        touched = 0
+        for i, (old, new) in enumerate(zip(old_vectors, vectors)):
+            if old.shape != new.shape:
+                return None
+            change = new.astype(np.int64) - old
+            if not change.any():
+                shifted.append(old)
+                continue
+            _, starts = self._index(i)
+            counts = np.diff(starts)
+            # The change most of this attribute's leads share is given to every lead at once (it
+            # only moves the histograms' bounds); the leads of the other codes then move back. So a
+            # move costs the smaller side: raising a level that holds 90% of the leads moves 10%.
+            common = 0
+            if model.attributes[i].group in shiftable:
+                values, which = np.unique(change, return_inverse=True)
+                common = int(values[np.argmax(np.bincount(which, weights=counts))])
+            shifts[model.attributes[i].group] += common
+            shifted.append(old + common)
+            for c in np.flatnonzero((change != common) & (counts > 0)):
+                changes.append((i, int(c), int(change[c]) - common))
+                touched += int(counts[c])
+        if touched > DELTA_MAX_SHARE * self.leads.n_leads:
+            return None
+        return changes, shifts, shifted
+
     def _index(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Lead positions grouped by code (ascending within a code) and each code's start, for attribute i."""
         hit = self._positions.get(i)
@@ -251,7 +272,7 @@ class ScoreCounter:
         (flo, fhi), (elo, ehi) = bounds["fit"], bounds["engagement"]
         grid = _Grid(flo, fhi, elo, ehi, {})
         size = grid.rows * grid.width
-        cell = self.engine.buffer("total")
+        cell = self._index_buffer()
         np.multiply(out["fit"], grid.width, out=cell)
         np.add(cell, out["engagement"], out=cell)
         npos = self.leads.n_converted
@@ -263,6 +284,120 @@ class ScoreCounter:
             grid.cells["ko_all"] = np.bincount(cell[ko_idx], minlength=size)
             grid.cells["ko_converted"] = np.bincount(cell[ko_idx[ko_idx < npos]], minlength=size)
         return _State(model, vectors, out["fit"], out["engagement"], flo, elo, _knockout_key(model), ko, grid)
+
+    def _index_buffer(self, name: str = "cell", dtype=np.intp) -> np.ndarray:
+        """A scratch array per lead, the counter's own (the engine's buffers serve other callers)."""
+        buf = self._index_buffers.get(name)
+        if buf is None:
+            buf = self._index_buffers[name] = np.empty(self.leads.n_leads, dtype=dtype)
+        return buf
+
+    # ----- 1-D histograms: score ranges too wide for a grid ---------------------------------
+    def _linear_histograms(self, model: ScoringModel, vectors: list[np.ndarray]) -> ScoreHistograms:
+        state = self._linear
+        try:
+            moved = state is not None and self._moved_linear(state, model, vectors)
+        except BaseException:
+            self._linear = None  # a half-applied move must not be built on
+            raise
+        if not moved:
+            self._linear = state = self._recount_linear(model, vectors)
+            self.last_move = "recount"
+        else:
+            self.last_move = "delta"
+        return _linear_read(state, model)
+
+    def _recount_linear(self, model: ScoringModel, vectors: list[np.ndarray]) -> _LinearState:
+        n = self.leads.n_leads
+        old = self._linear
+        out = {"fit": old.fit, "engagement": old.engagement} if old is not None else {
+            "fit": np.empty(n, dtype=np.int32), "engagement": np.empty(n, dtype=np.int32)}
+        self._linear = None
+        bounds = self.engine.group_scores(model, out, caps=False, vectors=vectors)
+        (flo, fhi), (elo, ehi) = bounds["fit"], bounds["engagement"]
+        caps = (model.caps.fit, model.caps.engagement)
+        t_low, t_high = _total_bounds((flo, fhi), (elo, ehi), caps)
+        ko = self.engine.knocked_out(model.knockouts)
+        state = _LinearState(model, vectors, out["fit"], out["engagement"], flo, elo, _knockout_key(model), ko, caps,
+                             _Axis(t_low, {}), _Axis(flo, {}))
+        size = t_high - t_low + 1
+        npos = self.leads.n_converted
+        total = _total_index(state, out["fit"], out["engagement"], self._index_buffer("total", np.int32))
+        counts = state.total.counts
+        counts["all"] = np.bincount(total, minlength=size)
+        counts["converted"] = np.bincount(total[:npos], minlength=size)
+        ko_idx = np.flatnonzero(ko)
+        if ko_idx.size:
+            counts["ko_all"] = np.bincount(total[ko_idx], minlength=size)
+            counts["ko_converted"] = np.bincount(total[ko_idx[ko_idx < npos]], minlength=size)
+        fit = out["fit"]
+        state.fit_axis.counts["all"] = np.bincount(fit, minlength=fhi - flo + 1)
+        state.fit_axis.counts["converted"] = np.bincount(fit[:npos], minlength=fhi - flo + 1)
+        return state
+
+    def _moved_linear(self, state: _LinearState, model: ScoringModel, vectors: list[np.ndarray]) -> bool:
+        """Bring ``state`` to ``model`` by recounting the leads of each changed level; False if a full recount is cheaper."""
+        caps = (model.caps.fit, model.caps.engagement)
+        if state.knockouts != _knockout_key(model) or state.caps != caps:
+            return False
+        # A change every lead of a group shares moves that group's histograms only while no group
+        # cap bends them.
+        plan = self._plan(state.vectors, model, vectors, tuple(g for g, cap in zip(("fit", "engagement"), caps) if cap is None))
+        if plan is None:
+            return False
+        changes, shifts, shifted = plan
+        state.fit_base += shifts["fit"]
+        state.engagement_base += shifts["engagement"]
+        total_axis = state.total.shifted(shifts["fit"] + shifts["engagement"])
+        fit_axis = state.fit_axis.shifted(shifts["fit"])
+        # While changes are applied one by one a lead can hold old points in one attribute and
+        # new in another: the working histograms cover both.
+        mixed = [np.concatenate((a, b)) for a, b in zip(shifted, vectors)]
+        work_f, work_e = _bounds(model, mixed, "fit"), _bounds(model, mixed, "engagement")
+        work_t = _total_bounds(work_f, work_e, caps)
+        total_axis = total_axis.covering(min(work_t[0], total_axis.low), max(work_t[1], total_axis.high))
+        fit_axis = fit_axis.covering(min(work_f[0], fit_axis.low), max(work_f[1], fit_axis.high))
+        state.total, state.fit_axis = total_axis, fit_axis
+        npos = self.leads.n_converted
+        t_size, f_size = total_axis.size, fit_axis.size
+        tc, fc = total_axis.counts, fit_axis.counts
+        for i, code, change in changes:
+            positions, starts = self._index(i)
+            idx = positions[starts[code] : starts[code + 1]]
+            n_conv = int(np.searchsorted(idx, npos))  # leads are ordered converted first
+            fit, engagement = state.fit[idx], state.engagement[idx]
+            in_fit = model.attributes[i].group == "fit"
+            old_total = _total_index(state, fit, engagement, np.empty(idx.size, dtype=np.int32))
+            ko = state.knocked_out[idx] if "ko_all" in tc else None
+            ko = ko if ko is not None and ko.any() else None
+            if caps[0 if in_fit else 1] is None:  # every moved lead's total moves by the change
+                _shift_counts(tc["all"], np.bincount(old_total, minlength=t_size), change)
+                _shift_counts(tc["converted"], np.bincount(old_total[:n_conv], minlength=t_size), change)
+                if ko is not None:
+                    _shift_counts(tc["ko_all"], np.bincount(old_total[ko], minlength=t_size), change)
+                    _shift_counts(tc["ko_converted"], np.bincount(old_total[:n_conv][ko[:n_conv]], minlength=t_size), change)
+            if in_fit:
+                fit_idx = fit + (state.fit_base - fit_axis.low)
+                _shift_counts(fc["all"], np.bincount(fit_idx, minlength=f_size), change)
+                _shift_counts(fc["converted"], np.bincount(fit_idx[:n_conv], minlength=f_size), change)
+                fit += change
+                state.fit[idx] = fit
+            else:
+                engagement += change
+                state.engagement[idx] = engagement
+            if caps[0 if in_fit else 1] is not None:  # a cap bends the move: count the new totals
+                new_total = _total_index(state, fit, engagement, np.empty(idx.size, dtype=np.int32))
+                for name, old, new in [("all", old_total, new_total), ("converted", old_total[:n_conv], new_total[:n_conv])] + (
+                    [("ko_all", old_total[ko], new_total[ko]), ("ko_converted", old_total[:n_conv][ko[:n_conv]], new_total[:n_conv][ko[:n_conv]])]
+                    if ko is not None else []
+                ):
+                    tc[name] -= np.bincount(old, minlength=t_size)
+                    tc[name] += np.bincount(new, minlength=t_size)
+        final_f, final_e = _bounds(model, vectors, "fit"), _bounds(model, vectors, "engagement")
+        state.total = total_axis.covering(*_total_bounds(final_f, final_e, caps))
+        state.fit_axis = fit_axis.covering(*final_f)
+        state.model, state.vectors = model, vectors
+        return True
 
 
 def _knockout_key(model: ScoringModel) -> tuple:
@@ -314,22 +449,110 @@ def _grid_histograms(grid: _Grid, model: ScoringModel) -> ScoreHistograms:
     return ScoreHistograms(low, leads, converted, n_ko, n_ko_conv, fit_low, fit_leads, fit_conv)
 
 
-def _separate_histograms(engine: ScoringEngine, model: ScoringModel) -> ScoreHistograms:
-    """Histograms straight from per-lead total and fit scores (for score ranges too wide for a grid)."""
-    s = engine.shifted_scores(model)
-    size = s.high - s.low + 1
-    npos = engine.leads.n_converted
-    total = s.total
-    all_hist = np.bincount(total, minlength=size)
-    pos_hist = np.bincount(total[:npos], minlength=size)
-    ko_idx = np.flatnonzero(s.knocked_out)
-    n_ko = n_ko_pos = 0
-    if ko_idx.size:
-        all_hist -= np.bincount(total[ko_idx], minlength=size)
-        ko_pos = ko_idx[ko_idx < npos]
-        pos_hist -= np.bincount(total[ko_pos], minlength=size)
-        n_ko, n_ko_pos = int(ko_idx.size), int(ko_pos.size)
-    flo, fhi = s.fit_bounds
-    fit_all = np.bincount(s.fit, minlength=fhi - flo + 1)
-    fit_pos = np.bincount(s.fit[:npos], minlength=fhi - flo + 1)
-    return ScoreHistograms(s.low, all_hist, pos_hist, n_ko, n_ko_pos, flo, fit_all, fit_pos)
+# ----- 1-D histograms ------------------------------------------------------------------
+@dataclass
+class _Axis:
+    """Lead counts per score: ``counts[name][i]`` counts leads scoring ``low + i``."""
+
+    low: int
+    counts: dict[str, np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return next(iter(self.counts.values())).size
+
+    @property
+    def high(self) -> int:
+        return self.low + self.size - 1
+
+    def shifted(self, by: int) -> _Axis:
+        """The same counts, every score ``by`` points higher."""
+        return _Axis(self.low + by, self.counts) if by else self
+
+    def covering(self, low: int, high: int) -> _Axis:
+        """The same counts on scores ``low..high`` (counts outside must be zero)."""
+        if low == self.low and high == self.high:
+            return self
+        a0, a1 = max(low, self.low), min(high, self.high)
+        counts = {}
+        for name, c in self.counts.items():
+            out = np.zeros(high - low + 1, dtype=np.int64)
+            if a0 <= a1:
+                out[a0 - low : a1 - low + 1] = c[a0 - self.low : a1 - self.low + 1]
+            counts[name] = out
+        return _Axis(low, counts)
+
+
+@dataclass
+class _LinearState:
+    """What the 1-D counter knows after a move: each lead's group scores and the histograms."""
+
+    model: ScoringModel
+    vectors: list[np.ndarray]
+    fit: np.ndarray  # int32 per lead: fit score - fit_base (uncapped)
+    engagement: np.ndarray  # int32 per lead: engagement score - engagement_base (uncapped)
+    fit_base: int
+    engagement_base: int
+    knockouts: tuple
+    knocked_out: np.ndarray  # bool per lead
+    caps: tuple[int | None, int | None]  # the group caps the totals were counted with
+    total: _Axis  # min(fit, fit cap) + min(engagement, engagement cap): "all", "converted" (+ "ko_all", "ko_converted")
+    fit_axis: _Axis  # uncapped fit score: "all", "converted"
+
+
+def _capped_bounds(lo: int, hi: int, cap: int | None) -> tuple[int, int]:
+    """The (lowest, highest) of min(score, cap) over scores lo..hi (as engine.scoring._apply_cap)."""
+    if cap is None or cap >= hi:
+        return lo, hi
+    if cap <= lo:
+        return cap, cap
+    return lo, cap
+
+
+def _total_bounds(fit: tuple[int, int], engagement: tuple[int, int], caps: tuple[int | None, int | None]) -> tuple[int, int]:
+    f, e = _capped_bounds(*fit, caps[0]), _capped_bounds(*engagement, caps[1])
+    return f[0] + e[0], f[1] + e[1]
+
+
+def _total_index(state: _LinearState, fit: np.ndarray, engagement: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (int32: an add into int32 is ~10x cheaper than into intp, a bincount of int32
+    only ~25% dearer) = each lead's group-capped total minus ``state.total.low``."""
+    cap_fit, cap_engagement = state.caps
+    if cap_fit is not None:
+        fit = np.minimum(fit, cap_fit - state.fit_base)
+    if cap_engagement is not None:
+        engagement = np.minimum(engagement, cap_engagement - state.engagement_base)
+    np.add(fit, engagement, out=out)
+    offset = state.fit_base + state.engagement_base - state.total.low
+    if offset:
+        out += offset
+    return out
+
+
+def _fold(counts: np.ndarray, low: int, cap: int | None, out_low: int, out_high: int) -> np.ndarray:
+    """Counts per min(score, cap) on out_low..out_high, from counts per score from ``low``."""
+    if cap is None or cap >= low + counts.size - 1:
+        return _Axis(low, {"c": counts}).covering(out_low, out_high).counts["c"]
+    scores = np.minimum(np.arange(low, low + counts.size), cap)
+    return np.bincount(scores - out_low, weights=counts, minlength=out_high - out_low + 1).astype(np.int64)
+
+
+def _linear_read(state: _LinearState, model: ScoringModel) -> ScoreHistograms:
+    """The histograms a backtest reads, caps applied: the same numbers a per-lead recount gives."""
+    cap_fit, _ = state.caps
+    final_f, final_e = _bounds(model, state.vectors, "fit"), _bounds(model, state.vectors, "engagement")
+    t_low, t_high = _total_bounds(final_f, final_e, state.caps)
+    low, high = _capped_bounds(t_low, t_high, model.caps.total)
+    tc = state.total.covering(t_low, t_high).counts
+    all_counts, conv_counts = tc["all"], tc["converted"]
+    n_ko = n_ko_conv = 0
+    if "ko_all" in tc:
+        all_counts, conv_counts = all_counts - tc["ko_all"], conv_counts - tc["ko_converted"]
+        n_ko, n_ko_conv = int(tc["ko_all"].sum()), int(tc["ko_converted"].sum())
+    leads = _fold(all_counts, t_low, model.caps.total, low, high)
+    converted = _fold(conv_counts, t_low, model.caps.total, low, high)
+    fit_low, fit_high = _capped_bounds(*final_f, cap_fit)
+    fc = state.fit_axis.covering(*final_f).counts
+    fit_leads = _fold(fc["all"], final_f[0], cap_fit, fit_low, fit_high)
+    fit_conv = _fold(fc["converted"], final_f[0], cap_fit, fit_low, fit_high)
+    return ScoreHistograms(low, leads, converted, n_ko, n_ko_conv, fit_low, fit_leads, fit_conv)
