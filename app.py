@@ -1,6 +1,6 @@
 """Lead Model Studio, the workshop app: ``streamlit run app.py -- --data leads.csv``.
 
-Sets up the pages and the session's shared state (pages/state.py). The data file comes
+Sets up the pages and the session's shared state (pages/session.py; loading in pages/loading.py, callbacks in pages/callbacks.py, the error boundary in pages/messages.py). The data file comes
 from ``--data PATH`` after ``--`` or from $LEAD_MODEL_DATA; the lead store from
 $LEAD_MODEL_STORE (default ./lead_store.duckdb). With LEAD_MODEL_TIMINGS=1 every run
 logs ``script_ms=<ms> page=<page>`` to stderr.
@@ -23,7 +23,8 @@ import logging  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from pages import state  # noqa: E402
+from pages import loading, session  # noqa: E402
+from pages.messages import no_traceback  # noqa: E402
 
 
 def data_path(argv: list[str]) -> str | None:
@@ -58,7 +59,7 @@ logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
 st.set_option("client.toolbarMode", "minimal")  # no Deploy button on the projector
 st.set_page_config(page_title="Lead Model Studio", page_icon=":material/target:", layout="wide", initial_sidebar_state=390)
 st.html(STYLE)
-state.start(data_path(sys.argv[1:]))
+loading.start(data_path(sys.argv[1:]))
 data_page = st.Page(str(APP_DIR / "pages" / "data.py"), title="Data", icon=":material/database:", url_path="data")
 designer_page = st.Page(str(APP_DIR / "pages" / "designer.py"), title="Designer", icon=":material/tune:", url_path="designer")
 
@@ -66,7 +67,7 @@ designer_page = st.Page(str(APP_DIR / "pages" / "designer.py"), title="Designer"
 def home() -> None:
     # "/" opens the Designer once leads are loaded, else the Data page. A real default page
     # would live at "/" only, and /designer would then be "page not found".
-    st.switch_page(designer_page if state.leads() is not None else data_page)
+    st.switch_page(designer_page if session.leads() is not None else data_page)
 
 
 pages = [
@@ -77,7 +78,7 @@ pages = [
     st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 page = st.navigation(pages, position="top")
-with state.no_traceback():
+with no_traceback():
     page.run()
 if os.environ.get("LEAD_MODEL_TIMINGS"):
     print(f"script_ms={(time.perf_counter() - _started) * 1000:.1f} page={page.url_path}", file=sys.stderr, flush=True)

@@ -7,11 +7,14 @@ import streamlit as st
 from lead_model.errors import LeadModelError
 from lead_model.data.leaks import leak_check, leak_table
 from lead_model.data.quality import column_quality, overview
-from pages import state
+from lead_model.formatting import markdown_escape as md
+from lead_model.workbench.reconcile import GROUP_OPTIONS, KIND_OPTIONS, ROLE_OPTIONS
+from pages import loading, session
+from pages.messages import flash, for_app, show_flash
 
-state.ensure_app()
+session.ensure_app()
 st.title("Data")
-state.show_flash()
+show_flash()
 
 
 def run_load(what: str, fn, *args) -> None:
@@ -22,9 +25,9 @@ def run_load(what: str, fn, *args) -> None:
             message = fn(*args, progress=lambda fraction, text: bar.progress(fraction, text=text))
     except LeadModelError as exc:
         bar.empty()
-        st.error(state.for_app(exc))
+        st.error(for_app(exc))
         return
-    state.flash("success", f"Loaded {what}. {message}")
+    flash("success", f"Loaded {md(what)}. {message}")
     st.rerun()
 
 
@@ -33,8 +36,8 @@ sample_col, upload_col, stored_col = st.columns(3, gap="large")
 with sample_col:
     st.subheader("Sample")
     st.caption("50,000 B2B leads with a RevOps model to start from.")
-    if st.button("Use the bundled sample", disabled=not state.SAMPLE_DATA.is_file()):
-        run_load("the bundled sample", state.load_file, state.SAMPLE_DATA)
+    if st.button("Use the bundled sample", disabled=not session.SAMPLE_DATA.is_file()):
+        run_load("the bundled sample", loading.load_file, session.SAMPLE_DATA)
 
 with upload_col:
     st.subheader("Upload")
@@ -45,21 +48,21 @@ with upload_col:
     ).strip() or None
     if upload is not None and st.session_state.get("upload_done") != upload.file_id:
         st.session_state["upload_done"] = upload.file_id  # load each upload once, not on every rerun
-        run_load(upload.name, state.load_upload, upload.name, upload.getvalue(), outcome)
+        run_load(upload.name, loading.load_upload, upload.name, upload.getvalue(), outcome)
 
 with sample_col:
     with st.popover("Load a file by path"):
         st.caption("For big files: read straight from this machine's disk, no upload.")
         path = st.text_input("Path of a CSV or Parquet file", key="load_path", placeholder="/data/leads.parquet")
         if st.button("Load file", key="load_path_button") and path.strip():
-            run_load(path.strip(), state.load_file, path.strip(), None, None, outcome)
+            run_load(path.strip(), loading.load_file, path.strip(), None, None, outcome)
 
 with stored_col:
     st.subheader("Stored datasets")
     try:
-        stored = state.stored_datasets()
+        stored = loading.stored_datasets()
     except LeadModelError as exc:
-        st.error(state.for_app(exc))
+        st.error(for_app(exc))
         stored = []
     if stored:
         names = [d.name for d in stored]
@@ -71,20 +74,21 @@ with stored_col:
             format_func=lambda n: f"{n} ({info[n].rows:,} rows, loaded {info[n].loaded_at[:16].replace('T', ' ')})",
         )
         if st.button("Open dataset", key="open_stored"):
-            run_load(f"'{choice}'", state.reopen, choice)
+            run_load(f"'{choice}'", loading.reopen, choice)
     else:
         st.caption("Nothing stored yet: every file you load is kept here.")
 
-leads = state.leads()
+wb = session.workbench()
+leads = wb.leads if wb is not None else None
 if leads is None:
     st.info("Load the sample or your own leads to start.")
     st.stop()
 
 # ----- overview ----------------------------------------------------------------------------
-spec = state.dataset()
+spec = session.dataset()
 st.divider()
-st.header(f"{leads.name}")
-st.caption(f"Source: {spec.source if spec else leads.info.source} · outcome '{leads.outcome}' (converted = '{leads.summary.positive_value}')")
+st.header(leads.name, anchor=False)
+st.caption(f"Source: {md(spec.source if spec else leads.info.source)} · outcome '{md(leads.outcome)}' (converted = '{md(leads.summary.positive_value)}')")
 ov = overview(leads)
 c = st.columns(5)
 c[0].metric(
@@ -96,15 +100,15 @@ c[1].metric("Conversion rate", f"{ov.conversion_rate:.1%}", border=True)
 c[2].metric("Converted", f"{ov.converted:,}", border=True)
 c[3].metric(
     "History",
-    f"{state.months(leads):.0f} months" if ov.first_created is not None else "no dates",
-    help=f"Created {ov.first_created} to {ov.last_created} ('{ov.created_column}')" if ov.first_created is not None else "No created date column.",
+    f"{wb.months():.0f} months" if wb.months() is not None else "no dates",
+    help=f"Created {ov.first_created} to {ov.last_created} ('{md(ov.created_column)}')" if ov.first_created is not None else "No created date column.",
     border=True,
 )
 c[4].metric("Duplicate leads", "no id column" if ov.duplicate_leads is None else f"{ov.duplicate_leads:,}", border=True)
 if ov.first_created is not None:
-    st.caption(f"Created {ov.first_created} to {ov.last_created} ('{ov.created_column}').")
+    st.caption(f"Created {ov.first_created} to {ov.last_created} ('{md(ov.created_column)}').")
 for note in leads.summary.notes:
-    st.caption(note)
+    st.caption(md(note))
 
 def change_roles(fn, *args) -> None:
     """Apply a roles change; a LeadModelError is one sentence and nothing changes."""
@@ -112,25 +116,25 @@ def change_roles(fn, *args) -> None:
         with st.spinner("Encoding the leads with the new roles…"):
             message = fn(*args)
     except LeadModelError as exc:
-        st.error(state.for_app(exc))
+        st.error(for_app(exc))
     else:
         st.session_state["roles_version"] = st.session_state.get("roles_version", 0) + 1  # a fresh editor showing the applied roles
-        state.flash("success", message)
+        flash("success", md(message))
         st.rerun()
 
 
-power = state.power(leads)
+power = wb.power()
 leaks = leak_table(leak_check(leads, power))
 if leaks.empty:
     st.success("No column looks like it leaks the outcome.")
 for row in leaks.itertuples(index=False):
     warning, button = st.columns([6, 1], vertical_alignment="center")
     warning.warning(
-        f"**Possible leak: {row.column}.** {row.evidence} A column filled in after a lead converts makes history "
+        f"**Possible leak: {md(row.column)}.** {md(row.evidence)} A column filled in after a lead converts makes history "
         "look better than the future will be; leave it out of the model."
     )
     if button.button(f"Ignore {row.column}", key=f"ignore_leak::{row.column}", type="primary", width="stretch"):
-        change_roles(state.ignore_columns, [row.column])
+        change_roles(loading.ignore_columns, [row.column])
 
 # ----- roles -------------------------------------------------------------------------------
 st.subheader("Column roles")
@@ -140,7 +144,7 @@ st.caption(
 )
 version = st.session_state.get("roles_version", 0)
 editor_key = f"roles_editor_{version}"
-roles = state.roles_table(leads)
+roles = loading.roles_table(leads)
 edited = st.data_editor(
     roles,
     key=editor_key,
@@ -150,16 +154,16 @@ edited = st.data_editor(
     disabled=["column", "missing", "distinct", "reason"],
     column_config={
         "column": st.column_config.TextColumn("column"),
-        "role": st.column_config.SelectboxColumn("role", options=list(state.ROLE_OPTIONS), required=True),
-        "kind": st.column_config.SelectboxColumn("kind", options=list(state.KIND_OPTIONS)),
-        "group": st.column_config.SelectboxColumn("group", options=list(state.GROUP_OPTIONS)),
+        "role": st.column_config.SelectboxColumn("role", options=list(ROLE_OPTIONS), required=True),
+        "kind": st.column_config.SelectboxColumn("kind", options=list(KIND_OPTIONS)),
+        "group": st.column_config.SelectboxColumn("group", options=list(GROUP_OPTIONS)),
         "missing": st.column_config.ProgressColumn("missing", format="percent", min_value=0.0, max_value=1.0),
         "distinct": st.column_config.NumberColumn("distinct", format="%d"),
         "reason": st.column_config.TextColumn("why", width="large"),
     },
 )
 if st.button("Apply roles", type="primary", key="apply_roles"):
-    change_roles(state.apply_roles, edited)
+    change_roles(loading.apply_roles, edited)
 
 # ----- quality -----------------------------------------------------------------------------
 st.subheader("Data quality")
@@ -179,7 +183,7 @@ st.dataframe(
 )
 high = quality.loc[quality["high_cardinality"], "column"].tolist()
 if high:
-    st.caption(f"Many distinct values (hard to score level by level): {', '.join(high)}.")
+    st.caption(f"Many distinct values (hard to score level by level): {md(', '.join(high))}.")
 
 st.subheader("How well each attribute separates on its own")
 st.caption("AUC of ranking leads by that attribute's conversion rate alone: 0.5 = no signal; above 0.8 is suspicious for lead data.")

@@ -2,7 +2,7 @@
 
 Slider moves rerun fragments, not the page: a threshold move reruns ``pipeline`` (what the
 threshold changes), a points move reruns ``results`` (every tile and chart, through
-``state.on_points``). The sidebar is redrawn only by full reruns (undo, rules, bin edges...):
+``callbacks.on_points``). The sidebar is redrawn only by full reruns (undo, rules, bin edges...):
 the browser re-renders every element on the page for each batch of messages, so each
 element drawn on a move costs time whether or not it changed.
 """
@@ -14,69 +14,61 @@ import math
 import streamlit as st
 
 from lead_model.charts import backtest as charts
-from lead_model.errors import LeadModelError
 from lead_model.engine.scoring import points_breakdown
-from lead_model.engine.thresholds import for_capacity
-from pages import state
+from lead_model.formatting import markdown_escape as md
+from lead_model.workbench.describe import capacity_advice as advise_capacity
+from lead_model.workbench.describe import knockout_text, level_caption, threshold_range
+from lead_model.errors import LeadModelError
+from pages import callbacks, loading
+from pages.messages import for_app, fragment_timing, no_traceback, show_flash
+from pages.session import ATTRIBUTES_KEY, CAP_KEYS, CAPACITY_KEY, MONTHS_KEY, RESULTS_FRAGMENT, THRESHOLD_KEY, bind, edges_key, edges_text, points_key
+from pages.session import require_workbench
 
 CHART_HEIGHT = 320  # pixels, title and axes included: two charts a row, readable from the back of the room
 
-leads = state.require_leads()
-model = state.model()
-try:
-    result = state.result(leads, model)
-    state.engine(leads, model)
-except LeadModelError as exc:  # only a model that no longer fits the data gets here
-    st.error(state.for_app(exc))
-    st.button("Undo", on_click=state.undo, disabled=not state.history().can_undo)
-    st.button("Reset to baseline", on_click=state.reset_to_baseline)
-    st.stop()
-baseline_model = state.baseline()
+wb = require_workbench()
+leads = wb.leads
+model = wb.model
+result = wb.result()
+baseline_model = wb.baseline
 
 st.title("Designer")
 st.caption(
-    f"Model **{model.metadata.name}** on **{leads.name}**: {leads.n_leads:,} leads, {leads.base_rate:.1%} converted. "
-    f"Deltas compare with the baseline (**{baseline_model.metadata.name}**, threshold {baseline_model.mql_threshold})."
+    f"Model **{md(model.metadata.name)}** on **{md(leads.name)}**: {leads.n_leads:,} leads, {leads.base_rate:.1%} converted. "
+    f"Deltas compare with the baseline (**{md(baseline_model.metadata.name)}**, threshold {baseline_model.mql_threshold})."
 )
 # Always one container, messages or not: the elements below keep their places, so Streamlit
 # keeps their fragments and charts instead of drawing every chart anew when a message goes.
 with st.container(key="designer_messages"):
-    state.show_flash()
+    show_flash()
 
 # ----- controls ----------------------------------------------------------------------------
-def rate_text(rate: float) -> str:
-    if rate != rate:
-        return "no leads"
-    text = f"{rate:.1%}"
-    if rate >= 1.2 * leads.base_rate:
-        return f":green[**{text}**]"
-    if rate <= 0.8 * leads.base_rate:
-        return f":red[**{text}**]"
-    return f"**{text}**"
+TONES = {"above": ":green[**{}**]", "below": ":red[**{}**]", "near": "**{}**"}
 
 
 def attribute_editor(attr, expanded: bool) -> None:
-    exp = st.expander(f"**{attr.name}** · {attr.kind}", expanded=expanded, key=f"exp::{attr.name}", on_change="rerun")
+    exp = st.expander(f"**{md(attr.name)}** · {attr.kind}", expanded=expanded, key=f"exp::{attr.name}", on_change="rerun")
     if exp.open is False:  # collapsed: draw nothing inside (saves work on every move)
         return
     with exp:
         if attr.kind == "numeric":
-            key = state.edges_key(attr.name)
-            state.bind(key, state.edges_text(attr))
+            key = edges_key(attr.name)
+            bind(key, edges_text(attr))
             st.text_input(
                 f"{attr.name} bin edges",
                 key=key,
-                on_change=state.on_edges,
+                on_change=callbacks.on_edges,
                 args=(attr.name, key),
                 help="Lower bounds of the bins after the first, comma-separated (e.g. 10, 50, 200). Each bin keeps its points.",
             )
-            state.show_flash(key)
-        for value, label, listed, points, n_leads, rate in state.level_rows(leads, attr):
-            key = state.points_key(attr.name, value)
+            show_flash(key)
+        for value, label, listed, points, n_leads, rate in wb.level_rows(attr.name):
+            key = points_key(attr.name, value)
             limit = max(50, 50 * math.ceil(abs(points) / 50))
-            state.bind(key, points)
+            bind(key, points)
             tag = " (*scores as other*)" if not listed else ""
-            st.markdown(f"**{label}**{tag} · {n_leads:,} leads · {rate_text(rate)}")
+            volume, rate_shown, tone = level_caption(label, n_leads, rate, leads.base_rate)
+            st.markdown(f"**{md(str(label))}**{tag} · {volume} · {TONES[tone].format(rate_shown)}")
             st.slider(
                 f"{attr.name}: {label}",
                 -limit,
@@ -84,7 +76,7 @@ def attribute_editor(attr, expanded: bool) -> None:
                 value=points,
                 step=1,
                 key=key,
-                on_change=state.on_points,
+                on_change=callbacks.on_points,
                 args=(attr.name, value, key),
                 label_visibility="collapsed",
             )
@@ -93,32 +85,18 @@ def attribute_editor(attr, expanded: bool) -> None:
 def caps_editor() -> None:
     st.markdown("**Caps**: the most points a group (or the total) can give; empty = no cap.")
     for col, (group, title) in zip(st.columns(3), (("fit", "Fit cap"), ("engagement", "Engagement cap"), ("total", "Total cap"))):
-        key = state.CAP_KEYS[group]
-        state.bind(key, getattr(model.caps, group))
-        col.number_input(title, max_value=10_000, step=5, key=key, on_change=state.on_caps, placeholder="no cap")
-    state.show_flash("caps")
-
-
-def describe_knockout(rule) -> str:
-    parts = []
-    if rule.values is not None:
-        parts.append("is " + " or ".join(f"'{v}'" for v in rule.values))
-    if rule.below is not None:
-        parts.append(f"< {rule.below:g}")
-    if rule.at_least is not None:
-        parts.append(f">= {rule.at_least:g}")
-    if rule.when_missing:
-        parts.append("is missing")
-    why = f" ({rule.reason})" if rule.reason else ""
-    return f"**{rule.attribute}** {' or '.join(parts)}{why}"
+        key = CAP_KEYS[group]
+        bind(key, getattr(model.caps, group))
+        col.number_input(title, max_value=10_000, step=5, key=key, on_change=callbacks.on_caps, placeholder="no cap")
+    show_flash("caps")
 
 
 def knockout_editor() -> None:
     st.markdown(f"**Knock-outs**: never an MQL, whatever the score. {result.knocked_out:,} leads knocked out now.")
     for i, rule in enumerate(model.knockouts):
         c1, c2 = st.columns([5, 1], vertical_alignment="center")
-        c1.markdown(describe_knockout(rule))
-        c2.button("Remove", key=f"ko_remove::{i}", on_click=state.remove_knockout, args=(i,))
+        c1.markdown(md(knockout_text(rule)))
+        c2.button("Remove", key=f"ko_remove::{i}", on_click=callbacks.remove_knockout, args=(i,))
     names = list(leads.attributes)
     if not names:
         return
@@ -127,8 +105,8 @@ def knockout_editor() -> None:
     enc = leads.attributes[name]
     rule: dict = {"attribute": name}
     if enc.kind == "numeric":
-        below = c2.number_input("Knock out below", value=None, key="ko_below", placeholder="no lower limit")
         at_least = c1.number_input("Knock out at or above", value=None, key="ko_at_least", placeholder="no upper limit")
+        below = c2.number_input("Knock out below", value=None, key="ko_below", placeholder="no lower limit")
         rule.update(below=below, at_least=at_least)
     else:
         options = list(enc.labels if enc.kind == "boolean" else enc.levels)
@@ -137,30 +115,27 @@ def knockout_editor() -> None:
     c1, c2 = st.columns(2)
     rule["when_missing"] = c1.checkbox("Also when missing", key="ko_missing")
     rule["reason"] = c2.text_input("Reason", key="ko_reason", placeholder="e.g. students do not buy")
-    if st.button("Add knock-out", key="ko_add"):
-        try:
-            state.add_knockout(rule)
-            st.rerun()
-        except LeadModelError as exc:
-            st.error(state.for_app(exc))
+    form = ("ko_below", "ko_at_least", "ko_values", "ko_missing", "ko_reason")
+    st.button("Add knock-out", key="ko_add", on_click=callbacks.add_knockout, args=(rule, form))
+    show_flash("knockouts")
 
 
 def attributes_editor() -> None:
-    state.bind(state.ATTRIBUTES_KEY, list(model.attribute_names))
+    bind(ATTRIBUTES_KEY, list(model.attribute_names))
     st.multiselect(
         "Attributes in the model",
         list(leads.attributes),
-        key=state.ATTRIBUTES_KEY,
-        on_change=state.on_attribute_set,
-        args=(state.ATTRIBUTES_KEY,),
+        key=ATTRIBUTES_KEY,
+        on_change=callbacks.on_attribute_set,
+        args=(ATTRIBUTES_KEY,),
         help="Add a column at 0 points, or take one out of the model.",
     )
 
 
-@st.fragment(key=state.RESULTS_FRAGMENT)
+@st.fragment(key=RESULTS_FRAGMENT)
 def results() -> None:
-    """Everything the model changes, top to bottom: a points move reruns only this (``state.on_points``)."""
-    with state.no_traceback(), state.fragment_timing("results"):  # a fragment rerun does not pass through app.py
+    """Everything the model changes, top to bottom: a points move reruns only this (``callbacks.on_points``)."""
+    with no_traceback(), fragment_timing("results"):  # a fragment rerun does not pass through app.py
         pipeline()
         ranking_charts()
         lead_explorer()
@@ -169,46 +144,42 @@ def results() -> None:
 @st.fragment
 def pipeline() -> None:
     """KPI tiles, the threshold and what depends on it alone: a threshold move reruns only this."""
-    with state.no_traceback(), state.fragment_timing("pipeline"):
+    with no_traceback(), fragment_timing("pipeline"):
         _pipeline()
 
 
 def _pipeline() -> None:
-    model = state.model()
-    result = state.result(leads, model)
-    base = state.baseline_result(leads)
+    model = wb.model
+    result = wb.result()
     with st.container(key="kpis"):  # the key scopes the tiles' projector-sized fonts (app.py)
-        tiles = state.kpi_tiles(result, base)
-        for col, (label, value, delta, color) in zip(st.columns([1, 1, 2, 1, 1]), tiles):
-            col.metric(label, value, delta, delta_color=color, border=True)
+        for col, tile in zip(st.columns([1, 1, 2, 1, 1]), wb.tiles()):
+            col.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")
     if result.histograms.leads.size == 1:
         st.info("Every lead has the same score, so no threshold separates them yet: give points to the levels that convert above average (green) and take points from those below (red).")
     slider_col, capacity_col, fit_col = st.columns([5, 2.4, 3], gap="medium")
     with slider_col:
-        lo = result.histograms.low  # lowest and highest total score the model can give
-        hi = lo + result.histograms.leads.size - 1
         t = model.mql_threshold
-        state.bind(state.THRESHOLD_KEY, t)
-        # Range rounded out to 50s so it rarely changes (a new range makes a new slider).
+        bind(THRESHOLD_KEY, t)
+        lo, hi = threshold_range(result, t)
         st.slider(
             "MQL threshold",
-            50 * math.floor(min(lo, t, 0) / 50),
-            50 * math.ceil(max(hi, t, 50) / 50),
+            lo,
+            hi,
             value=t,
             step=1,
-            key=state.THRESHOLD_KEY,
-            on_change=state.on_threshold,
+            key=THRESHOLD_KEY,
+            on_change=callbacks.on_threshold,
             help="Leads scoring at least this, and not knocked out, are MQLs. Arrow keys move it one point.",
         )
     with capacity_col:
         capacity = st.number_input(
-            "Leads sales can work per month", min_value=0, value=None, step=50, key=state.CAPACITY_KEY, placeholder="e.g. 400"
+            "Leads sales can work per month", min_value=0, value=None, step=50, key=CAPACITY_KEY, placeholder="e.g. 400"
         )
-        months = state.months(leads)
-        if capacity and leads.created is None:
+        months = wb.months()
+        if capacity and months is None:
             months = st.number_input(
-                "Months this file covers", min_value=1.0, value=1.0, step=1.0, format="%g", key=state.MONTHS_KEY,
+                "Months this file covers", min_value=1.0, value=1.0, step=1.0, format="%g", key=MONTHS_KEY,
                 help="There is no created date column, so say over how many months these leads came in.",
             )
     with fit_col:
@@ -218,27 +189,22 @@ def _pipeline() -> None:
     chart2.vega_lite_chart(spec=charts.distribution_spec(result.score_distribution, model.mql_threshold, height=CHART_HEIGHT), width="stretch")
 
 
-def capacity_advice(result, capacity: int | None, months: float) -> None:
+def capacity_advice(result, capacity: int | None, months: float | None) -> None:
     """The threshold that fits sales capacity, with a button to use it."""
     if not capacity:
         st.caption("Type how many leads sales can work in a month to see the threshold that fits.")
         return
-    span = f"over {months:g} months" if leads.created is None else f"over {months:.1f} months of history"
-    choice = for_capacity(result, capacity, months)
-    if choice.threshold is None:
-        st.caption(f"Even the top score gives more than {capacity:,} MQLs a month {span}.")
-        return
-    st.button(f"Use threshold {choice.threshold}", key="use_capacity", on_click=state.use_threshold, args=(choice.threshold,), width="stretch")
-    st.caption(
-        f"Threshold **{choice.threshold}** fits: {choice.mql / months:,.0f} MQLs a month {span}, "
-        f"precision {choice.precision:.1%}, recall {choice.recall:.1%}."
-    )
+    advice = advise_capacity(result, capacity, months or 1.0, months_known=wb.months() is not None)
+    if advice.choice.threshold is not None:
+        st.button(f"Use threshold {advice.choice.threshold}", key="use_capacity", on_click=callbacks.use_threshold,
+                  args=(advice.choice.threshold,), width="stretch")
+    st.caption(advice.sentence())
 
 
 def ranking_charts() -> None:
     """The charts only points change: lift, gains, conversion by tier and by grade."""
-    result = state.result(leads, state.model())
-    base = state.baseline_result(leads)
+    result = wb.result()
+    base = wb.baseline_result()
     baseline_deciles = base.deciles if base is not None else None
     c1, c2 = st.columns(2, gap="medium")
     c1.vega_lite_chart(spec=charts.lift_spec(result.deciles, baseline_deciles, height=CHART_HEIGHT), width="stretch")
@@ -253,16 +219,16 @@ def lead_explorer() -> None:
     explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")
     if not explorer.open:
         return
-    model = state.model()
+    model = wb.model
     with explorer:
         text = st.text_input("Find a lead", key="lead_search", placeholder="lead id (or any text in the row)")
         try:
-            found = state.find_leads(leads, text.strip())
+            found = loading.find_leads(leads, text.strip())
         except LeadModelError as exc:
-            st.error(state.for_app(exc))
+            st.error(for_app(exc))
             found = None
         if found is not None and found.empty:
-            st.info(f"No lead matches '{text}'.")
+            st.info(f"No lead matches '{md(text)}'.")
         elif found is not None:
             id_col = leads.lead_id_column
             labels = {int(r): (str(v) if id_col else f"row {int(r) + 1}") for r, v in zip(found["__row"], found[id_col] if id_col else found["__row"])}
@@ -271,7 +237,7 @@ def lead_explorer() -> None:
             if position < 0:
                 st.warning("This row has no outcome value, so it was left out of the backtest.")
             else:
-                scores = state.engine(leads, model).scores(model)
+                scores = wb.engine().scores(model)
                 total, fit, eng_score = int(scores.total[position]), int(scores.fit[position]), int(scores.engagement[position])
                 knocked = " It is knocked out." if scores.knocked_out[position] else ""
                 outcome = "converted" if leads.converted[position] else "did not convert"
@@ -289,11 +255,11 @@ with st.sidebar:
     # Always enabled (a no-op when there is nothing to undo): slider moves rerun only the
     # results, not the sidebar, so a disabled state here could be out of date.
     b1, b2 = st.columns(2)
-    b1.button("Undo", on_click=state.undo, width="stretch", icon=":material/undo:", help="Undo the last change")
-    b2.button("Redo", on_click=state.redo, width="stretch", icon=":material/redo:", help="Redo what you undid")
+    b1.button("Undo", on_click=callbacks.undo, width="stretch", icon=":material/undo:", help="Undo the last change")
+    b2.button("Redo", on_click=callbacks.redo, width="stretch", icon=":material/redo:", help="Redo what you undid")
     b3, b4 = st.columns(2)
-    b3.button("Reset to baseline", on_click=state.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
-    b4.button("Set as baseline", on_click=state.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
+    b3.button("Reset to baseline", on_click=callbacks.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
+    b4.button("Set as baseline", on_click=callbacks.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
     for group, title in (("fit", "Fit: who they are"), ("engagement", "Engagement: what they did")):
         st.subheader(title)
         attrs = [a for a in model.attributes if a.group == group]

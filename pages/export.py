@@ -9,13 +9,16 @@ import streamlit as st
 
 from lead_model.errors import LeadModelError
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
-from pages import state
+from pages import callbacks, loading
+from pages.messages import flash, for_app, show_flash
+from pages.session import require_workbench
 
-leads = state.require_leads()
-model = state.model()
+wb = require_workbench()
+leads = wb.leads
+model = wb.model
 
 st.title("Export")
-state.show_flash()
+show_flash()
 slug = re.sub(r"[^A-Za-z0-9]+", "_", model.metadata.name).strip("_").lower() or "lead_model"
 
 c1, c2 = st.columns(2, gap="large")
@@ -25,18 +28,18 @@ with c1:
     d1, d2 = st.columns(2)
     d1.download_button(
         "Download model (JSON)", model.to_json(), file_name=f"{slug}.json", mime="application/json",
-        on_click=state.set_baseline, key="download_json", width="stretch", icon=":material/data_object:",
+        on_click=callbacks.set_baseline, key="download_json", width="stretch", icon=":material/data_object:",
     )
     d2.download_button(
         "Download model (YAML)", model.to_yaml(), file_name=f"{slug}.yaml", mime="application/yaml",
-        on_click=state.set_baseline, key="download_yaml", width="stretch", icon=":material/description:",
+        on_click=callbacks.set_baseline, key="download_yaml", width="stretch", icon=":material/description:",
     )
 with c2:
     st.subheader("The scored leads")
     st.caption(f"All {leads.summary.rows:,} rows in file order with score, fit_score, engagement_score, grade, tier, knocked_out and is_mql appended.")
     st.download_button(
         "Download scored leads (CSV)",
-        lambda: state.scored_csv(leads, model),
+        lambda: loading.scored_csv(leads, model),
         file_name=f"{leads.name}_scored.csv",
         mime="text/csv",
         on_click="ignore",
@@ -50,12 +53,12 @@ upload = st.file_uploader("Upload a model file (JSON or YAML)", type=["json", "y
 if upload is not None and st.session_state.get("model_upload_done") != upload.file_id:
     st.session_state["model_upload_done"] = upload.file_id
     try:
-        loaded = state.model_from_upload(upload.name, upload.getvalue())
-        state.adopt_model(loaded)
+        loaded = loading.model_from_upload(upload.name, upload.getvalue())
+        callbacks.adopt_model(loaded)
     except LeadModelError as exc:
-        st.error(state.for_app(exc))
+        st.error(for_app(exc))
     else:
-        state.flash("success", f"Loaded '{loaded.metadata.name}' from {upload.name}; it is now the current model and the baseline.")
+        flash("success", f"Loaded '{loaded.metadata.name}' from {upload.name}; it is now the current model and the baseline.")
         st.rerun()
 
 st.divider()

@@ -7,18 +7,22 @@ import streamlit as st
 from lead_model.errors import LeadModelError
 from lead_model.suggest.fit import Suggestion, lockable_levels, suggest, with_current_points
 from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
-from pages import state
+from lead_model.formatting import markdown_escape as md
+from pages import callbacks
+from pages.messages import callback, flash, for_app, show_flash
+from pages.session import require_workbench
 
 RESULT_KEY = "suggestion"
 SCALES = ("best lead scores about", "points double the odds")
 PERCENT = st.column_config.NumberColumn(format="percent")
 
-leads = state.require_leads()
-model = state.model()
+wb = require_workbench()
+leads = wb.leads
+model = wb.model
 st.title("Suggestions")
 st.caption(f"Points suggested from **{leads.name}** ({leads.n_leads:,} leads, {leads.base_rate:.1%} converted), fit on one part of the "
            "history and reported on a held-out part (the newest leads when there is a created date), so the numbers are what to expect on new leads.")
-state.show_flash()
+show_flash()
 
 with st.form("suggest_options"):
     c1, c2, c3, c4 = st.columns(4)
@@ -52,7 +56,7 @@ if run or hit is None or hit[0] is not leads:
         with st.spinner("Fitting points..."):
             s = suggest(leads, model, **options)
     except LeadModelError as exc:
-        st.error(state.for_app(exc))
+        st.error(for_app(exc))
         st.stop()
     st.session_state[RESULT_KEY] = (leads, s)
 else:
@@ -61,8 +65,8 @@ s: Suggestion
 stats = s.points.stats
 
 for name in stats.leaky():
-    verdict = stats.attributes.set_index("attribute").loc[name, "verdict"]
-    st.warning(f"**{name}** looks leaky and is left out: {verdict.split(': ', 1)[-1]}.")
+    evidence = stats.attributes.set_index("attribute").loc[name, "leak_evidence"]
+    st.warning(f"**Possible leak: {md(name)}.** {md(evidence)} Left out of the suggestions unless you tick 'Use attributes that look leaky'.")
 
 # ----- validation ---------------------------------------------------------------------------
 st.subheader("Train and holdout")
@@ -73,42 +77,37 @@ st.dataframe(s.validation.display_table(), hide_index=True, key="validation_tabl
 
 
 # ----- apply -----------------------------------------------------------------------------------
+@callback()
 def apply_all() -> None:
-    try:
-        dropped = [a for a in state.model().attribute_names if a not in s.points.chosen]
-        state.edit(s.model)
-    except LeadModelError as exc:
-        state.flash("error", state.for_app(exc))
-        return
+    dropped = [a for a in wb.model.attribute_names if a not in s.points.chosen]
+    wb.apply(s.model)
     text = f"Applied all suggested points and MQL threshold {s.model.mql_threshold}"
     if dropped:
-        text += f"; {', '.join(dropped)} left the model (not among the suggested attributes)"
-    state.flash("success", text + ". Undo on the Designer takes it back.")
+        text += f"; {md(', '.join(dropped))} left the model (not among the suggested attributes)"
+    flash("success", text + ". Undo on the Designer takes it back.")
 
 
+@callback()
 def apply_one(name: str) -> None:
-    try:
-        state.edit(state.model().with_attribute(s.model.attribute(name)))
-    except LeadModelError as exc:
-        state.flash("error", state.for_app(exc))
-        return
-    state.flash("success", f"Applied the suggested points of '{name}'; Undo on the Designer takes it back.")
+    wb.apply_attribute(s.model, name)
+    flash("success", f"Applied the suggested points of '{md(name)}'; Undo on the Designer takes it back.")
 
 
+@callback()
 def apply_threshold(threshold: int) -> None:
-    state.use_threshold(threshold)
-    state.flash("success", f"MQL threshold set to {threshold}.")
+    wb.set_threshold(threshold)
+    flash("success", f"MQL threshold set to {threshold}.")
 
 
 st.subheader("Suggested points")
 st.caption(f"{s.points.points_per_doubling:.1f} points double the odds of converting; fit on {s.split.n_train:,} training leads. "
            f"MQL threshold {s.model.mql_threshold} (max F1 on the training leads). Current points are the Designer's model now.")
 st.button("Apply all to the Designer", on_click=apply_all, type="primary", key="apply_all")
-table = with_current_points(s.points, leads, state.model())
+table = with_current_points(s.points, leads, wb.model)
 for name in s.points.chosen:
     t = table[table["attribute"] == name]
     same = bool((t["current_points"] == t["suggested_points"]).all())
-    with st.expander(f"**{name}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False):
+    with st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False):
         left, right = st.columns(2)
         left.dataframe(t[["level", "current_points", "suggested_points", "leads", "conversion_rate", "why"]], hide_index=True,
                        key=f"points_table::{name}", column_config={"conversion_rate": PERCENT})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,18 @@ def mini_csv(rows: int = 200) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def plain(markdown: str) -> str:
+    """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes go."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
 def edit_roles(at: AppTest, changes: dict[str, dict]) -> None:
     """Seed the roles editor with cell edits ({column: {field: value}}) and press Apply roles."""
-    leads = at.session_state["leads"]
+    leads = at.session_state["workbench"].leads
     names = list(leads.roles)
     version = at.session_state["roles_version"] if "roles_version" in at.session_state else 0
     at.session_state[f"roles_editor_{version}"] = {
@@ -65,21 +71,21 @@ def edit_roles(at: AppTest, changes: dict[str, dict]) -> None:
 def test_sample_quality_and_leak_panel(app):
     assert app.title[0].value == "Data"
     assert metric(app, "Rows") == "50,000"
-    assert metric(app, "Conversion rate") == f"{app.session_state['leads'].base_rate:.1%}"
+    assert metric(app, "Conversion rate") == f"{app.session_state['workbench'].leads.base_rate:.1%}"
     assert metric(app, "Duplicate leads") == "150"
     assert metric(app, "History") == "24 months"
-    warnings = [w.value for w in app.warning]
+    warnings = [plain(w.value) for w in app.warning]
     assert len(warnings) == 1 and warnings[0].startswith("**Possible leak: opportunity_amount.**")
     assert not app.error
     roles = app.data_editor[0].value
     assert roles.set_index("column").loc["converted", "role"] == "outcome"
-    assert any(c.value == "Created 2024-01-01 to 2025-12-31 ('created_date')." for c in app.caption)  # the date range
+    assert any(plain(c.value) == "Created 2024-01-01 to 2025-12-31 ('created_date')." for c in app.caption)  # the date range
     quality = next(d.value for d in app.dataframe if "placeholder_share" in d.value.columns).set_index("column")  # the data-quality table
     assert quality.loc["job_level", "placeholder_share"] > 0 and "'Select'" in quality.loc["job_level", "placeholders"]
     assert quality.loc["job_level", "missing_share"] > quality.loc["job_level", "placeholder_share"]
     assert quality.loc["lead_id", "high_cardinality"] and quality.loc["email", "high_cardinality"]
     assert not quality.loc["industry", "high_cardinality"]
-    assert any(c.value.startswith("Many distinct values (hard to score level by level): lead_id, email") for c in app.caption)
+    assert any(plain(c.value).startswith("Many distinct values (hard to score level by level): lead_id, email") for c in app.caption)
     assert len(app.dataframe) >= 3  # roles editor, quality table, attribute AUCs
 
 
@@ -92,13 +98,13 @@ def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     assert any("Possible leak: duration." in w for w in warnings)
     at.button(key="ignore_leak::duration").click().run()  # duration is known only after the call
     assert not at.exception, at.exception
-    assert "duration" not in at.session_state["leads"].attributes
-    model = at.session_state["history"].current
+    assert "duration" not in at.session_state["workbench"].leads.attributes
+    model = at.session_state["workbench"].model
     assert "duration" not in model.attribute_names and "poutcome" in model.attribute_names
     assert all(lv.points == 0 for a in model.attributes for lv in a.levels)  # a starter model: the sample model does not fit
     at.switch_page("pages/designer.py").run()
     assert not at.exception, at.exception
-    r = backtest(at.session_state["leads"], model)
+    r = backtest(at.session_state["workbench"].leads, model)
     assert {m.label: m.value for m in at.metric}["MQLs"] == f"{r.mql:,} ({r.mql_rate:.1%})"
     # give a previous success points, raise the threshold: the tiles follow the core
     at.session_state["exp::poutcome"] = True
@@ -106,8 +112,8 @@ def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     at.slider(key="points::poutcome::success").set_value(30).run()
     at.slider(key="mql_threshold").set_value(10).run()
     model = model.with_points("poutcome", "success", 30).replace(mql_threshold=10)
-    assert at.session_state["history"].current == model
-    r = backtest(at.session_state["leads"], model)
+    assert at.session_state["workbench"].model == model
+    r = backtest(at.session_state["workbench"].leads, model)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Precision"] == f"{r.precision:.1%}" and shown["Recall"] == f"{r.recall:.1%}" and r.mql < r.leads
 
@@ -124,26 +130,26 @@ def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     ],
 )
 def test_bad_upload_shows_one_sentence_and_keeps_state(app, name, content, outcome, message):
-    leads, model = app.session_state["leads"], app.session_state["history"].current
+    leads, model = app.session_state["workbench"].leads, app.session_state["workbench"].model
     app.text_input(key="upload_outcome").set_value(outcome).run()
     app.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
     assert not app.exception, app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and message in errors[0], errors
     assert "--" not in errors[0]  # no CLI options in the app
-    assert app.session_state["leads"] is leads
-    assert app.session_state["history"].current == model
+    assert app.session_state["workbench"].leads is leads
+    assert app.session_state["workbench"].model == model
 
 
 def test_upload_switches_dataset_and_starts_a_model(app):
     app.file_uploader(key="upload").set_value(("mini leads.csv", mini_csv(), "text/csv")).run()
     assert not app.exception, app.exception
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     assert leads.name == "mini leads" and leads.n_leads == 200
-    assert any("Loaded mini leads.csv." in s.value for s in app.success)
-    model = app.session_state["history"].current
+    assert any("Loaded mini leads.csv." in plain(s.value) for s in app.success)
+    model = app.session_state["workbench"].model
     assert set(model.attribute_names) == {"segment", "visits"}
-    assert app.session_state["baseline"] == model
+    assert app.session_state["workbench"].baseline == model
     app.switch_page("pages/designer.py").run()
     assert not app.exception, app.exception
     # the stored sample can be reopened without uploading it again; it brings its model back
@@ -151,8 +157,8 @@ def test_upload_switches_dataset_and_starts_a_model(app):
     app.selectbox(key="stored_choice").set_value("leads").run()
     app.button(key="open_stored").click().run()
     assert not app.exception, app.exception
-    assert app.session_state["leads"].name == "leads"
-    assert app.session_state["history"].current == ScoringModel.from_file(SAMPLE_MODEL)
+    assert app.session_state["workbench"].leads.name == "leads"
+    assert app.session_state["workbench"].model == ScoringModel.from_file(SAMPLE_MODEL)
 
 
 def test_ignore_a_leaky_column_and_move_a_group(app):
@@ -160,14 +166,14 @@ def test_ignore_a_leaky_column_and_move_a_group(app):
     edit_roles(app, {"opportunity_amount": {"role": "ignore"}, "job_level": {"group": "engagement"}})
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     assert "opportunity_amount" not in leads.attributes
     assert leads.roles["job_level"].group == "engagement"
     assert not [w for w in app.warning if "Possible leak" in w.value]
-    model = app.session_state["history"].current
+    model = app.session_state["workbench"].model
     assert model.attribute("job_level").group == "engagement"
     assert model.attribute("job_level").levels == sample_model.attribute("job_level").levels
-    assert any(s.value.startswith("Roles applied:") for s in app.success)
+    assert any(plain(s.value).startswith("Roles applied:") for s in app.success)
     roles = app.data_editor[0].value.set_index("column")  # a fresh editor shows the applied roles
     assert roles.loc["opportunity_amount", "role"] == "ignore"
     app.switch_page("pages/designer.py").run()
@@ -179,10 +185,10 @@ def test_ignore_a_leaky_column_and_move_a_group(app):
 def test_change_the_outcome(app):
     edit_roles(app, {"demo_requested": {"role": "outcome"}})
     assert not app.error, [e.value for e in app.error]
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     assert leads.outcome == "demo_requested"
     assert leads.roles["converted"].role == "ignore"
-    assert "demo_requested" not in app.session_state["history"].current.attribute_names
+    assert "demo_requested" not in app.session_state["workbench"].model.attribute_names
 
 
 @pytest.mark.parametrize(
@@ -194,13 +200,13 @@ def test_change_the_outcome(app):
     ],
 )
 def test_impossible_roles_show_one_sentence_and_keep_state(app, changes, message):
-    leads, model = app.session_state["leads"], app.session_state["history"].current
+    leads, model = app.session_state["workbench"].leads, app.session_state["workbench"].model
     edit_roles(app, changes)
     assert not app.exception, app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and errors[0].startswith(message), errors
-    assert app.session_state["leads"] is leads
-    assert app.session_state["history"].current == model
+    assert app.session_state["workbench"].leads is leads
+    assert app.session_state["workbench"].model == model
 
 
 def test_upload_parquet(app, tmp_path):
@@ -213,7 +219,7 @@ def test_upload_parquet(app, tmp_path):
     app.file_uploader(key="upload").set_value(("leads.parquet", path.read_bytes(), "application/octet-stream")).run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     assert leads.name == "leads" and leads.outcome == "won" and leads.n_leads == 100 and leads.n_converted == 25
     assert metric(app, "Rows") == "100" and metric(app, "Conversion rate") == "25.0%"
 
@@ -232,7 +238,7 @@ def test_ignore_a_leak_in_one_click(app):
     button.click().run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     assert "opportunity_amount" not in leads.attributes and leads.roles["opportunity_amount"].role == "ignore"
     assert not [w for w in app.warning if "Possible leak" in w.value]
     assert any(s.value == "No column looks like it leaks the outcome." for s in app.success)
@@ -243,15 +249,15 @@ def test_a_file_loaded_under_the_same_name_does_not_leave_a_stale_dataset(tmp_pa
     """Upload a file called leads.csv (it replaces the stored sample, also 'leads'), then pick the sample again."""
     at = start(monkeypatch, tmp_path / "store.duckdb")
     at.file_uploader(key="upload").set_value(("leads.csv", mini_csv(), "text/csv")).run()
-    assert at.session_state["leads"].n_leads == 200
+    assert at.session_state["workbench"].leads.n_leads == 200
     at.button[0].click().run()  # Use the bundled sample
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    leads = at.session_state["leads"]
+    leads = at.session_state["workbench"].leads
     assert leads.n_leads == 50_000 and "opportunity_amount" in leads.attributes
     at.button(key="ignore_leak::opportunity_amount").click().run()  # reads the stored rows again
     assert not at.error, [e.value for e in at.error]
-    assert at.session_state["leads"].n_leads == 50_000 and "opportunity_amount" not in at.session_state["leads"].attributes
+    assert at.session_state["workbench"].leads.n_leads == 50_000 and "opportunity_amount" not in at.session_state["workbench"].leads.attributes
 
 
 def test_loading_reports_each_step(tmp_path, monkeypatch):
@@ -261,10 +267,10 @@ def test_loading_reports_each_step(tmp_path, monkeypatch):
     def script():
         import streamlit as st
 
-        from pages import state
+        from pages import loading
 
         steps = []
-        state.load_upload("mini.csv", st.session_state["csv"], progress=lambda f, t: steps.append((f, t)))
+        loading.load_upload("mini.csv", st.session_state["csv"], progress=lambda f, t: steps.append((f, t)))
         st.session_state["steps"] = steps
 
     at = AppTest.from_function(script, default_timeout=60)

@@ -43,7 +43,7 @@ def tiles(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def expected(r, b=None) -> dict[str, str]:
-    """The tile values as pages/state.py formats them, written out independently here."""
+    """The tile values as lead_model/workbench/describe.py formats them, written out independently here."""
     pct = lambda x: "–" if x != x else f"{x:.1%}"  # noqa: E731
     return {
         "Precision": pct(r.precision),
@@ -57,7 +57,7 @@ def expected(r, b=None) -> dict[str, str]:
 def move_points(at: AppTest, key: str, value: int) -> AppTest:
     """Move a points slider, then draw the whole page again.
 
-    The slider's callback reruns only the results fragment (pages/state.py ``on_points``);
+    The slider's callback reruns only the results fragment (pages/callbacks.py ``on_points``);
     AppTest builds its tree from one run's messages, so right after the move it holds just
     that fragment (see test_a_points_move_reruns_only_the_results). A plain run() is the
     full rerun any other change would make, and brings the sidebar back for the next step.
@@ -81,11 +81,11 @@ def chart_data(at: AppTest, title: str) -> dict:
 
 def assert_tiles(at: AppTest, model: ScoringModel) -> None:
     assert not at.exception, at.exception
-    leads = at.session_state["leads"]
+    leads = at.session_state["workbench"].leads
     r = backtest(leads, model)
     shown = tiles(at)
     assert {k: v[0] for k, v in shown.items()} == expected(r)
-    assert at.session_state["history"].current == model
+    assert at.session_state["workbench"].model == model
 
 
 def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
@@ -100,23 +100,24 @@ def test_designer_opens_on_the_sample_with_its_model(app, sample_model):
     # each level's lead count and conversion rate sit beside its slider
     from lead_model.data.quality import level_table
 
-    vp = level_table(app.session_state["leads"], sample_model.attribute("job_level")).set_index("label").loc["VP"]
+    vp = level_table(app.session_state["workbench"].leads, sample_model.attribute("job_level")).set_index("label").loc["VP"]
     texts = [m.value for m in app.markdown]
     assert any(t.startswith(f"**VP** · {int(vp['leads']):,} leads · ") and f"{vp['conversion_rate']:.1%}" in t for t in texts), texts
-    r = backtest(app.session_state["leads"], sample_model)
+    r = backtest(app.session_state["workbench"].leads, sample_model)
     assert any(m.value.startswith(f"##### Of {r.mql:,} MQLs, {r.mql_converted:,} converted ({r.precision:.1%}); ") for m in app.markdown)
     assert len(app.get("vega_lite_chart")) == 6
 
 
 def test_threshold_move_matches_the_core(app, sample_model):
+    full = app.session_state["workbench"].full_backtests
     app.slider(key="mql_threshold").set_value(45).run()
     model = sample_model.replace(mql_threshold=45)
     assert_tiles(app, model)
-    r, b = backtest(app.session_state["leads"], model), backtest(app.session_state["leads"], sample_model)
+    r, b = backtest(app.session_state["workbench"].leads, model), backtest(app.session_state["workbench"].leads, sample_model)
     deltas = {k: v[1] for k, v in tiles(app).items()}
     assert deltas["Precision"] == f"{(r.precision - b.precision) * 100:+.1f} pts"
     assert deltas["MQLs"] == f"{r.mql - b.mql:+,}"
-    assert app.session_state["result"][2].threshold == 60  # the full backtest stays at 60: a threshold move is at_threshold only
+    assert app.session_state["workbench"].full_backtests == full  # a threshold move is at_threshold only: no new backtest
 
 
 def test_points_move_matches_the_core(app, sample_model):
@@ -139,7 +140,7 @@ def test_a_points_move_reruns_only_the_results(app, sample_model):
     assert_tiles(app, model)  # the tiles were drawn, with the moved model's numbers
     assert len(app.get("vega_lite_chart")) == 6  # and all six charts
     assert len(app.sidebar) == 0 and not [s for s in app.slider if s.key.startswith("points::")]  # the sidebar was not
-    r = backtest(app.session_state["leads"], model)
+    r = backtest(app.session_state["workbench"].leads, model)
     assert any(m.value.startswith(f"##### Of {r.mql:,} MQLs, {r.mql_converted:,} converted ") for m in app.markdown)
     lift = chart_data(app, "Lift by decile")["current"]  # the charts carry the moved model's numbers
     assert lift["lift"].tolist() == pytest.approx(r.deciles["lift"].tolist())
@@ -166,7 +167,7 @@ def test_undo_redo_reset_and_set_baseline(app, sample_model):
     _button(app, "Undo").click().run()  # a reset can be undone
     assert_tiles(app, moved)
     _button(app, "Set as baseline").click().run()
-    assert app.session_state["baseline"] == moved
+    assert app.session_state["workbench"].baseline == moved
     assert all(delta in ("", None) for _, delta in tiles(app).values())
 
 
@@ -184,7 +185,7 @@ def test_bin_edges_rebuild_the_engine(app, sample_model):
     model = sample_model.with_attribute(type(attr).model_validate({**attr.model_dump(), "bins": bins}))
     assert_tiles(app, model)
     assert "website_visits: 2 to < 6" in [s.label for s in app.slider]
-    assert app.session_state["engine"].matches(model)
+    assert app.session_state["workbench"].model.attribute("website_visits").edges == (2, 6, 20)
 
 
 def test_bad_bin_edges_show_one_sentence_and_keep_the_model(app, sample_model):
@@ -200,7 +201,7 @@ def test_bad_bin_edges_show_one_sentence_and_keep_the_model(app, sample_model):
 
 def test_capacity_suggests_a_threshold(app, sample_model):
     app.number_input(key="capacity").set_value(150).run()
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     choice = for_capacity(backtest(leads, sample_model), 150, months_covered(leads.created))
     button = app.button(key="use_capacity")
     assert button.label == f"Use threshold {choice.threshold}"
@@ -224,7 +225,7 @@ def test_caps_knockouts_and_attributes(app, sample_model):
     assert_tiles(app, model)
     names = list(model.attribute_names)
     app.multiselect(key="model_attributes").set_value([n for n in names if n != "webinar_attended"] + ["department"]).run()
-    current = app.session_state["history"].current
+    current = app.session_state["workbench"].model
     assert "webinar_attended" not in current.attribute_names and "department" in current.attribute_names
     assert all(lv.points == 0 for lv in current.attribute("department").levels)
     assert_tiles(app, current)
@@ -235,7 +236,7 @@ def test_lead_explorer_explains_a_score(app, sample_model):
     app.run()
     app.text_input(key="lead_search").set_value("L0000002").run()
     assert not app.exception, app.exception
-    leads = app.session_state["leads"]
+    leads = app.session_state["workbench"].leads
     from lead_model.engine.scoring import points_breakdown, score_leads
 
     pos = int(leads.lead_positions([1])[0])  # L0000002 is file row 1
@@ -259,7 +260,7 @@ def test_a_cap_below_zero_is_refused_in_one_sentence(app, sample_model):
     ]
     assert_tiles(app, sample_model)  # the model is unchanged
     assert app.number_input(key="cap_fit").value is None  # and the box shows it again
-    assert not app.session_state["history"].can_undo
+    assert not app.session_state["workbench"].history.can_undo
 
 
 def test_flat_model_hint_and_capacity_without_dates(tmp_path, monkeypatch):
@@ -275,13 +276,13 @@ def test_flat_model_hint_and_capacity_without_dates(tmp_path, monkeypatch):
     assert any(i.value.startswith("Every lead has the same score") for i in at.info)
     at.slider(key="points::segment::a").set_value(10).run()
     assert not any(i.value.startswith("Every lead has the same score") for i in at.info)
-    model = at.session_state["history"].current
+    model = at.session_state["workbench"].model
     assert_tiles(at, model)
     at.number_input(key="capacity").set_value(20).run()
     at.number_input(key="months_covered").set_value(5.0).run()
-    choice = for_capacity(backtest(at.session_state["leads"], model), 20, 5.0)
+    choice = for_capacity(backtest(at.session_state["workbench"].leads, model), 20, 5.0)
     assert at.button(key="use_capacity").label == f"Use threshold {choice.threshold}"
-    assert any(c.value.startswith(f"Threshold **{choice.threshold}** fits: ") and "over 5 months" in c.value for c in at.caption)
+    assert any(c.value.startswith(f"Threshold {choice.threshold} fits: ") and "over 5 months" in c.value for c in at.caption)
 
 
 def test_a_knockout_without_a_condition_is_refused_in_one_sentence(app, sample_model):

@@ -50,16 +50,16 @@ def test_export_page_offers_the_three_downloads(app):
 
 
 def test_model_text_round_trips(app, sample_model):
-    current = app.session_state["history"].current
+    current = app.session_state["workbench"].model
     assert ScoringModel.from_text(current.to_json(), yaml_format=False) == current
     assert ScoringModel.from_text(current.to_yaml(), yaml_format=True) == current == sample_model
 
 
 def test_scored_csv_is_the_raw_rows_with_scores_in_file_order(app, sample_model):
-    from pages import state
+    from pages import loading
 
-    leads = app.session_state["leads"]
-    data = state.scored_csv(leads, sample_model)
+    leads = app.session_state["workbench"].leads
+    data = loading.scored_csv(leads, sample_model)
     out = pd.read_csv(io.BytesIO(data), dtype={"lead_id": str})
     raw = pd.read_csv(SAMPLE, dtype={"lead_id": str})
     assert len(out) == len(raw) == 50_000
@@ -76,10 +76,10 @@ def test_upload_a_model_to_continue_from_it(app, sample_model):
     app.file_uploader(key="model_upload").set_value(("workshop.yaml", edited.to_yaml().encode(), "application/yaml")).run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
-    assert app.session_state["history"].current == edited
-    assert app.session_state["baseline"] == edited
+    assert app.session_state["workbench"].model == edited
+    assert app.session_state["workbench"].baseline == edited
     assert any("Loaded 'RevOps lead score' from workshop.yaml" in s.value for s in app.success)
-    assert app.session_state["history"].can_undo  # loading a model is a change like any other
+    assert app.session_state["workbench"].history.can_undo  # loading a model is a change like any other
     app.switch_page("pages/designer.py").run()
     assert app.slider(key="mql_threshold").value == 55
     assert app.slider(key="points::job_level::VP").value == 33
@@ -111,5 +111,5 @@ def test_bad_model_file_shows_one_sentence_and_keeps_the_model(app, sample_model
     assert not app.exception, app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and errors[0].startswith(message), errors
-    assert app.session_state["history"].current == sample_model
-    assert app.session_state["baseline"] == sample_model
+    assert app.session_state["workbench"].model == sample_model
+    assert app.session_state["workbench"].baseline == sample_model

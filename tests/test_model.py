@@ -97,7 +97,7 @@ def test_level_values_that_look_like_other_yaml_types_stay_strings(values, name)
         ("tiers", [{"name": "hot", "min_score": 10}, {"name": "hot", "min_score": None}], "tiers"),
         ("tiers", [], "tiers"),
         ("caps", {"fit": "lots"}, "caps.fit"),
-        ("schema_version", 2, "schema_version"),
+        ("schema_version", 3, "schema_version"),
     ],
 )
 def test_schema_errors_name_the_field(path, value, field):

@@ -87,13 +87,17 @@ def for_converted_share(result: BacktestResult, share: float) -> ThresholdChoice
     )
 
 
-def months_covered(created: np.ndarray | None) -> float:
-    """How many months of history a created-date array spans (1 if unknown)."""
+def months_covered(created: np.ndarray | None) -> float | None:
+    """How many months of history a created-date array spans (at least 1), or None without dates.
+
+    The one definition of "months of history": the days from the first to the last created
+    date, both counted, over the mean month length (30.4375 days).
+    """
     if created is None:
-        return 1.0
+        return None
     valid = created[~np.isnat(created)]
     if valid.size == 0:
-        return 1.0
+        return None
     days = (valid.max() - valid.min()).astype("timedelta64[D]").astype(float) + 1
     return max(days / 30.4375, 1.0)
 

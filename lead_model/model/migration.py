@@ -44,7 +44,8 @@ def migrate(data: dict[str, Any], source: str = "model") -> dict[str, Any]:
         raise LeadModelError(f"{source}: field 'schema_version' must be a whole number (1 to {SCHEMA_VERSION}), not {version!r}; fix it and load the model again.")
     if version > SCHEMA_VERSION:
         raise LeadModelError(
-            f"{source} has schema_version {version}, newer than this lead-model understands ({SCHEMA_VERSION}); upgrade lead-model-studio to read it."
+            f"{source}: field 'schema_version' is {version}, newer than this lead-model understands ({SCHEMA_VERSION}); "
+            "upgrade lead-model-studio to read it, or fix it and load the model again."
         )
     if version < 1:
         raise LeadModelError(f"{source}: field 'schema_version' must be 1 to {SCHEMA_VERSION}, not {version}; fix it and load the model again.")

@@ -509,16 +509,9 @@ def suggest(
     table = suggest_thresholds(
         validation.train, validation.holdout, target_precision=target_precision, target_recall=target_recall,
         converted_share=converted_share, capacity_per_month=capacity_per_month,
-        months=_months(train), holdout_months=_months(test) if test is not None else None,
+        months=th.months_covered(train.created), holdout_months=th.months_covered(test.created) if test is not None else None,
     )
     return Suggestion(points, split, validation, table)
-
-
-def _months(leads: LeadSet) -> float | None:
-    """Months of history the leads span, or None when they have no created dates."""
-    if leads.created is None or np.isnat(leads.created).all():
-        return None
-    return th.months_covered(leads.created)
 
 
 def suggestion_report(s: Suggestion) -> str:

@@ -1,0 +1,43 @@
+"""How numbers read in every table, tile and text report: percentages, counts of leads, lifts."""
+
+from __future__ import annotations
+
+import math
+
+DASH = "–"  # an undefined number (no MQLs, no leads)
+
+
+def is_number(x: float | None) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def pct(x: float | None, digits: int = 1, missing: str = DASH) -> str:
+    """A fraction as a percentage: 0.2534 -> '25.3%'; NaN or None -> ``missing``."""
+    return f"{x:.{digits}%}" if is_number(x) else missing
+
+
+def count(n: int, noun: str = "lead", plural: str | None = None) -> str:
+    """'1 lead', '2 leads', '12,400 leads'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def lift(x: float | None, missing: str = DASH) -> str:
+    """A ratio to the base rate: '2.93x'."""
+    return f"{x:.2f}x" if is_number(x) else missing
+
+
+def score(x: float | None, digits: int = 3, missing: str = DASH) -> str:
+    """An AUC or F1: '0.774'."""
+    return f"{x:.{digits}f}" if is_number(x) else missing
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` shown literally by a Markdown renderer: every ASCII punctuation mark that Markdown (or
+    Streamlit's ``:color[...]`` and ``$math$`` extensions) could read is backslash-escaped, and line
+    breaks become spaces. Use it on every string that comes from a user's file (column names, levels).
+    """
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)

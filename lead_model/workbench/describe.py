@@ -1,0 +1,110 @@
+"""What the Designer says about a backtest, in words and formatted numbers: KPI tiles, knock-outs, capacity."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lead_model.engine.backtest import BacktestResult
+from lead_model.engine.thresholds import ThresholdChoice, for_capacity
+from lead_model.formatting import DASH, count, lift, pct, score
+from lead_model.model.schema import KnockOut
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One KPI tile: label, value, delta against the baseline (None when it rounds to zero) and its colour rule."""
+
+    label: str
+    value: str
+    delta: str | None
+    delta_color: str  # "normal" (up is good) or "off" (neutral)
+
+
+def kpi_tiles(r: BacktestResult, b: BacktestResult | None) -> list[Tile]:
+    """The five KPI tiles: Precision, Recall, MQLs, Lift, AUC.
+
+    Values: Precision and Recall as percentages with one decimal ("25.3%"), MQLs as
+    "1,240 (12.4%)" (count and share of leads), Lift as "2.93x" (lift at the threshold),
+    AUC with three decimals; "–" when undefined (no MQLs). Deltas are against the baseline
+    model at its own threshold, and omitted when they round to zero or either side is undefined.
+    """
+
+    def delta(field: str, scale: float, fmt: str, unit: str = "") -> str | None:
+        if b is None:
+            return None
+        now, then = getattr(r, field) * scale, getattr(b, field) * scale
+        if math.isnan(now) or math.isnan(then):
+            return None
+        text = format(now - then, fmt)
+        return None if float(text.replace(",", "")) == 0 else text + unit
+
+    return [
+        Tile("Precision", pct(r.precision), delta("precision", 100, "+.1f", " pts"), "normal"),
+        Tile("Recall", pct(r.recall), delta("recall", 100, "+.1f", " pts"), "normal"),
+        Tile("MQLs", f"{r.mql:,} ({pct(r.mql_rate)})", delta("mql", 1, "+,"), "off"),
+        Tile("Lift", lift(r.lift_at_threshold), delta("lift_at_threshold", 1, "+.2f", "x"), "normal"),
+        Tile("AUC", score(r.auc), delta("auc", 1, "+.3f"), "normal"),
+    ]
+
+
+def knockout_text(rule: KnockOut) -> str:
+    """"country is 'XX' or 'YY' or is missing (not served)": a knock-out rule in words (plain text, not Markdown)."""
+    parts = []
+    if rule.values is not None:
+        parts.append("is " + " or ".join(f"'{v}'" for v in rule.values))
+    if rule.at_least is not None:
+        parts.append(f"is at or above {rule.at_least:g}")
+    if rule.below is not None:
+        parts.append(f"is below {rule.below:g}")
+    if rule.when_missing:
+        parts.append("is missing")
+    why = f" ({rule.reason})" if rule.reason else ""
+    return f"{rule.attribute} {' or '.join(parts)}{why}"
+
+
+def threshold_range(r: BacktestResult, threshold: int, step: int = 50) -> tuple[int, int]:
+    """The MQL threshold slider's range: every score the model can give and the threshold, rounded out to ``step``.
+
+    Rounded so it rarely changes: a slider with a new range is a new widget to the browser.
+    """
+    lo = r.histograms.low
+    hi = lo + r.histograms.leads.size - 1
+    return step * math.floor(min(lo, threshold, 0) / step), step * math.ceil(max(hi, threshold, step) / step)
+
+
+@dataclass(frozen=True)
+class CapacityAdvice:
+    """The threshold that fits sales capacity and what it gives per month (``choice.threshold`` None: nothing fits)."""
+
+    choice: ThresholdChoice
+    per_month: float  # leads sales can work per month
+    months: float  # months of history the counts cover
+    months_known: bool  # from created dates (True) or typed in by the room (False)
+
+    @property
+    def mql_per_month(self) -> float:
+        return self.choice.mql / self.months
+
+    def sentence(self) -> str:
+        span = f"over {self.months:.1f} months of history" if self.months_known else f"over {self.months:g} months"
+        if self.choice.threshold is None:
+            return f"Even the top score gives more than {self.per_month:,.0f} MQLs a month {span}."
+        return (f"Threshold {self.choice.threshold} fits: {self.mql_per_month:,.0f} MQLs a month {span}, "
+                f"precision {pct(self.choice.precision)}, recall {pct(self.choice.recall)}.")
+
+
+def capacity_advice(r: BacktestResult, per_month: float, months: float, months_known: bool) -> CapacityAdvice:
+    """The lowest threshold whose MQLs per month fit ``per_month`` over ``months`` of history."""
+    return CapacityAdvice(for_capacity(r, per_month, months), per_month, months, months_known)
+
+
+def level_caption(label: str, leads: int, rate: float, base_rate: float) -> tuple[str, str, str]:
+    """(label, "1,240 leads", rate) for a slider's caption, and how the rate compares: "above", "below" or "near" the base rate."""
+    if math.isnan(rate):
+        return count(leads), "no leads", "near"
+    tone = "above" if rate >= 1.2 * base_rate else "below" if rate <= 0.8 * base_rate else "near"
+    return count(leads), pct(rate), tone
+
+
+__all__ = ["DASH", "CapacityAdvice", "Tile", "capacity_advice", "knockout_text", "kpi_tiles", "level_caption", "threshold_range"]

@@ -1,0 +1,209 @@
+"""The workbench: one dataset and the model a room is designing on it, with undo, a baseline and cached results.
+
+No UI here: the app keeps one Workbench per browser session and turns each widget's value
+into one of its edits; tests drive it directly. Every edit returns nothing and pushes a new
+model onto the undo history (models are immutable values), or raises LeadModelError with a
+sentence for the room and changes nothing.
+
+Speed: the engine comes from the LeadSet's cache for the model's layout (``LeadSet.engine``),
+so a points move is one incremental ``backtest``; a threshold move is
+``BacktestResult.at_threshold`` (no per-lead work); the baseline's result is computed once
+per baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+
+from lead_model.data.leads import LeadSet
+from lead_model.data.quality import attribute_power, level_table
+from lead_model.engine.backtest import BacktestResult, backtest
+from lead_model.engine.scoring import ScoringEngine, check_fits, fits
+from lead_model.engine.thresholds import months_covered
+from lead_model.errors import LeadModelError
+from lead_model.model.schema import Caps, ScoringModel, cap_problem
+from lead_model.model.starter import starter_attribute
+from lead_model.suggest.binning import parse_edges, rebinned
+from lead_model.workbench.describe import Tile, kpi_tiles
+from lead_model.workbench.history import ModelHistory
+from lead_model.workbench.reconcile import reconcile
+
+SPECIAL_VALUES = ("__other__", "__missing__")
+
+
+class Workbench:
+    """The model being designed on ``leads``: its undo history, the baseline it is compared with, and results."""
+
+    def __init__(self, leads: LeadSet, model: ScoringModel, baseline: ScoringModel | None = None):
+        check_fits(leads, model)
+        self.leads = leads
+        self.history: ModelHistory[ScoringModel] = ModelHistory(model)
+        self.baseline = baseline if baseline is not None and fits(leads, baseline) else model
+        self._result: tuple[ScoringModel, BacktestResult] | None = None
+        self._baseline_result: tuple[ScoringModel, BacktestResult | None] | None = None
+        self._memo: dict[tuple, Any] = {}
+        self.full_backtests = 0  # backtests run for points or layout changes (threshold moves need none)
+
+    # ----- reading ------------------------------------------------------------------
+    @property
+    def model(self) -> ScoringModel:
+        return self.history.current
+
+    def engine(self, m: ScoringModel | None = None) -> ScoringEngine:
+        """The engine for ``m``'s layout (default: the current model), kept by the LeadSet."""
+        return self.leads.engine(self.model if m is None else m)
+
+    def result(self) -> BacktestResult:
+        """The backtest of the current model: a full one when points or layout changed, ``at_threshold`` when only the threshold moved."""
+        m = self.model
+        key = m.model_copy(update={"mql_threshold": 0})
+        if self._result is not None and self._result[0] == key:
+            r = self._result[1]
+            return r if r.threshold == m.mql_threshold else r.at_threshold(m.mql_threshold)
+        r = backtest(self.leads, m, self.engine(m))
+        self.full_backtests += 1
+        self._result = (key, r)
+        return r
+
+    def baseline_result(self) -> BacktestResult | None:
+        """The baseline's backtest (None if it no longer fits the data), computed once per baseline."""
+        if self._baseline_result is not None and self._baseline_result[0] is self.baseline:
+            return self._baseline_result[1]
+        try:
+            r = backtest(self.leads, self.baseline)
+        except LeadModelError:
+            r = None
+        self._baseline_result = (self.baseline, r)
+        return r
+
+    def tiles(self) -> list[Tile]:
+        """The KPI tiles of the current model against the baseline."""
+        return kpi_tiles(self.result(), self.baseline_result())
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key for this workbench (small per-dataset results: level tables, searches)."""
+        if key not in self._memo:
+            if len(self._memo) > 256:
+                self._memo.clear()
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def level_rows(self, attribute: str) -> list[tuple]:
+        """The sliders of one attribute as (value, label, listed, points, leads, conversion_rate) tuples.
+
+        Every level or bin the model lists that holds leads or points, data values it does
+        not list, and 'other' and 'missing' only when some leads fall there or they carry
+        points: a slider for a level no lead holds moves nothing.
+        """
+        attr = self.model.attribute(attribute)
+
+        def rows() -> list[tuple]:
+            t = level_table(self.leads, attr)
+            t = t[(t["leads"] > 0) | (t["points"] != 0)]
+            return list(zip(t["value"], t["label"], t["listed"].tolist(), t["points"].astype(int).tolist(),
+                            t["leads"].astype(int).tolist(), t["conversion_rate"].tolist()))
+
+        return self.memo(("level_rows", attr), rows)
+
+    def power(self) -> pd.DataFrame:
+        """``quality.attribute_power`` of the dataset, computed once."""
+        return self.memo(("power",), lambda: attribute_power(self.leads))
+
+    def months(self) -> float | None:
+        """Months of history the created dates span, or None without them."""
+        return self.memo(("months",), lambda: months_covered(self.leads.created))
+
+    # ----- edits ----------------------------------------------------------------------
+    def edit(self, new_model: ScoringModel) -> None:
+        self.history.push(new_model)
+
+    def set_points(self, attribute: str, value: str | bool, points: int) -> None:
+        self.edit(self.model.with_points(attribute, value, int(points)))
+
+    def set_threshold(self, threshold: int) -> None:
+        self.edit(self.model.model_copy(update={"mql_threshold": int(threshold)}))
+
+    def set_caps(self, caps: dict[str, int | None]) -> None:
+        """Caps per group (None = no cap); the schema's caps rule refuses the impossible ones in one sentence."""
+        caps = {g: (None if v is None else int(v)) for g, v in caps.items()}
+        for group, cap in caps.items():
+            problem = cap_problem(group, cap)
+            if problem:
+                raise LeadModelError(problem + ".")
+        self.edit(self.model.replace(caps=Caps(**caps)))
+
+    def set_edges(self, attribute: str, text: str) -> None:
+        """New bin edges typed as '10, 50, 200'; each new bin keeps the points of the old bin its lower bound fell in."""
+        attr = self.model.attribute(attribute)
+        self.edit(self.model.with_attribute(rebinned(attr, parse_edges(text or "", attribute))))
+
+    def set_attributes(self, names: Iterable[str]) -> None:
+        """Keep exactly ``names`` in the model: new ones join at 0 points, the others leave."""
+        wanted = list(names)
+        m = self.model
+        for name in m.attribute_names:
+            if name not in wanted:
+                m = m.without_attribute(name)
+        for name in wanted:
+            if name not in m.attribute_names:
+                m = m.with_attribute(starter_attribute(self.leads, name))
+        self.edit(m)
+
+    def add_knockout(self, rule: dict) -> None:
+        """Append a knock-out rule given as a dict of KnockOut fields.
+
+        Refused in one sentence (nothing changes): a rule with no condition, or one that would
+        knock out every lead (the room selected every value).
+        """
+        name = rule.get("attribute")
+        if name not in self.leads.attributes:
+            raise LeadModelError(f"there is no attribute '{name}' to knock out by; pick one of the model's columns.")
+        if not (rule.get("values") or rule.get("below") is not None or rule.get("at_least") is not None or rule.get("when_missing")):
+            what = "a limit (below or at or above)" if self.leads.attributes[name].kind == "numeric" else "the values to knock out"
+            raise LeadModelError(f"choose {what} or tick 'Also when missing' before adding a knock-out on '{name}'.")
+        knockouts = [k.model_dump(mode="json") for k in self.model.knockouts] + [rule]
+        new = self.model.replace(knockouts=knockouts)
+        ko = self.engine(new).knocked_out(new.knockouts)
+        if ko.all():
+            raise LeadModelError(f"this knock-out on '{name}' would knock out all {self.leads.n_leads:,} leads; choose fewer values or a narrower limit.")
+        self.edit(new)
+
+    def apply(self, suggested: ScoringModel) -> None:
+        """Take a suggested model's points, bins, attributes and threshold; the model's name, author and notes stay."""
+        self.edit(suggested.model_copy(update={"metadata": self.model.metadata}))
+
+    def apply_attribute(self, suggested: ScoringModel, name: str) -> None:
+        """Take one attribute of a suggested model as it is."""
+        self.edit(self.model.with_attribute(suggested.attribute(name)))
+
+    def remove_knockout(self, index: int) -> None:
+        self.edit(self.model.replace(knockouts=tuple(k for i, k in enumerate(self.model.knockouts) if i != index)))
+
+    def undo(self) -> None:
+        self.history.undo()
+
+    def redo(self) -> None:
+        self.history.redo()
+
+    def reset_to_baseline(self) -> None:
+        self.history.reset(self.baseline)
+
+    def set_baseline(self) -> None:
+        self.baseline = self.model
+
+    def adopt(self, new_model: ScoringModel) -> None:
+        """Continue from a model file: it must fit the data (else LeadModelError, nothing changes); it also becomes the baseline."""
+        check_fits(self.leads, new_model)
+        self.edit(new_model)
+        self.baseline = new_model
+
+    def rebased(self, leads: LeadSet, added: Iterable[str] = ()) -> Workbench:
+        """A workbench on ``leads`` (the same dataset with other roles): the model and baseline reconciled, undo starting afresh."""
+        added = list(added)
+        return Workbench(leads, reconcile(self.model, leads, added), reconcile(self.baseline, leads, added))
+
+
+__all__ = ["SPECIAL_VALUES", "Workbench"]

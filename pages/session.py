@@ -1,0 +1,133 @@
+"""The browser session's state: the active dataset and its Workbench, and the widget keys that mirror the model.
+
+Everything lives in ``st.session_state`` under the keys below; pages read it through these
+functions and change it only through ``pages/callbacks.py`` and ``pages/loading.py``.
+
+- The model is the source of truth and widgets mirror it. A widget's callback turns its new
+  value into a Workbench edit; before drawing a widget, pages write the model's value into
+  the widget's key (``bind``), so undo, reset and a loaded model file move the sliders too.
+- The Workbench (lead_model.workbench) holds the undo history, the baseline and the results;
+  the LeadSet it works on is shared by every session that opened the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from lead_model.data.leads import LeadSet
+from lead_model.model.schema import ScoringModel
+from lead_model.workbench.history import ModelHistory
+from lead_model.workbench.workshop import Workbench
+from pages.messages import show_flash
+
+APP_DIR = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = APP_DIR / "sample_data" / "leads.csv"
+SAMPLE_MODEL = APP_DIR / "sample_data" / "sample_model.yaml"
+
+# session_state keys
+STARTED = "started"
+WORKBENCH = "workbench"
+DATASET = "dataset"
+
+# widget keys
+THRESHOLD_KEY = "mql_threshold"
+CAPACITY_KEY = "capacity"
+MONTHS_KEY = "months_covered"
+CAP_KEYS = {"fit": "cap_fit", "engagement": "cap_engagement", "total": "cap_total"}
+ATTRIBUTES_KEY = "model_attributes"
+
+# fragment keys
+RESULTS_FRAGMENT = "designer_results"  # pages/designer.py: tiles, threshold, charts, lead explorer
+
+_UNSET = object()
+ss = st.session_state
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How the active LeadSet was opened: enough to open it again with other roles."""
+
+    store: str
+    name: str
+    table: str
+    source: str
+    outcome: str | None = None
+    exclude: tuple[str, ...] = ()
+    roles: tuple[tuple[str, str | None, str | None, str | None], ...] = ()  # (column, role, kind, group) overrides
+
+
+def workbench() -> Workbench | None:
+    return ss.get(WORKBENCH)
+
+
+def leads() -> LeadSet | None:
+    wb = ss.get(WORKBENCH)
+    return wb.leads if wb is not None else None
+
+
+def dataset() -> DatasetSpec | None:
+    return ss.get(DATASET)
+
+
+def history() -> ModelHistory:
+    return ss[WORKBENCH].history
+
+
+def model() -> ScoringModel:
+    return ss[WORKBENCH].model
+
+
+def baseline() -> ScoringModel:
+    return ss[WORKBENCH].baseline
+
+
+def ensure_app() -> None:
+    """Make sure the page runs inside app.py's navigation.
+
+    Streamlit runs an app with a ``pages/`` folder in its old multipage mode until the first
+    ``st.navigation`` call of the process; a page opened by URL (``/designer``) on a fresh
+    server is then run on its own, without app.py's setup. Leave that mode (as
+    ``st.navigation`` itself does) and rerun through app.py. AppTest resets the mode before
+    every run and runs the page on its own each time; the session was set up by app.py on
+    the first run, and a rerun would drop the clicks the test sends, so pages run as they are.
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def require_workbench() -> Workbench:
+    """The session's Workbench, or a pointer to the Data page and a stop."""
+    ensure_app()
+    wb = workbench()
+    if wb is None:
+        show_flash()
+        st.info("No leads loaded yet: open the Data page to load the sample or upload your leads.")
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+        st.stop()
+    return wb
+
+
+def bind(key: str, value) -> None:
+    """Write the model's ``value`` into a widget's key before the widget is drawn (only if it differs)."""
+    if ss.get(key, _UNSET) != value:
+        ss[key] = value
+
+
+def points_key(attribute: str, value) -> str:
+    level = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return f"points::{attribute}::{level}"
+
+
+def edges_key(attribute: str) -> str:
+    return f"edges::{attribute}"
+
+
+def edges_text(attr) -> str:
+    return ", ".join(f"{e:g}" for e in attr.edges)
