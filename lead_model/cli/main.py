@@ -250,7 +250,8 @@ def load_report(leads: LeadSet) -> str:
 
 
 def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> str:
-    pct = lambda x: "n/a" if x != x else f"{x:.1%}"  # noqa: E731 - NaN-safe percent
+    from lead_model.formatting import pct
+
     lines = [
         f"Model '{model.metadata.name}' on '{leads.name}': {r.leads:,} leads, {r.converted:,} converted ({r.base_rate:.2%}).",
         f"MQL threshold {r.threshold}: {r.mql:,} MQLs ({pct(r.mql_rate)} of leads).",

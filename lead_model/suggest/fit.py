@@ -54,6 +54,7 @@ from lead_model.engine.scoring import attribute_codes, points_vector
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 from lead_model.engine import thresholds as th
 from lead_model.engine.thresholds import ThresholdChoice
+from lead_model.formatting import pct
 
 LN2 = math.log(2.0)
 TABLE_COLUMNS = ["attribute", "group", "level", "current_points", "suggested_points", "leads", "conversion_rate", "coefficient", "why"]
@@ -516,7 +517,6 @@ def suggest(
 
 def suggestion_report(s: Suggestion) -> str:
     """The suggestion as text for the command line: attributes, points, train vs holdout, thresholds."""
-    pct = lambda x: "n/a" if x != x else f"{x:.1%}"  # noqa: E731 - NaN-safe percent
     p = s.points
     joint = bool(p.ranking["joint_spread"].notna().any())
     order = "strongest in a joint fit first" if joint else "strongest first"
