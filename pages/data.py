@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.data.leaks import leak_check, leak_table
+from lead_model.data.leaks import leak_check, save_answer
 from lead_model.data.quality import column_quality, overview
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.reconcile import GROUP_OPTIONS, KIND_OPTIONS, ROLE_OPTIONS
 from pages import loading, session
-from pages.messages import flash, for_app, show_flash
+from pages.messages import callback, flash, for_app, show_flash
 
 session.ensure_app()
 st.title("Data")
@@ -124,17 +124,38 @@ def change_roles(fn, *args) -> None:
 
 
 power = wb.power()
-leaks = leak_table(leak_check(leads, power))
-if leaks.empty:
+verdicts = leak_check(leads, power)
+ANSWERS = {"Known before sales contact": True, "Filled in after sales contact": False}
+
+
+def on_answer(column: str, key: str) -> None:
+    """Store the room's answer with the dataset; the verdicts (here, Suggestions, CLI) follow it."""
+    choice = st.session_state.get(key)
+    callback()(lambda: save_answer(leads, column, ANSWERS.get(choice)))()
+
+
+if not any(v.leaky or v.needs_answer for v in verdicts.values()):
     st.success("No column looks like it leaks the outcome.")
-for row in leaks.itertuples(index=False):
-    warning, button = st.columns([6, 1], vertical_alignment="center")
-    warning.warning(
-        f"**Possible leak: {md(row.column)}.** {md(row.evidence)} A column filled in after a lead converts makes history "
-        "look better than the future will be; leave it out of the model."
-    )
-    if button.button(f"Ignore {row.column}", key=f"ignore_leak::{row.column}", type="primary", width="stretch"):
-        change_roles(loading.ignore_columns, [row.column])
+for v in verdicts.values():
+    if not (v.leaky or v.needs_answer or v.answer is not None):
+        continue
+    text, answer_col, button = st.columns([5, 2, 1.3], vertical_alignment="center")
+    if v.leaky:
+        text.warning(f"**Possible leak: {md(v.column)}.** {md(v.evidence)} A column filled in after a lead converts makes history "
+                     "look better than the future will be: it stays out of suggestions unless it is known before sales contact.")
+    elif v.needs_answer:
+        text.info(f"**Question: {md(v.column)}.** {md(v.question)}")
+    else:
+        text.success(md(v.evidence))
+    key = f"known::{v.column}"
+    current = next((label for label, known in ANSWERS.items() if known == v.answer), None)
+    if st.session_state.get(key) != current:
+        st.session_state[key] = current
+    answer_col.radio(f"Is {v.column} known before sales contact?", list(ANSWERS), key=key, index=None, label_visibility="collapsed",
+                     on_change=on_answer, args=(v.column, key))
+    if v.leaky and button.button("Ignore column", key=f"ignore_leak::{v.column}", type="primary", width="stretch",
+                                 help=f"Set '{v.column}' to ignore: it leaves the model and the suggestions."):
+        change_roles(loading.ignore_columns, [v.column])
 
 # ----- roles -------------------------------------------------------------------------------
 st.subheader("Column roles")

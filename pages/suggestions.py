@@ -7,6 +7,7 @@ import streamlit as st
 from lead_model.errors import LeadModelError
 from lead_model.suggest.fit import Suggestion, lockable_levels, suggest, with_current_points
 from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
+from lead_model.data.leaks import stored_answers
 from lead_model.formatting import markdown_escape as md
 from pages import callbacks
 from pages.messages import callback, flash, for_app, show_flash
@@ -51,14 +52,15 @@ options = dict(
     **({"max_score": float(max_score)} if scale == SCALES[0] else {"points_to_double": float(doubling)}),
 )
 hit = st.session_state.get(RESULT_KEY)
-if run or hit is None or hit[0] is not leads:
+answers = stored_answers(leads)  # the Data page's "known before sales contact?" answers decide what leaks
+if run or hit is None or hit[0] is not leads or hit[2] != answers:
     try:
         with st.spinner("Fitting points..."):
             s = suggest(leads, model, **options)
     except LeadModelError as exc:
         st.error(for_app(exc))
         st.stop()
-    st.session_state[RESULT_KEY] = (leads, s)
+    st.session_state[RESULT_KEY] = (leads, s, answers)
 else:
     s = hit[1]
 s: Suggestion

@@ -234,7 +234,7 @@ def test_load_by_path_errors_in_one_sentence(app, tmp_path):
 
 def test_ignore_a_leak_in_one_click(app):
     button = app.button(key="ignore_leak::opportunity_amount")
-    assert button.label == "Ignore opportunity_amount"
+    assert button.label == "Ignore column"
     button.click().run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]

@@ -277,8 +277,20 @@ def _warn_leaks(leads: LeadSet) -> None:
     from lead_model.data.leaks import leak_check
 
     for v in leak_check(leads).values():
-        if v.leaky:
-            click.echo(f"Warning: possible leak: {v.evidence} Leave it out with --exclude {_shell_word(v.column)} if it is filled in after sales contact.", err=True)
+        for line in leak_lines(v, leads.name):
+            click.echo(line, err=True)
+
+
+def leak_lines(v, dataset: str) -> list[str]:
+    """What the CLI says about one leak verdict: a warning for a leaky column, a question for a doubtful one."""
+    answer = f"answer with 'lead-model leaks {_shell_word(dataset)} --known {_shell_word(v.column)}' (or --after)"
+    if v.leaky:
+        fix = f" Leave it out with --exclude {_shell_word(v.column)} if it is filled in after sales contact"
+        fix += "." if v.answer is False else f"; if it is known before, {answer} (until then it stays out of suggestions)."
+        return [f"Warning: possible leak: {v.evidence}{fix}"]
+    if v.needs_answer:
+        return [f"Question: {v.question} {answer[0].upper()}{answer[1:]}."]
+    return []
 
 
 def _shell_word(name: str) -> str:
@@ -286,6 +298,29 @@ def _shell_word(name: str) -> str:
     import shlex
 
     return shlex.quote(name)
+
+
+@main.command()
+@click.argument("data")
+@click.option("--known", multiple=True, metavar="COL", help="COL is known before sales contact: keep it even if a rule flags it (repeatable).")
+@click.option("--after", multiple=True, metavar="COL", help="COL is filled in after sales contact: leave it out of suggestions (repeatable).")
+@click.option("--forget", multiple=True, metavar="COL", help="Forget the answer for COL (repeatable).")
+@outcome_option
+@store_option
+def leaks(data: str, known: tuple[str, ...], after: tuple[str, ...], forget: tuple[str, ...], outcome: str | None, store: Path | None) -> None:
+    """Show which columns look like they leak the outcome, and record whether each is known before sales contact."""
+    from lead_model.data.leads import load_leads
+    from lead_model.data.leaks import leak_check, save_answer
+
+    leads = load_leads(data, outcome, store=store)
+    for column, answer in [*((c, True) for c in known), *((c, False) for c in after), *((c, None) for c in forget)]:
+        save_answer(leads, column, answer)
+    verdicts = leak_check(leads)
+    lines = [line for v in verdicts.values() for line in leak_lines(v, leads.name)]
+    kept = [v.column for v in verdicts.values() if v.answer is True]
+    click.echo("\n".join(lines) if lines else f"No column of '{leads.name}' looks like it leaks the outcome.")
+    if kept:
+        click.echo(f"Known before sales contact (your answers, kept): {', '.join(kept)}.")
 
 
 # ----- suggestions -------------------------------------------------------------------
@@ -302,6 +337,7 @@ def stats(data: str, outcome: str | None, exclude: tuple[str, ...], monotonic_bi
 
     leads = load_leads(data, outcome, store=store, exclude=exclude)
     click.echo(stats_report(attribute_statistics(leads, monotonic=monotonic_bins)))
+    _warn_leaks(leads)
 
 
 @main.command()
@@ -357,5 +393,6 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
     click.echo(stats_report(result.points.stats, scope))
     click.echo("")
     click.echo(suggestion_report(result))
+    _warn_leaks(leads)
     click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes fit on {result.split.n_train:,} training leads, "
                f"MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")
