@@ -1,6 +1,11 @@
 """Benchmark: load time and peak memory, per-move backtest time of the engine, and three baselines that compute the same outputs.
 
     python benchmarks/bench_backtest.py --rows 1000000
+    python benchmarks/bench_backtest.py --rows 1000000 --data hostile   # or --data both
+
+``--data hostile`` (benchmarks/hostile.py) is data that is not ours: quoted/SQL column names,
+a level holding ~30% of the leads, heavy-tailed counts, the starter model's bins and every
+points value random in -40..40; it prints each figure against the bars of issue 8.
 
 A "move" changes the points of one level of one attribute (a slider), then computes every
 lead's score, MQL count / precision / recall at every threshold, deciles and AUC. The engine
@@ -30,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import hostile  # noqa: E402
 import synthetic  # noqa: E402
 
 COUNT_EDGES = (1.0, 2.0, 4.0, 8.0)  # 6 counts binned into 5 bins
@@ -89,9 +95,9 @@ def _vm_hwm_mb() -> float | None:
     return None
 
 
-def generate_only(rows: int, csv_path: str, seed: int) -> None:
+def generate_only(rows: int, csv_path: str, seed: int, data: str = "synthetic") -> None:
     """Child process: write the synthetic CSV, so the parent stays small before the load is measured."""
-    gen = synthetic.write_csv(rows, csv_path, seed=seed)
+    gen = (hostile if data == "hostile" else synthetic).write_csv(rows, csv_path, seed=seed)
     print(json.dumps({"conversion_rate": gen.conversion_rate}))
 
 
@@ -328,7 +334,7 @@ def run(rows: int, moves: int, baseline_moves: int, sample: int, seed: int) -> N
         tmp = Path(tmp)
         csv_path = tmp / "leads.csv"
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--generate-only", str(rows), str(csv_path), str(seed)],
+        out = subprocess.run([sys.executable, __file__, "--generate-only", str(rows), str(csv_path), str(seed), "synthetic"],
                              capture_output=True, text=True, check=True)
         rate = json.loads(out.stdout.strip().splitlines()[-1])["conversion_rate"]
         print(f"generated {csv_path.stat().st_size / 1e6:,.0f} MB CSV in {time.perf_counter() - t:.1f} s "
@@ -458,6 +464,173 @@ def run(rows: int, moves: int, baseline_moves: int, sample: int, seed: int) -> N
               f"duckdb sql {db_med / recount_med:,.0f}x | pandas row-wise {row_scaled / recount_med:,.0f}x")
 
 
+# ----- hostile data: the bars of issue 8 --------------------------------------------------------
+BARS_MS = {"new model": 15.0, "full recount": 10.0, "one-level move": 5.0}
+BAR_LOAD_SECONDS, BAR_PEAK_MB = 2.0, 1536.0
+
+
+def prebinned_frame(raw, model):
+    """Category-dtype columns for the pandas baseline: levels as is, counts as their bin index (NaN = missing)."""
+    import pandas as pd
+
+    frame = {}
+    for a in model.attributes:
+        if a.kind == "numeric":
+            values = raw[a.name].to_numpy(dtype=float)
+            codes = np.searchsorted(np.asarray(a.edges), values, side="right")
+            codes[np.isnan(values)] = -1
+            frame[a.name] = pd.Categorical.from_codes(codes, categories=range(len(a.edges) + 1))
+        else:
+            frame[a.name] = raw[a.name].astype("category")
+    return pd.DataFrame(frame)
+
+
+def _verdict(value_ms: float, bar_ms: float) -> str:
+    return f"bar <= {bar_ms:g} ms {'MET' if value_ms <= bar_ms else 'NOT MET'}"
+
+
+def run_hostile(rows: int, moves: int, baseline_moves: int, seed: int) -> None:
+    import duckdb
+    import pandas as pd
+
+    from lead_model import backtest, load_leads
+    from lead_model.model.starter import starter_model
+
+    rng = np.random.default_rng(seed)
+    print(f"== bench_backtest --data hostile: {rows:,} leads, 18 attributes (12 categorical with 2-12 levels, 3% missing, "
+          f"a level with ~30% of leads; 6 negative-binomial counts 0-40), quoted/SQL column names, starter model, points -40..40 ==")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, pandas {pd.__version__}, duckdb {duckdb.__version__}")
+    with tempfile.TemporaryDirectory(prefix="bench_hostile_") as tmp:
+        tmp = Path(tmp)
+        csv_path = tmp / "hostile leads.csv"
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, __file__, "--generate-only", str(rows), str(csv_path), str(seed), "hostile"],
+                             capture_output=True, text=True, check=True)
+        rate = json.loads(out.stdout.strip().splitlines()[-1])["conversion_rate"]
+        print(f"generated {csv_path.stat().st_size / 1e6:,.0f} MB CSV in {time.perf_counter() - t:.1f} s (converted {rate:.2%}; not part of any figure below)")
+
+        load = measure_load(csv_path, tmp / "child.duckdb")
+        hwm = load.get("vm_hwm_mb") or load["peak_rss_mb"]
+        met = load["ready_seconds"] <= BAR_LOAD_SECONDS and hwm <= BAR_PEAK_MB
+        print(f"load CSV -> ready-to-score LeadSet: {load['ready_seconds']:.2f} s, peak RSS {hwm:,.0f} MB (VmHWM) | rows also in the store: "
+              f"{load['seconds']:.2f} s | bar <= {BAR_LOAD_SECONDS:g} s and <= {BAR_PEAK_MB:,.0f} MB {'MET' if met else 'NOT MET'}")
+        if load.get("stages"):
+            parts = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(load["stages"].items(), key=lambda kv: -kv[1]))
+            print(f"  load stages: {parts}")
+
+        leads = load_leads(csv_path, "converted", store=tmp / "bench.duckdb")
+        start = starter_model(leads)
+        keys_model = hostile.random_points_model(start, rng)
+
+        # (1) a new model with the same layout, through the plain API: the first call builds the engine
+        t = time.perf_counter()
+        backtest(leads, keys_model)
+        first = time.perf_counter() - t
+        engine = leads.engine(keys_model)
+        shapes = ", ".join(f"{k.group} {'x'.join(map(str, k.radices))}" for k in engine._keys)
+        new_models = [hostile.random_points_model(start, rng) for _ in range(moves)]
+        new_times, results = [], []
+        for m in new_models:
+            t = time.perf_counter()
+            r = backtest(leads, m)
+            r.sweep, r.deciles
+            new_times.append(time.perf_counter() - t)
+            results.append(r)
+        new_med = statistics.median(new_times)
+
+        # (2) a full recount: every points value changed at once, on the engine the caller holds
+        recount_models = [hostile.random_points_model(start, rng) for _ in range(moves)]
+        recount_times = []
+        for m in recount_models:
+            t = time.perf_counter()
+            r = backtest(leads, m, engine)
+            r.sweep, r.deciles
+            recount_times.append(time.perf_counter() - t)
+        recount_kind = engine._score_counter.last_move
+        recount_med = statistics.median(recount_times)
+
+        # (3) one-level slider moves: every level of every attribute, the ~30% levels included
+        model = recount_models[-1]
+        backtest(leads, model)
+        slots = []
+        for a in model.attributes:
+            if a.kind == "numeric":
+                slots += [(a.name, f"bin:{i}") for i in range(len(a.bins))] + [(a.name, "__missing__")]
+            else:
+                slots += [(a.name, lv.value) for lv in a.levels] + [(a.name, "__missing__")]
+        order = rng.permutation(len(slots))
+        by_share: dict[str, list[float]] = {}
+        move_times, kinds = [], []
+        top_times = []
+        for j in list(order) * 2:
+            name, value = slots[j]
+            model = model.with_points(name, value, int(rng.integers(-40, 41)))
+            t = time.perf_counter()
+            r = backtest(leads, model)
+            r.sweep, r.deciles
+            seconds = time.perf_counter() - t
+            move_times.append(seconds)
+            kinds.append(leads.engine(model)._score_counter.last_move)
+            a = model.attribute(name)
+            if a.kind != "numeric" and value == a.levels[0].value:
+                top_times.append(seconds)
+            by_share.setdefault(f"{name}={value}", []).append(seconds)
+        move_med = statistics.median(move_times)
+        worst_slot, worst = max(((k, statistics.median(v)) for k, v in by_share.items()), key=lambda kv: kv[1])
+        top_med = statistics.median(top_times)
+        top_share = float(np.mean([np.mean(leads.attribute(a.name).codes == 1) for a in model.attributes if a.kind != "numeric"]))
+
+        # baselines on the same kind of model (every points value new), measured now
+        raw = duckdb.sql(f"SELECT * FROM read_csv({_lit(csv_path)}, header=true)").df()
+        y = raw["converted"].astype(str).str.lower().isin(("yes", "true")).to_numpy()
+        base_models = recount_models[-baseline_moves:]
+        cat_df = prebinned_frame(raw, base_models[-1])
+        y_series = pd.Series(y)
+        pd_times = []
+        for m in base_models:
+            t = time.perf_counter()
+            pout = pandas_move(cat_df, y_series, m)
+            pd_times.append(time.perf_counter() - t)
+        con = duckdb.connect()
+        con.register("raw_df", raw.assign(y=y))
+        con.execute("CREATE TABLE leads AS SELECT * FROM raw_df")
+        con.unregister("raw_df")
+        db_times = []
+        for m in base_models:
+            t = time.perf_counter()
+            dout = duckdb_move(con, m)
+            db_times.append(time.perf_counter() - t)
+        r = backtest(leads, base_models[-1], engine)
+        thr = r.sweep["threshold"].to_numpy()
+        want = (r.sweep["mql"].to_numpy(), r.sweep["converted"].to_numpy())
+        agree = True
+        for o, (score, mql, tp) in ((pout, (pout["sweep"]["threshold"].to_numpy(), pout["sweep"]["mql"].to_numpy(), pout["sweep"]["converted"].to_numpy())),
+                                    (dout, (dout["score"], dout["mql"], dout["tp"]))):
+            got = counts_at(score, mql, tp, thr)
+            agree &= bool((got[0] == want[0]).all() and (got[1] == want[1]).all()) and abs(o["auc"] - r.auc) < 1e-9
+        agree &= bool(np.allclose(dout["deciles"], r.deciles["converted"].to_numpy(), atol=1e-6))
+        pd_med, db_med = statistics.median(pd_times), statistics.median(db_times)
+
+        def vs(value: float) -> str:
+            return f"pandas vectorised {pd_med / value:,.0f}x, duckdb sql {db_med / value:,.0f}x faster"
+
+        print(f"engine: {len(engine._keys)} packed keys ({shapes}); first backtest(leads, model) built it: {ms(first)}")
+        print(f"baselines (same run, {len(base_models)} models with every points value new): pandas vectorised median {ms(pd_med)}, "
+              f"duckdb sql median {ms(db_med)}; " + ("counts agree" if agree else "COUNTS DISAGREE") +
+              " (MQL and converted MQL at every threshold, AUC, deciles: engine vs pandas vs duckdb)")
+        print(f"new model, same layout, lead_model.backtest(leads, model) + sweep + deciles: median {ms(new_med)} "
+              f"(min {ms(min(new_times))}, max {ms(max(new_times))}) | {vs(new_med)} | {_verdict(1000 * new_med, BARS_MS['new model'])}")
+        print(f"full recount (every points value changed, engine held): median {ms(recount_med)} (min {ms(min(recount_times))}, "
+              f"max {ms(max(recount_times))}; counted as '{recount_kind}') | {vs(recount_med)} | {_verdict(1000 * recount_med, BARS_MS['full recount'])}")
+        print(f"one-level slider move, every level and bin twice ({len(move_times)} moves, {kinds.count('delta')} incremental): median "
+              f"{ms(move_med)} | {vs(move_med)} | {_verdict(1000 * move_med, BARS_MS['one-level move'])}")
+        print(f"  moves of each attribute's most common level (~{top_share:.0%} of leads): median {ms(top_med)} | "
+              f"{_verdict(1000 * top_med, BARS_MS['one-level move'])}; slowest level (median of its 2 moves): {worst_slot!r} {ms(worst)} | "
+              f"{_verdict(1000 * worst, BARS_MS['one-level move'])}")
+        print(f"  load average {os.getloadavg()[0]:.1f} at the end; this machine now: {calibrate(rows)}")
+
+
 def _lit(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -470,15 +643,19 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20_000, help="rows the row-wise pandas baseline runs on")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--load-only", nargs=2, metavar=("CSV", "STORE"), help=argparse.SUPPRESS)
-    parser.add_argument("--generate-only", nargs=3, metavar=("ROWS", "CSV", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--data", choices=("synthetic", "hostile", "both"), default="synthetic", help="which generated data set(s) to run on")
+    parser.add_argument("--generate-only", nargs=4, metavar=("ROWS", "CSV", "SEED", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_only:
         load_only(*args.load_only)
         return
     if args.generate_only:
-        generate_only(int(args.generate_only[0]), args.generate_only[1], int(args.generate_only[2]))
+        generate_only(int(args.generate_only[0]), args.generate_only[1], int(args.generate_only[2]), args.generate_only[3])
         return
-    run(args.rows, max(args.moves, 25), args.baseline_moves, args.sample, args.seed)
+    if args.data in ("synthetic", "both"):
+        run(args.rows, max(args.moves, 25), args.baseline_moves, args.sample, args.seed)
+    if args.data in ("hostile", "both"):
+        run_hostile(args.rows, max(args.moves, 25), args.baseline_moves, args.seed)
 
 
 if __name__ == "__main__":

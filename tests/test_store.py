@@ -8,7 +8,8 @@ import pytest
 from conftest import write_csv
 
 from lead_model import LeadModelError, load_leads
-from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, quote, sniff_encoding
+from lead_model.data.sources import sniff_encoding
+from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, quote
 
 
 def tables(store) -> set[str]:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +28,8 @@ from lead_model.data.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote, source_relation_sql
+from lead_model.data.sources import read_source
+from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 ENGINE_CACHE_SIZE = 3  # model layouts whose scoring engines a LeadSet keeps (each ~100-200 MB at 1M leads)
@@ -331,56 +328,6 @@ def _build(store, info, table, outcome, exclude, roles, placeholders, require_ou
     profiles, encoded_text = _profile(table, placeholders)
     column_roles = infer_roles(profiles, outcome, exclude, roles, require_outcome)
     return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome)
-
-
-def read_source(path: Path) -> pa.Table:
-    """Read a CSV/Parquet file into Arrow with its row positions in ``__row``."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        with _without_bom(path) as readable:
-            try:
-                table = con.sql(f"SELECT * FROM {source_relation_sql(readable)}").to_arrow_table()
-            except duckdb.ConversionException:
-                # A late row broke the type sniffed from the sample: decide types on every row.
-                table = con.sql(f"SELECT * FROM {source_relation_sql(readable, full_sniff=True)}").to_arrow_table()
-            except duckdb.Error as exc:
-                if "parallel=false" not in str(exc):
-                    raise
-                # Quoted newlines: DuckDB's parallel reader cannot pad short rows around them.
-                table = con.sql(f"SELECT * FROM {source_relation_sql(readable, parallel=False)}").to_arrow_table()
-    except duckdb.Error as exc:
-        raise LeadModelError(f"{path.name} could not be read: {str(exc).strip().splitlines()[0].rstrip('.')}; check the file.") from None
-    finally:
-        con.close()
-    if table.num_rows == 0:
-        raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
-    if ROW_COLUMN in table.column_names:
-        raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
-    # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
-    return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-
-
-@contextmanager
-def _without_bom(path: Path) -> Iterator[Path]:
-    """The file itself, or a copy without its UTF-8 byte-order mark.
-
-    DuckDB's reader takes a BOM for part of the first header name, so a quoted first name
-    (one holding quotes or the delimiter) breaks the header; a copy without the BOM reads cleanly.
-    """
-    if not path.is_file():
-        yield path
-        return
-    with path.open("rb") as fh:
-        if fh.read(3) != b"\xef\xbb\xbf":
-            yield path
-            return
-        with tempfile.TemporaryDirectory(prefix="lead_model_") as tmp:
-            copy = Path(tmp) / path.name
-            with copy.open("wb") as out:
-                shutil.copyfileobj(fh, out, 1 << 22)
-            yield copy
 
 
 # ----- profiling ---------------------------------------------------------------------

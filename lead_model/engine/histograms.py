@@ -135,6 +135,7 @@ class ScoreCounter:
         self._state: _State | None = None
         self._linear: _LinearState | None = None
         self._index_buffers: dict[str, np.ndarray] = {}  # per lead, for recounts: "cell" intp, "total" int32
+        self._counts: dict[int, np.ndarray] = {}  # attribute index -> leads per code
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # attribute index -> (lead positions by code, code starts)
         self.last_move = "none"  # "delta" or "recount": how the last call was answered (for benchmarks and tests)
 
@@ -149,7 +150,9 @@ class ScoreCounter:
             vectors = [points_vector(self.leads, a) for a in model.attributes]
             fit_bounds, engagement_bounds = _bounds(model, vectors, "fit"), _bounds(model, vectors, "engagement")
             cells = (fit_bounds[1] - fit_bounds[0] + 1) * (engagement_bounds[1] - engagement_bounds[0] + 1)
-            if cells > GRID_MAX_CELLS:
+            # Hysteresis: moves that wander around the limit must not flip between the two ways
+            # of counting, as each flip is a full recount.
+            if cells > GRID_MAX_CELLS or (self._linear is not None and cells > GRID_MAX_CELLS // 4):
                 self._state = None
                 return self._linear_histograms(model, vectors)
             self._linear = None
@@ -233,8 +236,7 @@ class ScoreCounter:
             if not change.any():
                 shifted.append(old)
                 continue
-            _, starts = self._index(i)
-            counts = np.diff(starts)
+            counts = self._code_counts(i)
             # The change most of this attribute's leads share is given to every lead at once (it
             # only moves the histograms' bounds); the leads of the other codes then move back. So a
             # move costs the smaller side: raising a level that holds 90% of the leads moves 10%.
@@ -250,6 +252,17 @@ class ScoreCounter:
         if touched > DELTA_MAX_SHARE * self.leads.n_leads:
             return None
         return changes, shifts, shifted
+
+    def _code_counts(self, i: int) -> np.ndarray:
+        """Leads per code of attribute i (without sorting the leads: a move that ends in a recount needs no positions)."""
+        hit = self._positions.get(i)
+        if hit is not None:
+            return np.diff(hit[1])
+        counts = self._counts.get(i)
+        if counts is None:
+            codes, n_codes = attribute_codes(self.leads, self.engine.model_attributes[i])
+            counts = self._counts[i] = np.bincount(codes, minlength=n_codes)
+        return counts
 
     def _index(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Lead positions grouped by code (ascending within a code) and each code's start, for attribute i."""
