@@ -11,6 +11,7 @@ import math
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -114,6 +115,81 @@ def tiny_model():
     from lead_model import ScoringModel
 
     return ScoringModel.from_dict(TINY_MODEL)
+
+
+# ----- the bundled sample and the shared bank data, each loaded once per session ------------
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = ROOT / "sample_data" / "leads.csv"
+SAMPLE_MODEL = ROOT / "sample_data" / "sample_model.yaml"
+# shared/ sits beside the checkout (CI clones into another folder), so look for it from here.
+BANK_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank-marketing" / "bank-full.csv"
+
+
+def needs_sample() -> None:
+    if not (SAMPLE_CSV.is_file() and SAMPLE_MODEL.is_file()):
+        pytest.skip(f"the bundled sample is missing ({SAMPLE_CSV.relative_to(ROOT)} and {SAMPLE_MODEL.relative_to(ROOT)})")
+
+
+def needs_bank() -> None:
+    if not BANK_CSV.is_file():
+        pytest.skip(f"the shared bank-marketing data is missing: expected {BANK_CSV} (shared/ beside the checkout)")
+
+
+@pytest.fixture(scope="session")
+def data_store(tmp_path_factory) -> Path:
+    """The session's lead store: the sample and the bank data are each read from their files into it once."""
+    return tmp_path_factory.mktemp("shared_data") / "s.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_leads(data_store):
+    """The bundled sample (50,000 leads), outcome 'converted', every column with its inferred role. Read-only."""
+    from lead_model import load_leads
+
+    needs_sample()
+    return load_leads(SAMPLE_CSV, "converted", store=data_store)
+
+
+@pytest.fixture(scope="session")
+def sample_leads_fair(sample_leads, data_store):
+    """The sample without opportunity_amount (it leaks the outcome), re-encoded from the session store."""
+    from lead_model import load_leads
+
+    return load_leads(sample_leads.name, "converted", store=data_store, exclude=["opportunity_amount"])
+
+
+@pytest.fixture(scope="session")
+def sample_model():
+    """sample_data/sample_model.yaml."""
+    from lead_model import ScoringModel
+
+    needs_sample()
+    return ScoringModel.from_file(SAMPLE_MODEL)
+
+
+@pytest.fixture(scope="session")
+def bank_leads(data_store):
+    """UCI bank marketing (45,211 clients), outcome 'y', every column, duration too. Read-only."""
+    from lead_model import load_leads
+
+    needs_bank()
+    return load_leads(BANK_CSV, "y", store=data_store)
+
+
+@pytest.fixture(scope="session")
+def bank_leads_fair(bank_leads, data_store):
+    """The bank data without duration (known only after the call: it leaks the outcome), re-encoded from the session store."""
+    from lead_model import load_leads
+
+    return load_leads(bank_leads.name, "y", store=data_store, exclude=["duration"])
+
+
+@pytest.fixture(scope="session")
+def bank_raw(bank_leads):
+    """bank-full.csv as pandas reads it, one row per line of the file."""
+    import pandas as pd
+
+    return pd.read_csv(BANK_CSV)
 
 
 # ----- brute force ------------------------------------------------------------------
@@ -304,6 +380,20 @@ def load_random(data: dict, folder: Path):
     path = write_csv(folder / "leads.csv", data["header"], [[r[c] for c in data["header"]] for r in data["rows"]])
     roles = {name: RoleOverride(role="attribute", kind=kind) for name, kind in RANDOM_KINDS.items()}
     return load_leads(path, "converted", store=folder / "s.duckdb", roles=roles)
+
+
+def random_table(data: dict) -> pa.Table:
+    """A random_leads table as typed Arrow columns (ints, quarter floats, text), as a CSV reader gives it: empty cells are null."""
+    return pa.table({c: [None if r[c] == "" else r[c] for r in data["rows"]] for c in data["header"]})
+
+
+def build_random(data: dict):
+    """A random_leads table encoded in memory (no CSV, no store) with every column's kind pinned, as load_random does."""
+    from lead_model.data.leads import leads_from_table
+    from lead_model.data.roles import RoleOverride
+
+    roles = {name: RoleOverride(role="attribute", kind=kind) for name, kind in RANDOM_KINDS.items()}
+    return leads_from_table(random_table(data), "converted", roles=roles)
 
 
 def kept_rows(data: dict) -> tuple[list[dict], list[bool]]:

@@ -15,8 +15,6 @@ from lead_model.suggest.stats import WOE_SMOOTHING, attribute_statistics, stats_
 from lead_model.suggest.binning import nice_round, quantile_edges, supervised_edges
 from lead_model.data.leads import load_leads
 
-BANK = "/work/shared/data/bank-marketing/bank-full.csv"
-
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
@@ -151,9 +149,8 @@ def test_supervised_edges_never_break_the_bin_rules(raw, seed):
 
 
 @pytest.fixture(scope="module")
-def sample_stats(tmp_path_factory):
-    leads = load_leads("sample_data/leads.csv", "converted", store=tmp_path_factory.mktemp("s") / "s.duckdb")
-    return attribute_statistics(leads)
+def sample_stats(sample_leads):
+    return attribute_statistics(sample_leads)
 
 
 def test_sample_flags_opportunity_amount_as_leaky(sample_stats):
@@ -164,9 +161,8 @@ def test_sample_flags_opportunity_amount_as_leaky(sample_stats):
     assert set(attrs.index[attrs["strength"] == "weak"]) == {"department", "country"}
 
 
-def test_bank_flags_duration_as_suspicious_when_not_excluded(tmp_path):
-    leads = load_leads(BANK, "y", store=tmp_path / "s.duckdb")
-    stats = attribute_statistics(leads)
+def test_bank_flags_duration_as_suspicious_when_not_excluded(bank_leads):
+    stats = attribute_statistics(bank_leads)
     assert "duration" in stats.leaky()
     assert stats.attributes["attribute"].iat[0] == "duration"
     report = stats_report(stats)
@@ -209,10 +205,9 @@ def test_verdicts_and_the_leak_rule_on_a_rare_outcome(tmp_path):
     assert stats.leaky() == ["stage"]
 
 
-def test_strong_but_plausible_columns_are_called_suspicious_and_kept(tmp_path):
+def test_strong_but_plausible_columns_are_called_suspicious_and_kept(bank_leads_fair):
     """Bank marketing, all rows: the previous campaign's outcome has IV just over 0.5, and no level near 0% or 100%."""
-    leads = load_leads(BANK, "y", store=tmp_path / "s.duckdb", exclude=["duration"])
-    poutcome = attribute_statistics(leads, ["poutcome", "age"]).attributes.set_index("attribute").loc["poutcome"]
+    poutcome = attribute_statistics(bank_leads_fair, ["poutcome", "age"]).attributes.set_index("attribute").loc["poutcome"]
     assert poutcome["information_value"] > 0.5
     assert poutcome["strength"] == "suspicious" and not poutcome["leaky"]
     assert poutcome["verdict"].startswith("suspiciously strong, kept")

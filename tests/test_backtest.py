@@ -16,13 +16,13 @@ from conftest import (
     TINY_ROWS,
     band_of,
     brute_scores,
+    build_random,
     kept_rows,
-    load_random,
     random_leads,
     random_models,
     write_csv,
 )
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -304,20 +304,19 @@ def test_all_leads_tied(tiny):
 
 
 @given(data=random_leads(), model_dict=random_models())
-def test_random_backtests_match_brute_force(tmp_path_factory, data, model_dict):
-    leads = load_random(data, tmp_path_factory.mktemp("bt"))
+def test_random_backtests_match_brute_force(data, model_dict):
+    leads = build_random(data)
     kept, y = kept_rows(data)
     expected = brute_scores(model_dict, kept, RANDOM_KINDS)
     assert_backtest_matches(backtest(leads, ScoringModel.from_dict(model_dict)), model_dict, expected, y)
 
 
-@settings(max_examples=max(settings.default.max_examples // 3, 8))  # two loads per example
 @given(data=random_leads(min_rows=4, max_rows=25), model_dict=random_models(), seed=st.integers(0, 2**32 - 1))
-def test_row_order_never_matters(tmp_path_factory, data, model_dict, seed):
+def test_row_order_never_matters(data, model_dict, seed):
     model = ScoringModel.from_dict(model_dict)
-    a = backtest(load_random(data, tmp_path_factory.mktemp("a")), model)
+    a = backtest(build_random(data), model)
     shuffled = dict(data, rows=random.Random(seed).sample(data["rows"], len(data["rows"])))
-    b = backtest(load_random(shuffled, tmp_path_factory.mktemp("b")), model)
+    b = backtest(build_random(shuffled), model)
     for field in ("leads", "converted", "mql", "mql_converted", "knocked_out", "knocked_out_converted"):
         assert getattr(a, field) == getattr(b, field)
     for field in ("precision", "recall", "f1", "mql_rate", "lift_at_threshold", "conversion_rest", "auc", "pr_auc"):

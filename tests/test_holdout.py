@@ -16,8 +16,8 @@ from lead_model.engine.scoring import ScoringEngine
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    return load_leads("sample_data/leads.csv", "converted", store=tmp_path_factory.mktemp("s") / "s.duckdb", exclude=["opportunity_amount"])
+def sample(sample_leads_fair):
+    return sample_leads_fair
 
 
 @pytest.fixture

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import TINY_HEADER, TINY_ROWS, attribute_points, write_csv
-from hypothesis import assume, given
+from conftest import TINY_HEADER, TINY_ROWS, attribute_points, build_random, load_random, random_leads, random_models, write_csv
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lead_model import LeadModelError, ScoringModel, load_leads, score_leads
+from lead_model import LeadModelError, ScoringModel, backtest, load_leads, score_leads
+from lead_model.data.leads import leads_from_table
+from lead_model.data.sources import read_source
 from lead_model.data.roles import MAX_LEVELS, RoleOverride
+from lead_model.export.scored import write_scored_csv
+from lead_model.model.semantics import Semantics
 
 
 # ----- the hand-built fixture --------------------------------------------------------------
@@ -302,3 +307,98 @@ def test_the_header_row_decides_the_delimiter(tmp_path):
     leads = load_leads(path, "converted", store=tmp_path / "s.duckdb", roles={"plain": RoleOverride(role="attribute", kind="categorical")})
     assert leads.n_leads == 3 and leads.n_converted == 1
     assert set(leads.attribute("plain").levels) == {"; DROP TABLE t; --", "a;b;c"}
+
+
+# ----- leads already in memory -------------------------------------------------------------
+def assert_same_leads(a, b, *, same_profiles: bool = True) -> None:
+    """Two LeadSets hold the same leads in the same order with the same codes, values and roles."""
+    np.testing.assert_array_equal(a.row_index, b.row_index)
+    np.testing.assert_array_equal(a.converted, b.converted)
+    assert a.summary == b.summary
+    assert {n: (r.role, r.kind, r.group) for n, r in a.roles.items()} == {n: (r.role, r.kind, r.group) for n, r in b.roles.items()}
+    if same_profiles:
+        assert a.profiles == b.profiles and a.roles == b.roles
+    assert (a.lead_id_column, a.created_column, a.outcome) == (b.lead_id_column, b.created_column, b.outcome)
+    if a.created is not None or b.created is not None:
+        np.testing.assert_array_equal(a.created, b.created)
+    assert list(a.attributes) == list(b.attributes)
+    for name, enc in a.attributes.items():
+        other = b.attributes[name]
+        assert (enc.kind, enc.group, enc.levels, enc.labels, enc.n_missing) == (other.kind, other.group, other.levels, other.labels, other.n_missing), name
+        if enc.codes is None:
+            assert other.codes is None and np.array_equal(enc.values, other.values, equal_nan=True), name
+        else:
+            np.testing.assert_array_equal(enc.codes, other.codes, err_msg=name)
+
+
+def test_a_table_read_from_the_file_encodes_exactly_like_load_leads(tiny_csv, tiny, tiny_model):
+    table = read_source(tiny_csv).drop_columns(["__row"])
+    leads = leads_from_table(table, "converted")
+    assert leads.name == "in-memory"
+    assert_same_leads(leads, tiny)
+    assert score_leads(leads, tiny_model).equals(score_leads(tiny, tiny_model))
+    assert backtest(leads, tiny_model).sweep.equals(backtest(tiny, tiny_model).sweep)
+
+
+def test_a_dataframe_typed_by_hand_scores_like_the_file(tiny, tiny_model):
+    frame = pd.DataFrame(TINY_ROWS, columns=TINY_HEADER)
+    frame["created"] = pd.to_datetime(frame["created"])
+    frame["employees"] = frame["employees"].astype("Int64")  # nullable integers, as the file's column reads
+    leads = leads_from_table(frame, "converted", name="by hand")
+    assert leads.name == "by hand"
+    assert_same_leads(leads, tiny, same_profiles=False)  # a timestamp, not a date, so the created profile differs
+    assert score_leads(leads, tiny_model).equals(score_leads(tiny, tiny_model))
+
+
+def test_a_model_gives_in_memory_leads_its_kinds_and_groups(tiny_csv, store, tiny_model):
+    model = tiny_model.replace(attributes=[a.model_copy(update={"group": "engagement"}) if a.name == "industry" else a for a in tiny_model.attributes])
+    from_file = load_leads(tiny_csv, "converted", store=store, model=model)
+    in_memory = leads_from_table(read_source(tiny_csv).drop_columns(["__row"]), model=model)
+    assert in_memory.attribute("industry").group == "engagement" and in_memory.outcome == "converted"
+    assert_same_leads(in_memory, from_file)
+    assert score_leads(in_memory, model).equals(score_leads(from_file, model))
+    # the model's semantics say what is missing, unless placeholders are given
+    odd = model.replace(semantics=Semantics(missing_values=("", "software")))
+    frame = pd.DataFrame(TINY_ROWS, columns=TINY_HEADER)
+    industry = leads_from_table(frame, model=odd).attribute("industry")
+    assert "Software" not in industry.levels and industry.n_missing == 4  # 4 x Software; 'Select' and 'N/A' are levels now
+    assert "Software" in leads_from_table(frame, model=odd, placeholders=("", "n/a")).attribute("industry").levels
+
+
+@settings(max_examples=max(settings.default.max_examples // 3, 8))  # each example writes a CSV and a store
+@given(data=random_leads(), model_dict=random_models())
+def test_random_tables_in_memory_score_like_their_csv_files(tmp_path_factory, data, model_dict):
+    """The property tests score build_random's in-memory leads; they must be the leads the CSV gives."""
+    from_file = load_random(data, tmp_path_factory.mktemp("mem"))
+    in_memory = build_random(data)
+    assert_same_leads(in_memory, from_file, same_profiles=False)  # a '1'/'0' column is text here, integers in the file
+    model = ScoringModel.from_dict(model_dict)
+    assert score_leads(in_memory, model).equals(score_leads(from_file, model))
+
+
+def test_in_memory_leads_have_no_stored_rows(tmp_path, monkeypatch, tiny_model):
+    monkeypatch.chdir(tmp_path)
+    leads = leads_from_table(pd.DataFrame(TINY_ROWS, columns=TINY_HEADER), "converted")
+    assert leads.n_leads == 12 and leads.n_converted == 4
+    for read in (lambda: leads.rows([0, 1]), lambda: leads.rows(limit=3), lambda: leads.find_rows("L1"), leads.wait_stored, lambda: leads.info):
+        with pytest.raises(LeadModelError, match="built in memory, so no store holds their raw rows; load the file with load_leads"):
+            read()
+    with pytest.raises(LeadModelError, match="built in memory"):
+        write_scored_csv(leads, tiny_model, tmp_path / "scored.csv")
+    assert list(tmp_path.iterdir()) == []  # no store file, no half-written CSV
+
+
+def test_in_memory_errors_read_like_load_errors():
+    frame = pd.DataFrame({"seg": ["a", "b", "a"], "converted": ["yes", "no", "no"]})
+    with pytest.raises(LeadModelError, match="no column 'convrted'.*did you mean 'converted'"):
+        leads_from_table(frame, "convrted")
+    with pytest.raises(LeadModelError, match=r"outcome column 'converted' has 1 distinct values \('no'\), not two"):
+        leads_from_table(frame.assign(converted="no"), "converted")
+    with pytest.raises(LeadModelError, match="columns but no rows"):
+        leads_from_table(frame.iloc[:0], "converted")
+    with pytest.raises(LeadModelError, match="column named '__row', which the store reserves"):
+        leads_from_table(frame.assign(__row=1), "converted")
+    with pytest.raises(LeadModelError, match="could not be read: .*; give each column values of one type"):
+        leads_from_table(frame.assign(seg=["a", 2, 3.5]), "converted")
+    with pytest.raises(LeadModelError, match="takes a pyarrow Table or a pandas DataFrame, not list"):
+        leads_from_table([["a", "yes"]], "converted")

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import write_csv
-from lead_model import ScoringModel, load_leads
+from lead_model import load_leads
 from lead_model.data import quality
+from lead_model.data.roles import infer_roles
 from lead_model.model.schema import Attribute
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data" / "leads.csv"
-BANK = Path("/work/shared/data/bank-marketing/bank-full.csv")
 
 # 400 leads, the first 100 converted (rows are shuffled when written). Per column, by hand:
 #   segment   converted: 75 A, 20 B, 5 missing      others: 125 A, 130 B, 45 missing (20 'N/A', 25 empty)
@@ -138,22 +134,21 @@ def test_no_leaks_is_an_empty_table(tmp_path):
     assert leaks.empty and list(leaks.columns) == ["column", "auc", "rules", "evidence"]
 
 
-@pytest.mark.skipif(not SAMPLE.is_file(), reason="the bundled sample is missing")
-def test_sample_flags_opportunity_amount_only(tmp_path):
-    sample = load_leads(SAMPLE, store=tmp_path / "s.duckdb")
+def test_sample_flags_opportunity_amount_only(sample_leads, sample_model):
+    sample = sample_leads
+    assert infer_roles(sample.profiles)["converted"].role == "outcome"  # found without being named
     leaks = quality.leak_suspects(sample)
     assert leaks["column"].tolist() == ["opportunity_amount"]
-    model = ScoringModel.from_file(ROOT / "sample_data" / "sample_model.yaml")
-    for attr in model.attributes:  # every slider's table adds up to all leads
+    for attr in sample_model.attributes:  # every slider's table adds up to all leads
         t = quality.level_table(sample, attr)
         # categorical: 'other' already counts the unlisted values, so they are left out
         parts = t[t["listed"]] if attr.kind == "categorical" else t
         assert parts["leads"].sum() == sample.n_leads, attr.name
 
 
-@pytest.mark.skipif(not BANK.is_file(), reason="bank-marketing data not available")
-def test_bank_marketing_flags_duration(tmp_path):
-    bank = load_leads(BANK, store=tmp_path / "s.duckdb")
+def test_bank_marketing_flags_duration(bank_leads):
+    bank = bank_leads
+    assert infer_roles(bank.profiles)["y"].role == "outcome"  # found without being named
     leaks = quality.leak_suspects(bank).set_index("column")
     assert "duration" in leaks.index
     assert "pure level" in leaks.loc["duration", "rules"]

@@ -16,6 +16,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from conftest import BANK_CSV, ROOT, SAMPLE_CSV, SAMPLE_MODEL, needs_bank, needs_sample
 from lead_model.suggest.stats import level_codes
 from lead_model.cli.main import main
 from lead_model.errors import LeadModelError
@@ -25,12 +26,10 @@ from lead_model.model.schema import ScoringModel
 from lead_model.engine.scoring import ScoringEngine
 from lead_model.suggest.fit import lockable_levels, suggest, suggest_points, with_current_points
 
-BANK = "/work/shared/data/bank-marketing/bank-full.csv"
-
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    return load_leads("sample_data/leads.csv", "converted", store=tmp_path_factory.mktemp("s") / "s.duckdb", exclude=["opportunity_amount"])
+def sample(sample_leads_fair):
+    return sample_leads_fair
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +152,8 @@ def test_sparse_levels_are_shrunk_toward_the_attributes_average(sample):
     assert (b.loc[b["leads"] == 0, "why"] == "no lead has it: average points").all()
 
 
-def test_leaky_attributes_are_left_out_unless_opted_in(tmp_path):
-    leads = load_leads("sample_data/leads.csv", "converted", store=tmp_path / "s.duckdb")
+def test_leaky_attributes_are_left_out_unless_opted_in(sample_leads):
+    leads = sample_leads
     s = suggest_points(leads, max_attributes=3)
     assert "opportunity_amount" not in s.chosen
     assert "leaky" in s.left_out.set_index("attribute").loc["opportunity_amount", "why"]
@@ -163,7 +162,7 @@ def test_leaky_attributes_are_left_out_unless_opted_in(tmp_path):
 
 @pytest.fixture(scope="module")
 def raw_sample() -> pd.DataFrame:
-    return pd.read_csv("sample_data/leads.csv", keep_default_na=False, dtype=str)
+    return pd.read_csv(SAMPLE_CSV, keep_default_na=False, dtype=str)
 
 
 def true_effects(raw: pd.DataFrame, name: str, spec: dict) -> np.ndarray:
@@ -185,7 +184,7 @@ def ground_truth_correlation(s, sample, raw) -> float:
     can straddle true bands). Both sides are shifted so each attribute's lowest level is 0,
     then pooled: this checks the order within attributes and the sizes across them.
     """
-    truth = json.load(open("sample_data/ground_truth.json"))["attributes"]
+    truth = json.loads((ROOT / "sample_data" / "ground_truth.json").read_text())["attributes"]
     train = subset(sample, s.split.train)
     rows = raw.iloc[train.row_index]
     true_fx, points = [], []
@@ -212,15 +211,15 @@ def test_sample_recovers_ground_truth_and_matches_sklearn(sample, raw_sample):
         assert s.validation.holdout.auc >= sklearn_holdout_auc(sample, s) - 0.01
 
 
-def test_bank_matches_sklearn_on_holdout(tmp_path):
+def test_bank_matches_sklearn_on_holdout(bank_leads_fair, bank_raw):
     """Bar: holdout AUC within 0.01 of a logistic regression on the same levels, and on the same attributes as
     they are in the file (categories one-hot, numbers standardised), chosen ones and every candidate, on the same split."""
-    leads = load_leads(BANK, "y", store=tmp_path / "s.duckdb", exclude=["duration"])
+    leads = bank_leads_fair
     s = suggest(leads)
     assert s.split.method == "random"
     assert "duration" not in s.points.stats.attributes["attribute"].tolist()
     assert s.validation.holdout.auc >= sklearn_holdout_auc(leads, s) - 0.01
-    raw = pd.read_csv(BANK).iloc[leads.row_index].reset_index(drop=True)
+    raw = bank_raw.iloc[leads.row_index].reset_index(drop=True)
     assert (raw["y"].eq("yes").to_numpy() == leads.converted).all()
     # the chosen attributes, and every candidate attribute (the K=10 points model must not lose much to using them all)
     for cols in (list(s.points.chosen), list(leads.attributes)):
@@ -234,8 +233,9 @@ def test_bank_matches_sklearn_on_holdout(tmp_path):
 
 
 def test_bank_suggest_leaves_duration_out_when_not_excluded(tmp_path):
+    needs_bank()
     out = tmp_path / "model.json"
-    r = CliRunner().invoke(main, ["suggest", BANK, "--outcome", "y", "--store", str(tmp_path / "s.duckdb"), "-o", str(out)])
+    r = CliRunner().invoke(main, ["suggest", str(BANK_CSV), "--outcome", "y", "--store", str(tmp_path / "s.duckdb"), "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "left out duration: looks leaky" in r.output
     assert "Suspicious (left out of suggestions unless you opt in): duration" in r.output
@@ -279,8 +279,8 @@ def test_thresholds_without_dates_count_capacity_against_all_training_leads(tmp_
     assert s.thresholds["mql_per_month"].isna().all()
 
 
-def test_current_points_follow_the_model_and_levels_can_be_locked(sample, sample_points):
-    current = ScoringModel.from_file("sample_data/sample_model.yaml")
+def test_current_points_follow_the_model_and_levels_can_be_locked(sample, sample_points, sample_model):
+    current = sample_model
     s = suggest_points(sample, current, max_attributes=6)
     table = s.table.set_index(["attribute", "level"])
     assert table.loc[("demo_requested", "true"), "current_points"] == 30  # sample_model.yaml
@@ -328,13 +328,14 @@ def test_cli_stats_and_suggest(tmp_path):
 
 
 def test_cli_suggest_with_a_current_model_locks_and_targets(tmp_path):
+    needs_sample()
     out = tmp_path / "model.json"
-    args = ["suggest", "sample_data/leads.csv", "--outcome", "converted", "--exclude", "opportunity_amount", "--store", str(tmp_path / "s.duckdb"),
-            "--model", "sample_data/sample_model.yaml", "--lock", "job_level", "--lock", "demo_requested=true", "--max-attributes", "6",
+    args = ["suggest", str(SAMPLE_CSV), "--outcome", "converted", "--exclude", "opportunity_amount", "--store", str(tmp_path / "s.duckdb"),
+            "--model", str(SAMPLE_MODEL), "--lock", "job_level", "--lock", "demo_requested=true", "--max-attributes", "6",
             "--target-precision", "0.25", "--capacity", "150", "-o", str(out)]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
-    current, model = ScoringModel.from_file("sample_data/sample_model.yaml"), ScoringModel.from_file(out)
+    current, model = ScoringModel.from_file(SAMPLE_MODEL), ScoringModel.from_file(out)
     assert model.attribute("job_level") == current.attribute("job_level")
     assert model.attribute("demo_requested").level_points()["true"] == 30
     assert "training leads (the points are fit on these)" in r.output

@@ -561,3 +561,45 @@ def _float_labels(col: pa.ChunkedArray) -> pa.ChunkedArray:
     values = _as_float(col)
     labels = np.array([None if math.isnan(v) else _format_number(v) for v in values], dtype=object)
     return pa.chunked_array([pa.array(labels, type=pa.string())])
+
+
+# ----- leads already in memory -------------------------------------------------------
+def leads_from_table(
+    table: pa.Table | pd.DataFrame,
+    outcome: str | None = None,
+    *,
+    roles: dict[str, RoleOverride] | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
+    model=None,
+    name: str = "in-memory",
+    require_outcome: bool = True,
+) -> LeadSet:
+    """Encode rows already in memory (an Arrow table or DataFrame, one row per lead) into a LeadSet.
+
+    Profiles, roles and codes are what ``load_leads`` gives for a file read to the same column
+    types, so scoring, backtests and suggestions work on it. Nothing is stored: the set's
+    ``rows``, ``find_rows``, ``info`` and scored-CSV export raise LeadModelError.
+    """
+    if isinstance(table, pd.DataFrame):
+        try:
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise LeadModelError(f"the leads table could not be read: {str(exc).splitlines()[0]}; give each column values of one type.") from None
+    if not isinstance(table, pa.Table):
+        raise LeadModelError(f"leads_from_table takes a pyarrow Table or a pandas DataFrame, not {type(table).__name__}.")
+    if table.num_rows == 0:
+        raise LeadModelError("the leads table has columns but no rows; pass at least one lead.")
+    if ROW_COLUMN in table.column_names:
+        raise LeadModelError(f"the leads table has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
+    if model is not None:  # as load_leads reads a model's attributes
+        roles = {**model_roles(model), **(roles or {})}
+        outcome = outcome or model.metadata.outcome
+        if placeholders == DEFAULT_PLACEHOLDERS:
+            placeholders = model.semantics.missing_values
+    table = table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    # ":memory:" is DuckDB's file-less database: reading rows finds no dataset and writes nothing.
+    leads = _build(LeadStore(":memory:"), DatasetInfo(name, "", "in memory", table.num_rows, "", {}), table, outcome, tuple(exclude), roles, placeholders, require_outcome)
+    unstored: Future = Future()
+    unstored.set_exception(LeadModelError(f"the leads '{name}' were built in memory, so no store holds their raw rows; load the file with load_leads to read or export rows."))
+    return replace(leads, pending_info=unstored)
