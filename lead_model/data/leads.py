@@ -35,6 +35,8 @@ MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 
 ENGINE_CACHE_SIZE = 3  # model layouts whose scoring engines a LeadSet keeps (each ~100-200 MB at 1M leads)
 # One writer thread: stores are written in the order datasets are loaded.
 _STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-store-writer")
+# Columns are profiled and encoded two at a time (this is a 2-core design; see PERFORMANCE.md).
+_COLUMN_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lead-column-encoder")
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,14 +265,10 @@ def load_leads(
         }
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
         check_dataset_name(pending.name)
-        # The rows are written to a new table while the leads are encoded (one DuckDB thread,
-        # the other core encodes); the dataset is swapped in only once encoding succeeded.
-        staged = _STORE_WRITER.submit(store.stage, table, 1)
-        try:
-            leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
-        except BaseException:
-            _STORE_WRITER.submit(_discard_staged, store, staged).result()
-            raise
+        # Both cores encode first (so the leads are ready soonest); then the rows are written to a
+        # new table in the background and swapped in. A file that fails to encode never reaches the store.
+        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
+        staged = _STORE_WRITER.submit(store.stage, table, 2)
         stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, str(path), table.num_rows, settings)
         leads = replace(leads, pending_info=stored)
         if wait:
@@ -288,15 +286,6 @@ def load_leads(
 
 def _publish_staged(store: LeadStore, staged: Future, name: str, source: str, rows: int, settings: dict) -> DatasetInfo:
     return store.publish(staged.result(), name, source, rows, settings)
-
-
-def _discard_staged(store: LeadStore, staged: Future) -> None:
-    """Drop the table a failed load staged (a staging error needs no clean-up)."""
-    try:
-        table_name = staged.result()
-    except Exception:
-        return
-    store.discard(table_name)
 
 
 def model_roles(model) -> dict[str, RoleOverride]:
@@ -376,34 +365,55 @@ def _profile(table: pa.Table, placeholders: tuple[str, ...]) -> tuple[dict[str, 
     ph = placeholder_set(placeholders)
     profiles: dict[str, ColumnProfile] = {}
     text_columns: dict[str, _TextColumn] = {}
-    rows = table.num_rows
-    for name in table.column_names:
-        col = table.column(name)
-        dtype = _dtype_of(col.type)
-        n_null = col.null_count
-        if dtype in ("text", "boolean"):
-            tc = _text_column(col, ph)
+    # Columns are independent and Arrow/numpy release the GIL: both cores profile.
+    for name, profile, tc in _COLUMN_WORKERS.map(lambda name: _profile_column(table, name, ph), table.column_names):
+        profiles[name] = profile
+        if tc is not None:
             text_columns[name] = tc
-            real = ~tc.is_placeholder
-            top = _top_values(tc, real)
-            ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
-            profiles[name] = ColumnProfile(
-                name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
-                _numeric_share(tc) if dtype == "text" else 0.0, top,
-            )
-        elif dtype == "date":
-            n_distinct = pc.count_distinct(col).as_py()
-            profiles[name] = ColumnProfile(name, dtype, rows, n_null, 0, {}, int(n_distinct), 0.0, ())
-        else:
-            values = _as_float(col)
-            finite = values[~np.isnan(values)]
-            uniq, counts = np.unique(finite, return_counts=True)
-            top: tuple = ()
-            if len(uniq) <= MAX_LEVELS:
-                order = np.argsort(-counts, kind="stable")
-                top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
-            profiles[name] = ColumnProfile(name, dtype, rows, int(rows - finite.size), 0, {}, int(len(uniq)), 1.0, top)
     return profiles, text_columns
+
+
+def _profile_column(table: pa.Table, name: str, ph: frozenset[str]) -> tuple[str, ColumnProfile, _TextColumn | None]:
+    rows = table.num_rows
+    col = table.column(name)
+    dtype = _dtype_of(col.type)
+    n_null = col.null_count
+    if dtype in ("text", "boolean"):
+        tc = _text_column(col, ph)
+        real = ~tc.is_placeholder
+        top = _top_values(tc, real)
+        ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
+        return name, ColumnProfile(
+            name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
+            _numeric_share(tc) if dtype == "text" else 0.0, top,
+        ), tc
+    if dtype == "date":
+        n_distinct = pc.count_distinct(col).as_py()
+        return name, ColumnProfile(name, dtype, rows, n_null, 0, {}, int(n_distinct), 0.0, ()), None
+    uniq, counts = _number_counts(col)
+    top: tuple = ()
+    if len(uniq) <= MAX_LEVELS:
+        order = np.argsort(-counts, kind="stable")
+        top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
+    return name, ColumnProfile(name, dtype, rows, int(rows - counts.sum()), 0, {}, int(len(uniq)), 1.0, top), None
+
+
+def _number_counts(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-missing values of a numeric column (float64, ascending) and their counts.
+
+    Integers are counted by hashing (pc.value_counts, ~10 ms at 1M rows) instead of sorting
+    every value (~60 ms); floats keep np.unique, whose NaN and -0.0 handling the rest expects.
+    """
+    if pa.types.is_integer(col.type):
+        bounds = pc.min_max(col).as_py()
+        if bounds["min"] is None or max(abs(bounds["min"]), abs(bounds["max"])) < 2**53:  # exact as float64
+            vc = pc.value_counts(col.drop_null() if col.null_count else col)
+            uniq = vc.field("values").to_numpy(zero_copy_only=False).astype(np.float64)
+            counts = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
+            order = np.argsort(uniq, kind="stable")
+            return uniq[order], counts[order]
+    values = _as_float(col)
+    return np.unique(values[~np.isnan(values)], return_counts=True)
 
 
 def _top_values(tc: _TextColumn, real: np.ndarray) -> tuple[tuple[str, int], ...]:
@@ -475,11 +485,9 @@ def _encode(
             f"outcome '{outcome}' has no {'converted' if n_conv == 0 else 'unconverted'} leads, so nothing can be backtested; "
             "load history with both outcomes."
         )
-    attributes: dict[str, EncodedAttribute] = {}
-    for name, role in roles.items():
-        if role.role != "attribute":
-            continue
-        attributes[name] = _encode_attribute(table.column(name), role, profiles[name], text_columns.get(name), order)
+    wanted = [(name, role) for name, role in roles.items() if role.role == "attribute"]
+    encoded = _COLUMN_WORKERS.map(lambda nr: _encode_attribute(table.column(nr[0]), nr[1], profiles[nr[0]], text_columns.get(nr[0]), order), wanted)
+    attributes: dict[str, EncodedAttribute] = {name: enc for (name, _), enc in zip(wanted, encoded)}
     created_col = next((n for n, r in roles.items() if r.role == "created"), None)
     created = None
     if created_col is not None:
