@@ -111,7 +111,7 @@ def test_bank_init_from_the_file_as_a_new_user(tmp_path):
     result = cli("init", BANK, "--outcome", "y", "-o", tmp_path / "model.json", "--store", tmp_path / "s.duckdb")
     output = assert_ok(result)
     assert (tmp_path / "model.json").exists()
-    assert "Leave it out with --exclude duration" in output
+    assert "use --exclude duration" in output
 
 
 @needs_bank

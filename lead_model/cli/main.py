@@ -283,10 +283,11 @@ def _warn_leaks(leads: LeadSet) -> None:
 
 def leak_lines(v, dataset: str) -> list[str]:
     """What the CLI says about one leak verdict: a warning for a leaky column, a question for a doubtful one."""
-    answer = f"answer with 'lead-model leaks {_shell_word(dataset)} --known {_shell_word(v.column)}' (or --after)"
+    answer = f"answer with: lead-model leaks {_shell_word(dataset)} --known {_shell_word(v.column)} (or --after)"
     if v.leaky:
-        fix = f" Leave it out with --exclude {_shell_word(v.column)} if it is filled in after sales contact"
-        fix += "." if v.answer is False else f"; if it is known before, {answer} (until then it stays out of suggestions)."
+        fix = f" It stays out of suggestions; to leave it out of models too, use --exclude {_shell_word(v.column)}."
+        if v.answer is None:
+            fix += f" If it is known before sales contact, {answer}."
         return [f"Warning: possible leak: {v.evidence}{fix}"]
     if v.needs_answer:
         return [f"Question: {v.question} {answer[0].upper()}{answer[1:]}."]
