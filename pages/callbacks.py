@@ -11,7 +11,7 @@ from streamlit.errors import StreamlitAPIException
 
 from lead_model.model.schema import ScoringModel
 from pages.messages import callback
-from pages.session import CAP_KEYS, RESULTS_FRAGMENT, THRESHOLD_KEY, ss, workbench
+from pages.session import CAP_KEYS, RESULTS_FRAGMENT, RESUME, THRESHOLD_KEY, ss, workbench
 
 
 def on_points(attribute: str, value, key: str) -> None:
@@ -90,6 +90,20 @@ def reset_to_baseline() -> None:
 @callback()
 def set_baseline() -> None:
     workbench().set_baseline()
+
+
+@callback()
+def resume() -> None:
+    """Continue the last session's autosaved model and baseline (undoable); the offer goes."""
+    saved = ss.pop(RESUME, None)
+    if saved is not None:
+        workbench().resume(saved.model, saved.baseline, saved.changes)
+
+
+@callback()
+def dismiss_resume() -> None:
+    """Start over: keep the model this session started with; the autosave is replaced by the next change."""
+    ss.pop(RESUME, None)
 
 
 def adopt_model(new_model: ScoringModel) -> None:

@@ -15,11 +15,12 @@ import streamlit as st
 
 from lead_model.charts import backtest as charts
 from lead_model.engine.scoring import points_breakdown
+from lead_model.formatting import count
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import capacity_advice as advise_capacity
 from lead_model.workbench.describe import knockout_text, level_caption, threshold_range
 from lead_model.errors import LeadModelError
-from pages import callbacks, loading
+from pages import callbacks, loading, resume
 from pages.messages import for_app, fragment_timing, no_traceback, show_flash
 from pages.session import ATTRIBUTES_KEY, CAP_KEYS, CAPACITY_KEY, MONTHS_KEY, RESULTS_FRAGMENT, THRESHOLD_KEY, bind, edges_key, edges_text, points_key
 from pages.session import require_workbench
@@ -34,13 +35,14 @@ baseline_model = wb.baseline
 
 st.title("Designer")
 st.caption(
-    f"Model **{md(model.metadata.name)}** on **{md(leads.name)}**: {leads.n_leads:,} leads, {leads.base_rate:.1%} converted. "
+    f"Model **{md(model.metadata.name)}** on **{md(leads.name)}**: {count(leads.n_leads)}, {leads.base_rate:.1%} converted. "
     f"Deltas compare with the baseline (**{md(baseline_model.metadata.name)}**, threshold {baseline_model.mql_threshold})."
 )
 # Always one container, messages or not: the elements below keep their places, so Streamlit
 # keeps their fragments and charts instead of drawing every chart anew when a message goes.
 with st.container(key="designer_messages"):
     show_flash()
+    resume.banner()  # continue the last session's autosave?
 
 # ----- controls ----------------------------------------------------------------------------
 TONES = {"above": ":green[**{}**]", "below": ":red[**{}**]", "near": "**{}**"}
@@ -92,9 +94,9 @@ def caps_editor() -> None:
 
 
 def knockout_editor() -> None:
-    st.markdown(f"**Knock-outs**: never an MQL, whatever the score. {result.knocked_out:,} leads knocked out now.")
+    st.markdown(f"**Knock-outs**: never an MQL, whatever the score. {count(result.knocked_out)} knocked out now.")
     for i, rule in enumerate(model.knockouts):
-        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1, c2 = st.columns([2.6, 1], vertical_alignment="center")  # "Remove" needs ~75 px of the 390 px sidebar
         c1.markdown(md(knockout_text(rule)))
         c2.button("Remove", key=f"ko_remove::{i}", on_click=callbacks.remove_knockout, args=(i,))
     names = list(leads.attributes)

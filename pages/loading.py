@@ -8,6 +8,7 @@ copy. Every function raises LeadModelError (nothing changes) when the data canno
 from __future__ import annotations
 
 import math
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,10 +22,11 @@ from lead_model.data.store import LeadStore, dataset_name_for, default_store_pat
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
 from lead_model.model.schema import ScoringModel
+from lead_model.workbench.autosave import Autosave, Autosaver, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
 from pages.messages import flash, for_app
-from pages.session import DATASET, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, dataset, leads, ss, workbench
+from pages.session import DATASET, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, dataset, leads, ss, workbench
 
 Progress = Callable[[float, str], None]
 
@@ -180,9 +182,22 @@ def _adopt(new: LeadSet, spec: DatasetSpec, sample: bool) -> str:
         wb.history = old.history  # the room keeps its undo history across a reload of the same data
     else:
         wb = Workbench(new, choice.model)
+    wb.on_change = Autosaver(spec.store, new.name, new.info.table)  # every edit is saved for a reload (F5) to continue
     ss[WORKBENCH] = wb
     ss[DATASET] = spec
+    ss[RESUME] = _resume_offer(spec.store, wb)
     return choice.message
+
+
+def _resume_offer(store: str, wb: Workbench) -> Autosave | None:
+    """The last session's autosave on this data, if it is worth offering; a store that cannot be read offers nothing."""
+    import duckdb
+
+    try:
+        return resume_offer(store, wb.leads, wb.model, wb.baseline)
+    except (LeadModelError, duckdb.Error) as exc:
+        print(f"autosave not read: {exc}", file=sys.stderr)
+        return None
 
 
 # ----- roles --------------------------------------------------------------------------------

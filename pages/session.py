@@ -31,6 +31,7 @@ SAMPLE_MODEL = APP_DIR / "sample_data" / "sample_model.yaml"
 STARTED = "started"
 WORKBENCH = "workbench"
 DATASET = "dataset"
+RESUME = "resume_offer"  # the autosave this session may continue (pages/resume.py), until Continue or Start over
 
 # widget keys
 THRESHOLD_KEY = "mql_threshold"

@@ -9,6 +9,10 @@ Speed: the engine comes from the LeadSet's cache for the model's layout (``LeadS
 so a points move is one incremental ``backtest``; a threshold move is
 ``BacktestResult.at_threshold`` (no per-lead work); the baseline's result is computed once
 per baseline.
+
+Autosave: ``on_change(bench, previous_model)`` is called after every edit that changed the
+model or the baseline (lead_model/workbench/autosave.py ``Autosaver`` is one); ``changes``
+counts those edits since the workbench was made.
 """
 
 from __future__ import annotations
@@ -37,7 +41,13 @@ SPECIAL_VALUES = ("__other__", "__missing__")
 class Workbench:
     """The model being designed on ``leads``: its undo history, the baseline it is compared with, and results."""
 
-    def __init__(self, leads: LeadSet, model: ScoringModel, baseline: ScoringModel | None = None):
+    def __init__(
+        self,
+        leads: LeadSet,
+        model: ScoringModel,
+        baseline: ScoringModel | None = None,
+        on_change: Callable[[Workbench, ScoringModel], None] | None = None,
+    ):
         check_fits(leads, model)
         self.leads = leads
         self.history: ModelHistory[ScoringModel] = ModelHistory(model)
@@ -46,6 +56,8 @@ class Workbench:
         self._baseline_result: tuple[ScoringModel, BacktestResult | None] | None = None
         self._memo: dict[tuple, Any] = {}
         self.full_backtests = 0  # backtests run for points or layout changes (threshold moves need none)
+        self.on_change = on_change
+        self.changes = 0  # edits that changed the model or the baseline
 
     # ----- reading ------------------------------------------------------------------
     @property
@@ -117,8 +129,18 @@ class Workbench:
         return self.memo(("months",), lambda: months_covered(self.leads.created))
 
     # ----- edits ----------------------------------------------------------------------
+    def _changed(self, model: ScoringModel, baseline: ScoringModel, count: bool = True) -> None:
+        """After an edit: count it and call ``on_change`` if the model or the baseline is another one than before."""
+        if self.model is model and self.baseline is baseline:
+            return
+        self.changes += 1 if count else 0
+        if self.on_change is not None:
+            self.on_change(self, model)
+
     def edit(self, new_model: ScoringModel) -> None:
+        before = (self.model, self.baseline)
         self.history.push(new_model)
+        self._changed(*before)
 
     def set_points(self, attribute: str, value: str | bool, points: int) -> None:
         self.edit(self.model.with_points(attribute, value, int(points)))
@@ -183,27 +205,53 @@ class Workbench:
         self.edit(self.model.replace(knockouts=tuple(k for i, k in enumerate(self.model.knockouts) if i != index)))
 
     def undo(self) -> None:
+        before = (self.model, self.baseline)
         self.history.undo()
+        self._changed(*before)
 
     def redo(self) -> None:
+        before = (self.model, self.baseline)
         self.history.redo()
+        self._changed(*before)
 
     def reset_to_baseline(self) -> None:
-        self.history.reset(self.baseline)
+        self.edit(self.baseline)
 
     def set_baseline(self) -> None:
+        before = (self.model, self.baseline)
         self.baseline = self.model
+        self._changed(*before)
 
     def adopt(self, new_model: ScoringModel) -> None:
         """Continue from a model file: it must fit the data (else LeadModelError, nothing changes); it also becomes the baseline."""
         check_fits(self.leads, new_model)
-        self.edit(new_model)
+        before = (self.model, self.baseline)
+        self.history.push(new_model)
         self.baseline = new_model
+        self._changed(*before)
+
+    def resume(self, model: ScoringModel, baseline: ScoringModel, changes: int) -> None:
+        """Continue a saved session: its model (undoable) and baseline, and its count of ``changes``.
+
+        The model must fit the data (else LeadModelError, nothing changes); a baseline that no
+        longer fits is not taken.
+        """
+        check_fits(self.leads, model)
+        before = (self.model, self.baseline)
+        self.history.push(model)
+        if fits(self.leads, baseline):
+            self.baseline = baseline
+        self.changes = int(changes)
+        self._changed(*before, count=False)
 
     def rebased(self, leads: LeadSet, added: Iterable[str] = ()) -> Workbench:
         """A workbench on ``leads`` (the same dataset with other roles): the model and baseline reconciled, undo starting afresh."""
         added = list(added)
-        return Workbench(leads, reconcile(self.model, leads, added), reconcile(self.baseline, leads, added))
+        bench = Workbench(leads, reconcile(self.model, leads, added), reconcile(self.baseline, leads, added), self.on_change)
+        bench.changes = self.changes
+        if bench.model != self.model or bench.baseline != self.baseline:  # the model followed the roles: a change of its own
+            bench._changed(self.model, self.baseline)
+        return bench
 
 
 __all__ = ["SPECIAL_VALUES", "Workbench"]

@@ -1,0 +1,338 @@
+"""Autosave: the model a room is designing, kept per dataset in the lead store, so a browser reload loses nothing.
+
+One row per dataset and table in ``lead_autosaves`` (in the store's DuckDB file, beside
+``lead_datasets``): the working model, its baseline, when it was saved, how many changes the
+session made since it opened the dataset and the last change in words. The table name is part
+of the key, so a file loaded again under the same name (a new table) never gets the old
+file's model offered.
+
+Speed: opening the store, upserting a 7 KB model and closing it (the file is never held open
+between operations: the CLI and other servers use it too) takes ~75 ms, up to ~250 ms when
+DuckDB checkpoints on close; too slow for every slider move. So ``Autosaver`` (the
+Workbench's ``on_change`` hook) only queues the save (microseconds) and one background thread
+writes the newest queued state of each dataset, coalescing a burst of moves into one write.
+``latest_autosave`` waits for queued writes of the same store first, so a reload served by
+this process always sees the last change.
+
+Atomic: each write is one transaction (upsert of one row, plus dropping rows whose table
+is gone), so a crash leaves the previous save or the new one, never half a model. Newest
+wins: a row is replaced only by a save made later (``saved_at``), whatever order the writes
+land in.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lead_model.data.leads import LeadSet
+from lead_model.data.store import LeadStore
+from lead_model.engine.scoring import fits
+from lead_model.errors import LeadModelError
+from lead_model.model.schema import Attribute, ScoringModel
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
+from lead_model.workbench.describe import knockout_text
+
+if TYPE_CHECKING:
+    from lead_model.workbench.workshop import Workbench
+
+AUTOSAVE_TABLE = "lead_autosaves"
+OFFER_CHANGES = 3  # changes the "continue?" line lists before "…"
+RETRY_SECONDS = 2.0  # at most this long between tries while another program holds the store's lock
+
+log = logging.getLogger(__name__)
+
+_CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {AUTOSAVE_TABLE} (dataset VARCHAR, tbl VARCHAR, saved_at VARCHAR, model VARCHAR,"
+    " baseline VARCHAR, changes BIGINT, changed VARCHAR, PRIMARY KEY (dataset, tbl))"
+)
+_UPSERT = (
+    f"INSERT INTO {AUTOSAVE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset, tbl) DO UPDATE SET"
+    " saved_at = excluded.saved_at, model = excluded.model, baseline = excluded.baseline,"
+    f" changes = excluded.changes, changed = excluded.changed WHERE excluded.saved_at > {AUTOSAVE_TABLE}.saved_at"
+)
+# Rows of this dataset whose table no dataset holds any more (the file was loaded again since).
+_PRUNE = f"DELETE FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND tbl <> ? AND tbl NOT IN (SELECT tbl FROM lead_datasets)"
+
+
+@dataclass(frozen=True)
+class Autosave:
+    """The working state of one dataset as last saved.
+
+    ``saved_at`` is ISO 8601 UTC with microseconds (when the change was made); ``changes``
+    counts the edits since the session opened the dataset; ``changed`` is the last one in words.
+    """
+
+    dataset: str
+    table: str
+    model: ScoringModel
+    baseline: ScoringModel
+    saved_at: str
+    changes: int
+    changed: str
+
+    @property
+    def saved_time(self) -> datetime:
+        return datetime.fromisoformat(self.saved_at)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _store(store: LeadStore | str | Path) -> LeadStore:
+    return store if isinstance(store, LeadStore) else LeadStore(store)
+
+
+# ----- the table ---------------------------------------------------------------------------
+def save_autosave(store: LeadStore | str | Path, saves: Autosave | Iterable[Autosave]) -> None:
+    """Write one or more autosaves now, in one transaction (a later save already stored is kept)."""
+    saves = [saves] if isinstance(saves, Autosave) else list(saves)
+    if not saves:
+        return
+    con = _store(store).connect()
+    try:
+        con.execute(_CREATE)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for s in saves:
+                con.execute(_PRUNE, [s.dataset, s.table])
+                con.execute(_UPSERT, [s.dataset, s.table, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+
+
+def latest_autosave(store: LeadStore | str | Path, dataset: str, table: str) -> Autosave | None:
+    """The autosave of ``dataset`` on ``table``, or None (none yet, or a row whose models no longer read).
+
+    Waits first (up to a few seconds) for this process's queued saves to the same store.
+    """
+    store = _store(store)
+    WRITER.flush(store.path)
+    if not store.path.exists():
+        return None
+    con = store.connect()
+    try:
+        con.execute(_CREATE)
+        row = con.execute(
+            f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND tbl = ?", [dataset, table]
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return None
+    try:
+        model = ScoringModel.from_text(row[1], source="the autosaved model", yaml_format=False)
+        baseline = ScoringModel.from_text(row[2], source="the autosaved baseline", yaml_format=False)
+    except LeadModelError as exc:  # e.g. saved by a newer version of the app: nothing to offer
+        log.warning("autosave of %r not read: %s", dataset, exc)
+        return None
+    return Autosave(dataset, table, model, baseline, row[0], int(row[3]), row[4] or "")
+
+
+def resume_offer(store: LeadStore | str | Path, leads: LeadSet, start: ScoringModel, start_baseline: ScoringModel | None = None) -> Autosave | None:
+    """The autosave to offer a session that opens ``leads`` with ``start``, or None.
+
+    Offered only when it fits the data (roles may have changed since), differs from ``start``
+    (and its baseline from ``start_baseline``), and was saved after ``start`` was last
+    updated (``metadata.updated``, when the model file says).
+    """
+    saved = latest_autosave(store, leads.name, leads.info.table)
+    if saved is None or not fits(leads, saved.model):
+        return None
+    if saved.model == start and saved.baseline == (start_baseline or start):
+        return None
+    updated = start.metadata.updated
+    if updated:
+        try:
+            stamp = datetime.fromisoformat(updated)
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+            if saved.saved_time <= stamp:
+                return None
+        except ValueError:
+            pass
+    if not fits(leads, saved.baseline):
+        saved = Autosave(saved.dataset, saved.table, saved.model, start_baseline or start, saved.saved_at, saved.changes, saved.changed)
+    return saved
+
+
+def offer_text(saved: Autosave, start: ScoringModel) -> str:
+    """"Continue where the last session stopped? Saved 14:05 UTC, 7 changes: job_level: VP 20 -> 25; …" (plain text)."""
+    diff = describe_changes(start, saved.model)
+    listed = "; ".join(diff[:OFFER_CHANGES]) + (" …" if len(diff) > OFFER_CHANGES else "")
+    if not diff:
+        listed = "the same model with another baseline"
+    when = saved.saved_time.astimezone(timezone.utc)
+    day = "" if when.date() == datetime.now(timezone.utc).date() else f"{when:%d %b} "
+    n = saved.changes
+    return f"Continue where the last session stopped? Saved {day}{when:%H:%M} UTC, {n} change{'' if n == 1 else 's'}: {listed}"
+
+
+# ----- what changed -----------------------------------------------------------------------
+def describe_changes(before: ScoringModel, after: ScoringModel) -> list[str]:
+    """What differs from ``before`` to ``after``, in words, one item per attribute level, cap, rule or setting.
+
+    Items look like the Designer's labels: "job_level: VP 20 -> 25", "website_visits: 3 to < 6
+    0 -> 5", "MQL threshold 60 -> 55", "Fit cap none -> 40", "added country". Empty when
+    the models are equal.
+    """
+    out: list[str] = []
+    old_attrs = {a.name: a for a in before.attributes}
+    new_names = set(after.attribute_names)
+    for attr in after.attributes:
+        old = old_attrs.get(attr.name)
+        if old is None:
+            out.append(f"added {attr.name}")
+        elif old != attr:
+            out += _attribute_changes(old, attr)
+    out += [f"removed {name}" for name in old_attrs if name not in new_names]
+    for group, title in (("fit", "Fit cap"), ("engagement", "Engagement cap"), ("total", "Total cap")):
+        a, b = getattr(before.caps, group), getattr(after.caps, group)
+        if a != b:
+            out.append(f"{title} {_cap(a)} -> {_cap(b)}")
+    out += [f"knock-out removed: {knockout_text(k)}" for k in before.knockouts if k not in after.knockouts]
+    out += [f"knock-out added: {knockout_text(k)}" for k in after.knockouts if k not in before.knockouts]
+    if before.mql_threshold != after.mql_threshold:
+        out.append(f"MQL threshold {before.mql_threshold} -> {after.mql_threshold}")
+    if before.grades != after.grades:
+        out.append("grades changed")
+    if before.tiers != after.tiers:
+        out.append("tiers changed")
+    if before.semantics != after.semantics:
+        out.append("how values are read changed")
+    if before.metadata.name != after.metadata.name:
+        out.append(f"renamed '{before.metadata.name}' -> '{after.metadata.name}'")
+    return out
+
+
+def _cap(cap: int | None) -> str:
+    return "none" if cap is None else str(cap)
+
+
+def _attribute_changes(old: Attribute, new: Attribute) -> list[str]:
+    name = new.name
+    if old.kind != new.kind:
+        return [f"{name}: now {new.kind}"]
+    out = [f"{name}: moved to {new.group}"] if old.group != new.group else []
+    if new.kind == "numeric":
+        if old.edges != new.edges:
+            edges = lambda a: ", ".join(f"{e:g}" for e in a.edges) or "none"  # noqa: E731
+            out.append(f"{name}: bins {edges(old)} -> {edges(new)}")
+        else:
+            out += [f"{name}: {new.bin_label(i)} {a.points} -> {b.points}" for i, (a, b) in enumerate(zip(old.bins, new.bins)) if a.points != b.points]
+    else:
+        # A value the model does not list scores 'other': that is its points before it is listed.
+        was, now = old.level_points(), new.level_points()
+        for key in list(now) + [k for k in was if k not in now]:
+            a, b = was.get(key, old.other.points), now.get(key, new.other.points)
+            if a != b:
+                out.append(f"{name}: {key} {a} -> {b}")
+        if old.other.points != new.other.points and new.kind == "categorical":
+            out.append(f"{name}: {OTHER_LABEL} {old.other.points} -> {new.other.points}")
+    if old.missing.points != new.missing.points:
+        out.append(f"{name}: {MISSING_LABEL} {old.missing.points} -> {new.missing.points}")
+    return out
+
+
+# ----- saving on every change ----------------------------------------------------------------
+class Autosaver:
+    """The Workbench's ``on_change`` hook for one dataset: queues the new state for the background writer.
+
+    ``Autosaver(store, dataset, table)``; ``background=False`` writes at once (tests, the CLI).
+    """
+
+    def __init__(self, store: LeadStore | str | Path, dataset: str, table: str, background: bool = True):
+        self.store = _store(store)
+        self.dataset = dataset
+        self.table = table
+        self.background = background
+        self.last: Autosave | None = None
+
+    def __call__(self, bench: Workbench, previous: ScoringModel) -> None:
+        changed = "; ".join(describe_changes(previous, bench.model)) or "set the current model as the baseline"
+        save = Autosave(self.dataset, self.table, bench.model, bench.baseline, now_iso(), bench.changes, changed)
+        self.last = save
+        if self.background:
+            WRITER.submit(self.store.path, save)
+        else:
+            save_autosave(self.store, save)
+
+
+class _Writer:
+    """One background thread writing the newest queued autosave of each (store, dataset, table)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: dict[tuple[str, str, str], tuple[Path, Autosave, int]] = {}
+        self._writing: set[str] = set()  # stores a write is under way to
+        self._thread: threading.Thread | None = None
+        self.writes = 0  # transactions committed (a burst of moves makes few)
+
+    def submit(self, path: Path, save: Autosave, attempt: int = 0) -> None:
+        key = (str(path), save.dataset, save.table)
+        with self._cond:
+            queued = self._pending.get(key)
+            if queued is None or queued[1].saved_at <= save.saved_at:
+                self._pending[key] = (path, save, attempt)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="lead-model-autosave", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def flush(self, path: Path | None = None, timeout: float = 5.0) -> bool:
+        """Wait until nothing is queued or being written (for ``path``, or any store); False on timeout."""
+        want = None if path is None else str(path)
+
+        def done() -> bool:
+            if want is None:
+                return not self._pending and not self._writing
+            return want not in self._writing and all(k[0] != want for k in self._pending)
+
+        with self._cond:
+            return self._cond.wait_for(done, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending))
+                batch = list(self._pending.values())
+                self._pending.clear()
+                self._writing.update(str(p) for p, _, _ in batch)
+            retry = 0
+            try:
+                for path in {p for p, _, _ in batch}:
+                    items = [(s, a) for p, s, a in batch if p == path]
+                    try:
+                        save_autosave(path, [s for s, _ in items])
+                        self.writes += 1
+                    except Exception as exc:  # noqa: BLE001 - a locked store must not stop later saves
+                        # Kept until it is written (a newer change replaces it): the last change is never dropped.
+                        attempt = max(a for _, a in items)
+                        if attempt % 30 == 0:
+                            log.warning("autosave to %s failed (try %d), trying again: %s", path, attempt + 1, exc)
+                        for s, a in items:
+                            self.submit(path, s, a + 1)
+                        retry = max(retry, attempt + 1)
+            finally:
+                with self._cond:
+                    self._writing.difference_update(str(p) for p, _, _ in batch)
+                    self._cond.notify_all()
+            if retry:
+                time.sleep(min(RETRY_SECONDS, 0.05 * 2 ** min(retry, 8)))
+
+
+WRITER = _Writer()
+atexit.register(WRITER.flush)
+
+__all__ = ["AUTOSAVE_TABLE", "Autosave", "Autosaver", "describe_changes", "latest_autosave", "offer_text", "resume_offer", "save_autosave"]

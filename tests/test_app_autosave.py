@@ -1,0 +1,104 @@
+"""Autosave in AppTest: every move is saved to the store; a new session on the same data offers to continue it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lead_model import ScoringModel, backtest
+from lead_model.workbench.autosave import latest_autosave
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "leads.csv"
+SAMPLE_MODEL = ROOT / "sample_data" / "sample_model.yaml"
+VP = "points::job_level::VP"  # pages/session.py points_key("job_level", "VP")
+OFFER = "Continue where the last session stopped?"
+
+pytestmark = pytest.mark.skipif(not (SAMPLE.is_file() and SAMPLE_MODEL.is_file()), reason="the bundled sample is missing")
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+def session(store: Path, monkeypatch) -> AppTest:
+    """A new browser session (what a reload, F5, is) on the sample, with the store in tmp_path."""
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
+    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def offers(at: AppTest) -> list[str]:
+    """The offer lines shown, Markdown escapes removed (the text names columns from the user's file)."""
+    texts = [m.value.replace("\\", "").removeprefix(":material/history: ") for m in at.markdown]
+    return [t for t in texts if t.startswith(OFFER)]
+
+
+def saved_now(at: AppTest):
+    leads = at.session_state["workbench"].leads
+    return latest_autosave(at.session_state["dataset"].store, leads.name, leads.info.table)
+
+
+def test_moves_are_saved_and_a_new_session_continues_them(store, monkeypatch):
+    first = session(store, monkeypatch)
+    start = ScoringModel.from_file(SAMPLE_MODEL)
+    assert offers(first) == []  # nothing saved yet
+    vp = start.attribute("job_level").level_points()["VP"]
+    first.slider(key=VP).set_value(vp + 5).run()
+    first.run()
+    first.slider(key="mql_threshold").set_value(start.mql_threshold - 5).run()
+    moved = first.session_state["workbench"].model
+    assert moved == start.with_points("job_level", "VP", vp + 5).replace(mql_threshold=start.mql_threshold - 5)
+    got = saved_now(first)
+    assert (got.model, got.baseline, got.changes) == (moved, start, 2)
+    assert got.changed == f"MQL threshold {start.mql_threshold} -> {start.mql_threshold - 5}"
+
+    second = session(store, monkeypatch)  # F5: a new session starts on the sample model
+    assert second.session_state["workbench"].model == start
+    [line] = offers(second)
+    assert f", 2 changes: job_level: VP {vp} -> {vp + 5}; MQL threshold {start.mql_threshold} -> {start.mql_threshold - 5}" in line
+    second.button(key="resume_continue").click().run()
+    assert not second.exception, second.exception
+    wb = second.session_state["workbench"]
+    assert (wb.model, wb.baseline, wb.changes) == (moved, start, 2)
+    assert offers(second) == []
+    assert second.slider(key=VP).value == vp + 5
+    assert second.slider(key="mql_threshold").value == start.mql_threshold - 5
+    r = backtest(wb.leads, moved)
+    assert {m.label: m.value for m in second.metric}["Precision"] == f"{r.precision:.1%}"
+    with pytest.raises(KeyError):
+        second.button(key="resume_continue")  # gone with the offer
+    # Continuing is undoable, back to the model the session started with
+    [undo] = [b for b in second.button if b.label == "Undo"]
+    undo.click().run()
+    assert second.session_state["workbench"].model == start
+
+
+def test_start_over_keeps_the_starting_model(store, monkeypatch):
+    first = session(store, monkeypatch)
+    start = ScoringModel.from_file(SAMPLE_MODEL)
+    first.slider(key="mql_threshold").set_value(start.mql_threshold + 4).run()
+    second = session(store, monkeypatch)
+    assert len(offers(second)) == 1
+    second.button(key="resume_start_over").click().run()
+    assert not second.exception, second.exception
+    assert offers(second) == [] and second.session_state["workbench"].model == start
+    # the next change replaces the old autosave: this session's count starts again
+    second.slider(key="mql_threshold").set_value(start.mql_threshold - 2).run()
+    got = saved_now(second)
+    assert got.changes == 1 and got.model.mql_threshold == start.mql_threshold - 2
+
+
+def test_no_offer_when_the_saved_model_is_the_starting_one(store, monkeypatch):
+    first = session(store, monkeypatch)
+    start = ScoringModel.from_file(SAMPLE_MODEL)
+    first.slider(key="mql_threshold").set_value(start.mql_threshold + 4).run()
+    first.slider(key="mql_threshold").set_value(start.mql_threshold).run()  # moved back: the saved model is the start
+    assert saved_now(first).model == start
+    assert offers(session(store, monkeypatch)) == []
