@@ -9,16 +9,15 @@ element drawn on a move costs time whether or not it changed.
 
 from __future__ import annotations
 
-import math
-
+import pandas as pd
 import streamlit as st
 
 from lead_model.charts import backtest as charts
 from lead_model.engine.scoring import points_breakdown
-from lead_model.formatting import count
+from lead_model.formatting import DASH, count
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import capacity_advice as advise_capacity
-from lead_model.workbench.describe import knockout_text, level_caption, threshold_range
+from lead_model.workbench.describe import knockout_text, level_caption, slider_limit, threshold_range
 from lead_model.errors import LeadModelError
 from pages import callbacks, loading, resume
 from pages.messages import for_app, fragment_timing, no_traceback, show_flash
@@ -66,7 +65,7 @@ def attribute_editor(attr, expanded: bool) -> None:
             show_flash(key)
         for value, label, listed, points, n_leads, rate in wb.level_rows(attr.name):
             key = points_key(attr.name, value)
-            limit = max(50, 50 * math.ceil(abs(points) / 50))
+            limit = slider_limit(points)
             bind(key, points)
             tag = " (*scores as other*)" if not listed else ""
             volume, rate_shown, tone = level_caption(label, n_leads, rate, leads.base_rate)
@@ -244,10 +243,15 @@ def lead_explorer() -> None:
                 knocked = " It is knocked out." if scores.knocked_out[position] else ""
                 outcome = "converted" if leads.converted[position] else "did not convert"
                 st.markdown(f"#### Score {total} (fit {fit} + engagement {eng_score}); this lead {outcome}.{knocked}")
-                c1, c2 = st.columns([3, 2])
-                c1.dataframe(points_breakdown(leads, model, position), hide_index=True, width="stretch")
-                raw = found[found["__row"] == row].drop(columns="__row").T.rename(columns=lambda _: "value")
-                c2.dataframe(raw.astype(str), width="stretch")
+                c1, c2 = st.columns(2)
+                c1.dataframe(points_breakdown(leads, model, position), hide_index=True, width="stretch", column_config={
+                    "attribute": "Attribute", "group": "Group", "value": "Value", "points": st.column_config.NumberColumn("Points", format="%d"),
+                })
+                values = found[found["__row"] == row].drop(columns="__row").iloc[0]
+                c2.dataframe(  # the row as the file has it, one column a line; an empty cell is "–", not "None"
+                    {"Column": [str(c) for c in values.index], "Value": [DASH if pd.isna(v) else str(v) for v in values]},
+                    hide_index=True, width="stretch", column_config={"Column": st.column_config.TextColumn("Column", width="medium")},
+                )
 
 
 results()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
+from lead_model.formatting import markdown_escape as md
+from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
 from pages.messages import flash, for_app, show_flash
 from pages.session import require_workbench
@@ -58,22 +58,12 @@ if upload is not None and st.session_state.get("model_upload_done") != upload.fi
     except LeadModelError as exc:
         st.error(for_app(exc))
     else:
-        flash("success", f"Loaded '{loaded.metadata.name}' from {upload.name}; it is now the current model and the baseline.")
+        flash("success", f"Loaded '{md(loaded.metadata.name)}' from {md(upload.name)}; it is now the current model and the baseline.")
         st.rerun()
 
 st.divider()
-st.subheader(f"{model.metadata.name}: points at a glance")
-rows = []
-for attr in model.attributes:
-    if attr.kind == "numeric":
-        rows += [(attr.name, attr.group, attr.bin_label(i), b.points) for i, b in enumerate(attr.bins)]
-    else:
-        rows += [(attr.name, attr.group, str(lv.value).lower() if isinstance(lv.value, bool) else lv.value, lv.points) for lv in attr.levels]
-        if attr.kind == "categorical":
-            rows.append((attr.name, attr.group, OTHER_LABEL, attr.other.points))
-    rows.append((attr.name, attr.group, MISSING_LABEL, attr.missing.points))
-st.dataframe(pd.DataFrame(rows, columns=["attribute", "group", "level", "points"]), hide_index=True, width="stretch", height=420)
-caps = ", ".join(f"{g} {'none' if getattr(model.caps, g) is None else getattr(model.caps, g)}" for g in ("fit", "engagement", "total"))
-st.caption(f"MQL threshold {model.mql_threshold} · caps: {caps} · {len(model.knockouts)} knock-out rule(s).")
+st.subheader(f"{md(model.metadata.name)}: points at a glance")
+st.dataframe(points_table(model), hide_index=True, width="stretch", height=420)
+st.caption(md(caps_text(model)) + ".")
 with st.expander("The model file (YAML)"):
     st.code(model.to_yaml(), language="yaml")

@@ -78,7 +78,7 @@ def test_upload_a_model_to_continue_from_it(app, sample_model):
     assert not app.error, [e.value for e in app.error]
     assert app.session_state["workbench"].model == edited
     assert app.session_state["workbench"].baseline == edited
-    assert any("Loaded 'RevOps lead score' from workshop.yaml" in s.value for s in app.success)
+    assert any("Loaded 'RevOps lead score' from workshop.yaml" in s.value.replace('\\', '') for s in app.success)
     assert app.session_state["workbench"].history.can_undo  # loading a model is a change like any other
     app.switch_page("pages/designer.py").run()
     assert app.slider(key="mql_threshold").value == 55

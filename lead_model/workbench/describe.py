@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from lead_model.engine.backtest import BacktestResult
 from lead_model.engine.thresholds import ThresholdChoice, for_capacity
 from lead_model.formatting import DASH, count, lift, pct, score
+import pandas as pd
+
 from lead_model.model.schema import KnockOut
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, level_key
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,31 @@ def capacity_advice(r: BacktestResult, per_month: float, months: float, months_k
     return CapacityAdvice(for_capacity(r, per_month, months), per_month, months, months_known)
 
 
+def points_table(model) -> pd.DataFrame:
+    """Every points value of ``model`` as rows: attribute, group, level (as every table labels it), points."""
+    rows = []
+    for attr in model.attributes:
+        if attr.kind == "numeric":
+            rows += [(attr.name, attr.group, attr.bin_label(i), b.points) for i, b in enumerate(attr.bins)]
+        else:
+            rows += [(attr.name, attr.group, level_key(lv.value), lv.points) for lv in attr.levels]
+            if attr.kind == "categorical":
+                rows.append((attr.name, attr.group, OTHER_LABEL, attr.other.points))
+        rows.append((attr.name, attr.group, MISSING_LABEL, attr.missing.points))
+    return pd.DataFrame(rows, columns=["attribute", "group", "level", "points"])
+
+
+def caps_text(model) -> str:
+    """'MQL threshold 60 · caps: fit none, engagement 50, total none · 2 knock-out rules'."""
+    caps = ", ".join(f"{g} {'none' if getattr(model.caps, g) is None else getattr(model.caps, g)}" for g in ("fit", "engagement", "total"))
+    return f"MQL threshold {model.mql_threshold} · caps: {caps} · {count(len(model.knockouts), 'knock-out rule')}"
+
+
+def slider_limit(points: int, step: int = 50) -> int:
+    """A points slider's range is -limit..limit: 50, or the points rounded up to a multiple of 50."""
+    return max(step, step * math.ceil(abs(points) / step))
+
+
 def level_caption(label: str, leads: int, rate: float, base_rate: float) -> tuple[str, str, str]:
     """(label, "1,240 leads", rate) for a slider's caption, and how the rate compares: "above", "below" or "near" the base rate."""
     if math.isnan(rate):
@@ -107,4 +135,5 @@ def level_caption(label: str, leads: int, rate: float, base_rate: float) -> tupl
     return count(leads), pct(rate), tone
 
 
-__all__ = ["DASH", "CapacityAdvice", "Tile", "capacity_advice", "knockout_text", "kpi_tiles", "level_caption", "threshold_range"]
+__all__ = ["DASH", "CapacityAdvice", "Tile", "capacity_advice", "caps_text", "knockout_text", "kpi_tiles", "level_caption", "points_table",
+           "slider_limit", "threshold_range"]
