@@ -156,13 +156,15 @@ class ScoringEngine:
                     key *= radix
                     key += codes
                 self._keys.append(_PackedKey(group, tuple(x[0] for x in b), radices, key))
-        self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "tmp")}
+        self._buffers = {g: np.empty(n, dtype=np.int32) for g in ("fit", "engagement", "tmp", "tmp_engagement")}
         # the total is bincounted every move; np.bincount converts any other dtype to intp first
         self._buffers["total"] = np.empty(n, dtype=np.intp)
         self._ko_cache: tuple[tuple, np.ndarray] | None = None
         # Streamlit sessions share one LeadSet's engines across threads: the scratch buffers are
         # used under this lock (``scores`` copies out before releasing it).
         self.lock = threading.RLock()
+        # each group's gathers use their own scratch buffer, so two threads can score the two groups at once
+        self._group_locks = {"fit": threading.Lock(), "engagement": threading.Lock()}
 
     def matches(self, model: ScoringModel) -> bool:
         return layout_signature(model) == self.signature
@@ -173,39 +175,46 @@ class ScoringEngine:
 
     # ----- per move ---------------------------------------------------------------
     def group_scores(
-        self, model: ScoringModel, out: dict[str, np.ndarray] | None = None, caps: bool = True, vectors: list[np.ndarray] | None = None
+        self, model: ScoringModel, out: dict[str, np.ndarray] | None = None, caps: bool = True, vectors: list[np.ndarray] | None = None,
+        groups: tuple[str, ...] = ("fit", "engagement"),
     ) -> dict[str, tuple[int, int]]:
         """Fill ``out["fit"]`` and ``out["engagement"]`` (int32 per lead; default: this engine's
         buffers) with each group's score minus its lowest possible value, group caps applied
         unless ``caps`` is False; return each group's (lowest, highest) possible score.
-        ``vectors`` are the model's points vectors when the caller has them already."""
-        with self.lock:
-            return self._group_scores(model, out, caps, vectors)
+        ``vectors`` are the model's points vectors when the caller has them already; ``groups``
+        limits the work to some groups (another thread may score the other group meanwhile,
+        into its own ``out``)."""
+        if out is None:  # the engine's own buffers: one caller at a time
+            with self.lock:
+                return self._group_scores(model, self._buffers, caps, vectors, groups)
+        return self._group_scores(model, out, caps, vectors, groups)
 
-    def _group_scores(self, model: ScoringModel, out: dict[str, np.ndarray] | None, caps: bool, vectors: list[np.ndarray] | None) -> dict[str, tuple[int, int]]:
+    def _group_scores(self, model: ScoringModel, out: dict[str, np.ndarray], caps: bool, vectors: list[np.ndarray] | None, groups: tuple[str, ...]) -> dict[str, tuple[int, int]]:
         vectors = vectors if vectors is not None else [points_vector(self.leads, a) for a in model.attributes]
         bufs = self._buffers
-        out = bufs if out is None else out
         bounds = {}
-        for group in ("fit", "engagement"):
-            target, tmp = out[group], bufs["tmp"]
-            members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
-            lo = sum(int(v.min()) for v in members)
-            hi = sum(int(v.max()) for v in members)
-            keys = [k for k in self._keys if k.group == group]
-            if not keys:
-                target.fill(0)
-            for j, k in enumerate(keys):
-                parts = [vectors[i][:radix] for i, radix in zip(k.attributes, k.radices)]
-                table = _dense_table(parts)
-                if j == 0:
-                    table -= lo
-                # every key is in range by construction; 'wrap' skips take's per-element bounds check
-                np.take(table, k.key, out=target if j == 0 else tmp, mode="wrap")
-                if j:
-                    np.add(target, tmp, out=target)
-            bounds[group] = _apply_cap(target, lo, hi, getattr(model.caps, group)) if caps else (lo, hi)
+        for group in groups:
+            with self._group_locks[group]:
+                bounds[group] = self._score_group(model, group, out[group], bufs["tmp" if group == "fit" else "tmp_engagement"], caps, vectors)
         return bounds
+
+    def _score_group(self, model: ScoringModel, group: str, target: np.ndarray, tmp: np.ndarray, caps: bool, vectors: list[np.ndarray]) -> tuple[int, int]:
+        members = [v for v, a in zip(vectors, model.attributes) if a.group == group]
+        lo = sum(int(v.min()) for v in members)
+        hi = sum(int(v.max()) for v in members)
+        keys = [k for k in self._keys if k.group == group]
+        if not keys:
+            target.fill(0)
+        for j, k in enumerate(keys):
+            parts = [vectors[i][:radix] for i, radix in zip(k.attributes, k.radices)]
+            table = _dense_table(parts)
+            if j == 0:
+                table -= lo
+            # every key is in range by construction; 'wrap' skips take's per-element bounds check
+            np.take(table, k.key, out=target if j == 0 else tmp, mode="wrap")
+            if j:
+                np.add(target, tmp, out=target)
+        return _apply_cap(target, lo, hi, getattr(model.caps, group)) if caps else (lo, hi)
 
     def shifted_scores(self, model: ScoringModel) -> ShiftedScores:
         """Scores minus their lowest possible value (so they index histograms), caps applied.
