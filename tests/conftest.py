@@ -344,7 +344,7 @@ def random_models(draw) -> dict:
             mins = sorted(draw(st.sets(st.integers(lo, hi) if name == "employees" else st.integers(4 * lo, 4 * hi).map(lambda i: i / 4), max_size=4)))
             attr["bins"] = [{"min": None, "points": draw(_points())}] + [{"min": m, "points": draw(_points())} for m in mins]
         attrs.append(attr)
-    caps = {k: draw(st.one_of(st.none(), st.integers(-10, 30))) for k in ("fit", "engagement", "total")}
+    caps = {k: draw(st.one_of(st.none(), st.integers(0, 30))) for k in ("fit", "engagement", "total")}
     knockouts = []
     for _ in range(draw(st.integers(0, 2))):
         name = draw(st.sampled_from(list(RANDOM_KINDS)))

@@ -167,7 +167,7 @@ def test_bank_flags_duration_as_suspicious_when_not_excluded(bank_leads):
     assert stats.attributes["attribute"].iat[0] == "duration"
     report = stats_report(stats)
     duration = next(line for line in report.splitlines() if " duration " in line)
-    assert "< 1e-300" in duration and "suspiciously strong, left out" in duration  # p underflows to 0: not printed as "0"
+    assert "< 1e-300" in duration and "looks leaky, left out" in duration  # p underflows to 0: not printed as "0"
     assert report.splitlines()[-1].startswith("Suspicious (left out of suggestions unless you opt in): duration.")
 
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import write_csv
 from lead_model import load_leads
 from lead_model.data import quality
+from lead_model.data.leaks import leak_check, leak_table
 from lead_model.data.roles import infer_roles
 from lead_model.model.schema import Attribute
 
@@ -78,7 +79,7 @@ def test_column_quality(leads):
 def test_level_table_categorical_lists_unlisted_values_and_other(leads):
     attr = Attribute(name="segment", kind="categorical", group="fit", levels=[{"value": "A", "points": 10}, {"value": "C", "points": 5}], other={"points": -2}, missing={"points": -7})
     t = quality.level_table(leads, attr)
-    assert t["label"].tolist() == ["A", "C", "B", "other", "missing"]
+    assert t["label"].tolist() == ["A", "C", "B", "(other)", "(missing)"]
     assert t["value"].tolist() == ["A", "C", "B", "__other__", "__missing__"]
     assert t["listed"].tolist() == [True, True, False, True, True]
     assert t["points"].tolist() == [10, 5, -2, -2, -7]  # the unlisted value scores 'other'
@@ -91,14 +92,14 @@ def test_level_table_categorical_lists_unlisted_values_and_other(leads):
 def test_level_table_numeric_and_boolean(leads):
     visits = Attribute(name="visits", kind="numeric", group="engagement", bins=[{"min": None, "points": 0}, {"min": 4, "points": 5}, {"min": 10, "points": 9}])
     t = quality.level_table(leads, visits)
-    assert t["label"].tolist() == ["< 4", "4 to < 10", ">= 10", "missing"]
+    assert t["label"].tolist() == ["< 4", "4 to < 10", ">= 10", "(missing)"]
     assert t["value"].tolist() == ["bin:0", "bin:1", "bin:2", "__missing__"]
     # i % 12 over 400 leads: values 0..3 -> 134 leads (i = 0..399: 34 full cycles of 12, then 0..3 once more)
     counts = np.bincount(np.arange(400) % 12, minlength=12)
     assert t["leads"].tolist() == [counts[:4].sum(), counts[4:10].sum(), counts[10:].sum(), 0]
     news = Attribute(name="newsletter", kind="boolean", group="engagement", levels=[{"value": True, "points": 3}])
     t = quality.level_table(leads, news)
-    assert t["label"].tolist() == ["true", "false", "missing"]
+    assert t["label"].tolist() == ["true", "false", "(missing)"]
     assert t["value"].tolist()[:2] == [True, False]
     assert t["listed"].tolist() == [True, False, True]
     assert t["leads"].tolist() == [125, 275, 0]
@@ -118,11 +119,11 @@ def test_single_attribute_auc_by_hand(leads):
 
 
 def test_leak_rules(leads):
-    leaks = quality.leak_suspects(leads).set_index("column")
+    leaks = leak_table(leak_check(leads)).set_index("column")
     assert set(leaks.index) == {"deal_size", "band"}
-    assert leaks.loc["deal_size", "rules"] == "missingness, pure level, alone"
+    assert leaks.loc["deal_size", "rules"] == "fill rate, pure level, alone"
     assert "has a value for 100% of converted leads but 0% of the others" in leaks.loc["deal_size", "evidence"]
-    assert "'missing' (300 leads) converts at 0.0%" in leaks.loc["deal_size", "evidence"]
+    assert "'(missing)' (300 leads) converts at 0.0%" in leaks.loc["deal_size", "evidence"]
     assert leaks.loc["band", "rules"] == "alone"  # strong, but neither pure nor patterned by missingness
     assert "AUC 0.83" in leaks.loc["band", "evidence"]
 
@@ -130,14 +131,14 @@ def test_leak_rules(leads):
 def test_no_leaks_is_an_empty_table(tmp_path):
     rows = [[f"L{i}", "yes" if i % 4 == 0 else "no", ["a", "b", "c"][i % 3]] for i in range(200)]
     clean = load_leads(write_csv(tmp_path / "clean.csv", ["lead_id", "converted", "segment"], rows), store=tmp_path / "s.duckdb")
-    leaks = quality.leak_suspects(clean)
+    leaks = leak_table(leak_check(clean))
     assert leaks.empty and list(leaks.columns) == ["column", "auc", "rules", "evidence"]
 
 
 def test_sample_flags_opportunity_amount_only(sample_leads, sample_model):
     sample = sample_leads
     assert infer_roles(sample.profiles)["converted"].role == "outcome"  # found without being named
-    leaks = quality.leak_suspects(sample)
+    leaks = leak_table(leak_check(sample))
     assert leaks["column"].tolist() == ["opportunity_amount"]
     for attr in sample_model.attributes:  # every slider's table adds up to all leads
         t = quality.level_table(sample, attr)
@@ -149,7 +150,25 @@ def test_sample_flags_opportunity_amount_only(sample_leads, sample_model):
 def test_bank_marketing_flags_duration(bank_leads):
     bank = bank_leads
     assert infer_roles(bank.profiles)["y"].role == "outcome"  # found without being named
-    leaks = quality.leak_suspects(bank).set_index("column")
+    leaks = leak_table(leak_check(bank)).set_index("column")
     assert "duration" in leaks.index
     assert "pure level" in leaks.loc["duration", "rules"]
     assert set(leaks.index) == {"duration"}
+
+
+def test_one_leak_verdict_for_the_data_page_the_statistics_and_suggestions(sample_leads, bank_leads):
+    """The statistics (CLI stats, Suggestions page) and the suggester follow the Data page's verdicts, word for word."""
+    from lead_model.data.leaks import leaky_columns
+    from lead_model.suggest.fit import suggest
+    from lead_model.suggest.stats import attribute_statistics
+
+    for leads in (sample_leads, bank_leads):
+        verdicts = leak_check(leads)
+        stats = attribute_statistics(leads).attributes.set_index("attribute")
+        assert stats.index[stats["leaky"]].tolist() and set(stats.index[stats["leaky"]]) == set(leaky_columns(verdicts))
+        for name in leaky_columns(verdicts):
+            assert stats.loc[name, "leak_evidence"] == verdicts[name].evidence
+        s = suggest(leads, max_attributes=4)
+        why = s.points.left_out.set_index("attribute")["why"]
+        for name in leaky_columns(verdicts):
+            assert verdicts[name].evidence.rstrip(".") in why[name]
