@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lead_model.errors import LeadModelError, did_you_mean
+from lead_model.model.semantics import parse_number
 from lead_model.data.roles import (
     DEFAULT_PLACEHOLDERS,
     FALSE_WORDS,
@@ -253,6 +254,8 @@ def load_leads(
     if model is not None:
         roles = {**model_roles(model), **(roles or {})}
         outcome = outcome or model.metadata.outcome
+        if placeholders == DEFAULT_PLACEHOLDERS:  # the model's own semantics say what is missing
+            placeholders = model.semantics.missing_values
     path = Path(source)
     if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
@@ -434,17 +437,9 @@ def _numeric_share(tc: _TextColumn) -> float:
         return 0.0
     if real.size > 5000:  # a sample of the distinct values is enough to tell text from numbers
         real = real[np.linspace(0, real.size - 1, 5000).astype(int)]
-    parsed = np.array([_parse_float(tc.dictionary[i]) for i in real])
+    parsed = np.array([parse_number(tc.dictionary[i]) for i in real])
     weights = tc.counts[real]
     return float(weights[~np.isnan(parsed)].sum() / weights.sum())
-
-
-def _parse_float(text: str) -> float:
-    try:
-        value = float(text.replace(",", "")) if text.count(",") and text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit() else float(text)
-    except ValueError:
-        return math.nan
-    return value if math.isfinite(value) else math.nan
 
 
 def _as_float(col: pa.ChunkedArray) -> np.ndarray:
@@ -527,7 +522,7 @@ def _encode_outcome(table: pa.Table, prof: ColumnProfile, tc: _TextColumn | None
 def _encode_attribute(col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfile, tc: _TextColumn | None, order: np.ndarray) -> EncodedAttribute:
     if role.kind == "numeric":
         if tc is not None:
-            parsed = np.array([math.nan if ph else _parse_float(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
+            parsed = np.array([math.nan if ph else parse_number(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
             values = parsed[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)]
         else:
             values = _as_float(col)
