@@ -253,8 +253,8 @@ class ScoreCounter:
             for c in np.flatnonzero((change != common) & (counts > 0)):
                 changes.append((i, int(c), int(change[c]) - common))
                 touched += int(counts[c])
-        if touched > DELTA_MAX_SHARE * self.leads.n_leads:
-            return None
+            if touched > DELTA_MAX_SHARE * self.leads.n_leads:  # a recount: stop planning (every value changed: ~0.5 ms)
+                return None
         return changes, shifts, shifted
 
     def _code_counts(self, i: int) -> np.ndarray:
