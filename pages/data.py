@@ -7,6 +7,7 @@ import streamlit as st
 from lead_model.errors import LeadModelError
 from lead_model.data.leaks import leak_check, save_answer
 from lead_model.data.quality import column_quality, overview
+from lead_model.formatting import DASH
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.reconcile import GROUP_OPTIONS, KIND_OPTIONS, ROLE_OPTIONS
 from pages import loading, session
@@ -164,6 +165,12 @@ st.caption(
     "as fit (who they are) or engagement (what they did). Set a column to ignore to leave it out."
 )
 version = st.session_state.get("roles_version", 0)
+ignorable = [c for c, r in leads.roles.items() if r.role != "outcome"]
+ignored = [c for c in ignorable if leads.roles[c].role == "ignore"]
+picked = st.multiselect("Ignore these columns", ignorable, default=ignored, key=f"ignored_{version}",
+                        help="Columns left out of the model and the suggestions; take one out of this list to score it again.")
+if sorted(picked) != sorted(ignored) and st.button("Apply", key="apply_ignored", type="primary"):
+    change_roles(loading.set_ignored, picked)
 editor_key = f"roles_editor_{version}"
 roles = loading.roles_table(leads)
 edited = st.data_editor(
@@ -174,13 +181,13 @@ edited = st.data_editor(
     height=35 * (len(roles) + 1) + 3,
     disabled=["column", "missing", "distinct", "reason"],
     column_config={
-        "column": st.column_config.TextColumn("column"),
-        "role": st.column_config.SelectboxColumn("role", options=list(ROLE_OPTIONS), required=True),
-        "kind": st.column_config.SelectboxColumn("kind", options=list(KIND_OPTIONS)),
-        "group": st.column_config.SelectboxColumn("group", options=list(GROUP_OPTIONS)),
-        "missing": st.column_config.ProgressColumn("missing", format="percent", min_value=0.0, max_value=1.0),
-        "distinct": st.column_config.NumberColumn("distinct", format="%d"),
-        "reason": st.column_config.TextColumn("why", width="large"),
+        "column": st.column_config.TextColumn("Column"),
+        "role": st.column_config.SelectboxColumn("Role", options=list(ROLE_OPTIONS), required=True),
+        "kind": st.column_config.SelectboxColumn("Kind", options=list(KIND_OPTIONS)),
+        "group": st.column_config.SelectboxColumn("Group", options=list(GROUP_OPTIONS)),
+        "missing": st.column_config.ProgressColumn("Missing", format="percent", min_value=0.0, max_value=1.0),
+        "distinct": st.column_config.NumberColumn("Values", format="localized", help="Distinct values"),
+        "reason": st.column_config.TextColumn("Why", width="large"),
     },
 )
 if st.button("Apply roles", type="primary", key="apply_roles"):
@@ -190,16 +197,21 @@ if st.button("Apply roles", type="primary", key="apply_roles"):
 st.subheader("Data quality")
 quality = column_quality(leads)
 st.dataframe(
-    quality.drop(columns=["reason"]),
+    quality.drop(columns=["reason"]).fillna({"kind": DASH, "group": DASH}),  # an id or ignored column has neither: "–", not "None"
     hide_index=True,
     width="stretch",
     height=35 * (len(quality) + 1) + 3,
     column_config={
-        "missing_share": st.column_config.ProgressColumn("missing", format="percent", min_value=0.0, max_value=1.0),
-        "placeholder_share": st.column_config.ProgressColumn("placeholders", format="percent", min_value=0.0, max_value=1.0),
-        "missing": st.column_config.NumberColumn("missing rows", format="localized"),
-        "placeholders": st.column_config.TextColumn("placeholder values"),
-        "high_cardinality": st.column_config.CheckboxColumn("many values"),
+        # widths in pixels: the grid sizes a column by its first rows only ("engagement" came later and was cut),
+        # and all eleven columns fit 1,216 px (the page at 1280 px)
+        "column": "Column", "role": "Role", "kind": "Kind", "group": st.column_config.TextColumn("Group", width=100), "dtype": "Type",
+        "missing_share": st.column_config.ProgressColumn("Missing", format="percent", min_value=0.0, max_value=1.0, width=110),
+        "placeholder_share": st.column_config.ProgressColumn("Placeholders", format="percent", min_value=0.0, max_value=1.0, width=110,
+                                                             help="Share of rows holding a stand-in such as 'N/A', '--' or 'Select'"),
+        "missing": st.column_config.NumberColumn("Rows missing", format="localized"),
+        "placeholders": st.column_config.TextColumn("Placeholder values", width=260),
+        "distinct": st.column_config.NumberColumn("Values", format="localized", help="Distinct values"),
+        "high_cardinality": st.column_config.CheckboxColumn("Many values"),
     },
 )
 high = quality.loc[quality["high_cardinality"], "column"].tolist()
@@ -209,13 +221,14 @@ if high:
 st.subheader("How well each attribute separates on its own")
 st.caption("AUC of ranking leads by that attribute's conversion rate alone: 0.5 = no signal; above 0.8 is suspicious for lead data.")
 st.dataframe(
-    power[["column", "kind", "group", "auc", "present_converted", "present_not_converted"]],
+    power[["column", "kind", "group", "auc", "present_converted", "present_not_converted"]].fillna({"kind": DASH, "group": DASH}),
     hide_index=True,
     width="stretch",
     height=35 * (len(power) + 1) + 3,
     column_config={
-        "auc": st.column_config.ProgressColumn("AUC alone", format="%.3f", min_value=0.5, max_value=1.0),
-        "present_converted": st.column_config.NumberColumn("filled in (converted)", format="percent"),
-        "present_not_converted": st.column_config.NumberColumn("filled in (others)", format="percent"),
+        "column": "Column", "kind": "Kind", "group": "Group",
+        "auc": st.column_config.ProgressColumn("Strength alone (AUC)", format="%.3f", min_value=0.5, max_value=1.0),
+        "present_converted": st.column_config.NumberColumn("Filled in: converted", format="percent"),
+        "present_not_converted": st.column_config.NumberColumn("Filled in: others", format="percent"),
     },
 )

@@ -235,6 +235,15 @@ def ignore_columns(columns: list[str]) -> str:
     return apply_roles(table)
 
 
+def set_ignored(columns: list[str]) -> str:
+    """Ignore exactly ``columns``: the others that were ignored become attributes again (kind and group inferred)."""
+    table = roles_table(leads())
+    back = table["column"].isin([c for c in table["column"] if c not in columns]) & (table["role"] == "ignore")
+    table.loc[back, ["role", "kind", "group"]] = ["attribute", None, None]
+    table.loc[table["column"].isin(columns), ["role", "kind", "group"]] = ["ignore", None, None]
+    return apply_roles(table)
+
+
 # ----- files out and in ---------------------------------------------------------------------
 def _store_errors(fn, name: str):
     """Run a store read; a missing table (the dataset was loaded again meanwhile) becomes one sentence."""

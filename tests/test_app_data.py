@@ -282,3 +282,22 @@ def test_loading_reports_each_step(tmp_path, monkeypatch):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(steps) >= 4
     texts = " ".join(t for _, t in steps)
     assert "Saving the upload" in texts and "Reading and encoding mini.csv" in texts and "lead store" in texts
+
+
+def test_ignore_these_columns_multiselect(app):
+    """Ignoring columns needs no grid: pick them, apply; take one out of the list to score it again."""
+    version = app.session_state["roles_version"] if "roles_version" in app.session_state else 0
+    box = app.multiselect(key=f"ignored_{version}")
+    assert "opportunity_amount" not in box.value and "converted" not in box.options
+    box.set_value([*box.value, "webinar_attended"]).run()
+    app.button(key="apply_ignored").click().run()
+    assert not app.exception, app.exception
+    assert "webinar_attended" not in app.session_state["workbench"].leads.attributes
+    assert "webinar_attended" not in app.session_state["workbench"].model.attribute_names
+    version = app.session_state["roles_version"]
+    box = app.multiselect(key=f"ignored_{version}")
+    assert "webinar_attended" in box.value
+    box.set_value([c for c in box.value if c != "webinar_attended"]).run()
+    app.button(key="apply_ignored").click().run()
+    assert not app.exception, app.exception
+    assert app.session_state["workbench"].leads.attributes["webinar_attended"].kind == "boolean"

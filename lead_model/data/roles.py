@@ -167,7 +167,19 @@ def default_kind(prof: ColumnProfile) -> Kind:
 
 
 def default_group(name: str) -> Literal["fit", "engagement"]:
-    return "engagement" if _ENGAGEMENT_WORDS.search(name) else "fit"
+    return group_guess(name)[0]
+
+
+def group_guess(name: str) -> tuple[Literal["fit", "engagement"], str]:
+    """Fit or engagement for a column, and why, in words the room can check.
+
+    Engagement when the name speaks of an action ('visits', 'opens', 'downloads', 'webinar'...);
+    otherwise fit, said to be a guess, since nothing in the name tells.
+    """
+    hit = _ENGAGEMENT_WORDS.search(name)
+    if hit:
+        return "engagement", f"engagement: '{hit.group(0).lower()}' in the name is something a lead did"
+    return "fit", "fit: a guess, nothing in the name is an action (set engagement if it counts what leads did)"
 
 
 def _is_boolean_values(prof: ColumnProfile) -> bool:
@@ -211,7 +223,8 @@ def _infer_one(prof: ColumnProfile, allow_id: bool, allow_created: bool) -> Colu
         return ColumnRole(name, "ignore", reason=f"{prof.n_distinct:,} distinct values: {why}")
     if allow_id and unique_share >= 0.999 and prof.dtype in ("text", "integer") and prof.n_distinct > 1000:
         return ColumnRole(name, "id", reason="a unique value per lead")
-    return ColumnRole(name, "attribute", kind, default_group(name), reason=f"{kind} with {prof.n_distinct:,} values")
+    group, why = group_guess(name)
+    return ColumnRole(name, "attribute", kind, group, reason=f"{kind} with {prof.n_distinct:,} values; {why}")
 
 
 def with_role(roles: dict[str, ColumnRole], profiles: dict[str, ColumnProfile], name: str, ov: RoleOverride) -> dict[str, ColumnRole]:
