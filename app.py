@@ -36,17 +36,23 @@ def data_path(argv: list[str]) -> str | None:
 
 
 # Large numbers for the back of the room, and no width wasted at projector resolutions
-# (1280 px wide): narrow page margins; the Designer's KPI values shrink with their tile
-# (container query units) instead of being cut to "31…".
+# (1280 px wide, the Designer's sidebar open): narrow page margins; every tile's value shrinks
+# with its tile (container query units: 1cqi is 1% of the tile's width) instead of being cut to
+# "100.…". The Designer's tiles (key "kpis") must hold "100.00x" in a narrow tile and
+# "1,000,000 (100.0%)" in the wide MQLs tile, and deltas down to "-100.0 pts"; they also
+# take less padding and gap than Streamlit's. tests/test_browser_layout.py checks it at 1280 x 800.
 STYLE = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 3.5rem 2rem 3rem 2rem; }
+[data-testid="stMetric"] { container-type: inline-size; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 [data-testid="stMetricDelta"] { font-size: 1.05rem; }
-[data-testid="stMetricValue"] { font-size: 2.3rem; font-weight: 600; }
-.st-key-kpis [data-testid="stMetric"] { container-type: inline-size; }
-.st-key-kpis [data-testid="stMetricValue"] { font-size: min(2.5rem, 26cqi); }
-.st-key-kpis [data-testid="stColumn"]:nth-child(3) [data-testid="stMetricValue"] { font-size: min(2.5rem, 12.5cqi); }
+[data-testid="stMetricValue"] { font-size: min(2.3rem, 15cqi); font-weight: 600; }
+.st-key-kpis [data-testid="stHorizontalBlock"] { gap: 0.5rem; }
+.st-key-kpis [data-testid="stMetric"] > div { padding-left: 0.6rem; padding-right: 0.6rem; }
+.st-key-kpis [data-testid="stMetricValue"] { font-size: min(2.5rem, 22cqi); }
+.st-key-kpis [data-testid="stMetricDelta"] { font-size: min(1.05rem, 12.5cqi); }
+.st-key-kpis [data-testid="stColumn"]:nth-child(3) [data-testid="stMetricValue"] { font-size: min(2.5rem, 11cqi); }
 .st-key-mql_threshold [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 600; }
 .st-key-mql_threshold [data-testid="stSliderThumbValue"] { font-size: 1.1rem; font-weight: 600; }
 </style>
@@ -57,7 +63,9 @@ STYLE = """
 logging.getLogger("streamlit.elements.lib.policies").setLevel(logging.ERROR)
 
 st.set_option("client.toolbarMode", "minimal")  # no Deploy button on the projector
-st.set_page_config(page_title="Lead Model Studio", page_icon=":material/target:", layout="wide", initial_sidebar_state=390)
+# An emoji favicon is drawn in the browser (an inline SVG); a Material icon would be fetched from
+# fonts.gstatic.com on every load, so an offline workshop room would have none.
+st.set_page_config(page_title="Lead Model Studio", page_icon="🎯", layout="wide", initial_sidebar_state=390)
 st.html(STYLE)
 loading.start(data_path(sys.argv[1:]))
 data_page = st.Page(str(APP_DIR / "pages" / "data.py"), title="Data", icon=":material/database:", url_path="data")

@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from lead_model.errors import LeadModelError
+from lead_model.formatting import count
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
@@ -36,7 +37,7 @@ with c1:
     )
 with c2:
     st.subheader("The scored leads")
-    st.caption(f"All {leads.summary.rows:,} rows in file order with score, fit_score, engagement_score, grade, tier, knocked_out and is_mql appended.")
+    st.caption(f"All {count(leads.summary.rows, 'row')} in file order with score, fit_score, engagement_score, grade, tier, knocked_out and is_mql appended.")
     st.download_button(
         "Download scored leads (CSV)",
         lambda: loading.scored_csv(leads, model),
@@ -63,7 +64,9 @@ if upload is not None and st.session_state.get("model_upload_done") != upload.fi
 
 st.divider()
 st.subheader(f"{md(model.metadata.name)}: points at a glance")
-st.dataframe(points_table(model), hide_index=True, width="stretch", height=420)
+st.dataframe(points_table(model), hide_index=True, width="stretch", height=420, column_config={
+    "attribute": "Attribute", "group": "Group", "level": "Level", "points": st.column_config.NumberColumn("Points", format="%d"),
+})
 st.caption(md(caps_text(model)) + ".")
 with st.expander("The model file (YAML)"):
     st.code(model.to_yaml(), language="yaml")

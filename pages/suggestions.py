@@ -8,6 +8,7 @@ from lead_model.errors import LeadModelError
 from lead_model.suggest.fit import Suggestion, lockable_levels, suggest, with_current_points
 from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
 from lead_model.data.leaks import stored_answers
+from lead_model.formatting import DASH, count
 from lead_model.formatting import markdown_escape as md
 from pages import callbacks
 from pages.messages import callback, flash, for_app, show_flash
@@ -15,13 +16,27 @@ from pages.session import require_workbench
 
 RESULT_KEY = "suggestion"
 SCALES = ("best lead scores about", "points double the odds")
-PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def number(label: str, fmt: str = "localized", help: str | None = None):
+    """A number column headed in words people say; ``fmt`` as Streamlit's (default: thousands separators)."""
+    return st.column_config.NumberColumn(label, format=fmt, help=help)
+
+
+def percent(label: str, help: str | None = None):
+    return st.column_config.NumberColumn(label, format="percent", help=help)
+
+
+def as_text(values, fmt: str) -> list[str]:
+    """Numbers as text for a table, "–" where there is none (a blank number cell would read "None")."""
+    return [DASH if v is None or v != v else format(v, fmt) for v in values]
+
 
 wb = require_workbench()
 leads = wb.leads
 model = wb.model
 st.title("Suggestions")
-st.caption(f"Points suggested from **{leads.name}** ({leads.n_leads:,} leads, {leads.base_rate:.1%} converted), fit on one part of the "
+st.caption(f"Points suggested from **{leads.name}** ({count(leads.n_leads)}, {leads.base_rate:.1%} converted), fit on one part of the "
            "history and reported on a held-out part (the newest leads when there is a created date), so the numbers are what to expect on new leads.")
 show_flash()
 
@@ -75,7 +90,9 @@ st.subheader("Train and holdout")
 st.caption(s.split.description)
 for w in s.validation.warnings:
     st.warning(w)
-st.dataframe(s.validation.display_table(), hide_index=True, key="validation_table", column_config={"gap": "gap (holdout - train)"})
+st.dataframe(s.validation.display_table(), hide_index=True, key="validation_table", column_config={
+    "metric": "Measure", "train": "Training leads", "holdout": "Held-out leads", "gap": "Gap (held-out − training)",
+})
 
 
 # ----- apply -----------------------------------------------------------------------------------
@@ -102,7 +119,7 @@ def apply_threshold(threshold: int) -> None:
 
 
 st.subheader("Suggested points")
-st.caption(f"{s.points.points_per_doubling:.1f} points double the odds of converting; fit on {s.split.n_train:,} training leads. "
+st.caption(f"{s.points.points_per_doubling:.1f} points double the odds of converting; fit on {count(s.split.n_train, 'training lead')}. "
            f"MQL threshold {s.model.mql_threshold} (max F1 on the training leads). Current points are the Designer's model now.")
 st.button("Apply all to the Designer", on_click=apply_all, type="primary", key="apply_all")
 table = with_current_points(s.points, leads, wb.model)
@@ -110,9 +127,21 @@ for name in s.points.chosen:
     t = table[table["attribute"] == name]
     same = bool((t["current_points"] == t["suggested_points"]).all())
     with st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False):
-        left, right = st.columns(2)
-        left.dataframe(t[["level", "current_points", "suggested_points", "leads", "conversion_rate", "why"]], hide_index=True,
-                       key=f"points_table::{name}", column_config={"conversion_rate": PERCENT})
+        left, right = st.columns([3, 2])  # the table's six columns on screen at 1280 px
+        new = bool(t["current_points"].isna().all())  # not in the Designer's model: no "Now" column of "None"s
+        if new:
+            left.caption("Not in the Designer's model yet.")
+        shown = t[["level", "current_points", "suggested_points", "leads", "conversion_rate", "why"]]
+        shown = shown.assign(conversion_rate=as_text(shown["conversion_rate"], ".1%"))  # a level no lead holds: "–"
+        left.dataframe(shown, hide_index=True,
+                       key=f"points_table::{name}", column_order=[c for c in ("level", "current_points", "suggested_points", "leads",
+                                                                            "conversion_rate", "why") if not (new and c == "current_points")],
+                       column_config={
+                           "level": "Level", "current_points": number("Now", "%d", "Points in the Designer's model now"),
+                           "suggested_points": number("Suggested", "%d"), "leads": number("Leads"),
+                           "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
+                           "why": st.column_config.TextColumn("Why", width="medium", help="Hover a cell for all of it"),
+                       })
         right.altair_chart(points_comparison_chart(table, name), width="stretch")
         st.button(f"Apply '{name}'", on_click=apply_one, args=(name,), key=f"apply::{name}", disabled=same)
 if len(s.points.left_out):
@@ -121,42 +150,64 @@ with st.expander("How the attributes were chosen"):
     st.caption("Joint spread: how much an attribute moves a lead's log-odds on average when all candidates are fit together. "
                "An attribute that only echoes another scores low here even with a high information value (IV) on its own.")
     st.dataframe(s.points.ranking, hide_index=True, key="ranking_table", column_config={
-        "information_value": st.column_config.NumberColumn("IV", format="%.3f"),
-        "joint_spread": st.column_config.NumberColumn("joint spread", format="%.2f"),
+        "attribute": "Attribute", "information_value": number("Strength alone (IV)", "%.3f"),
+        "joint_spread": number("Joint spread", "%.2f"), "chosen": "Chosen", "why": "Why",
     })
 
 # ----- thresholds --------------------------------------------------------------------------------
 st.subheader("MQL threshold suggestions")
-st.caption("Chosen on the training leads; the holdout columns show what each threshold did on the held-out leads.")
-st.dataframe(s.thresholds, hide_index=True, key="threshold_table", column_config={
-    "threshold": st.column_config.NumberColumn("score >=", format="%d"), "mql": st.column_config.NumberColumn("MQLs", format="localized"),
-    "mql_per_month": st.column_config.NumberColumn("MQLs/month", format="%.0f"), "mql_rate": st.column_config.NumberColumn("MQL share", format="percent"),
-    "precision": PERCENT, "recall": PERCENT, "f1": st.column_config.NumberColumn("F1", format="%.3f"),
-    "holdout_mql": st.column_config.NumberColumn("holdout MQLs", format="localized"),
-    "holdout_mql_per_month": st.column_config.NumberColumn("holdout MQLs/month", format="%.0f"),
-    "holdout_mql_rate": st.column_config.NumberColumn("holdout MQL share", format="percent"),
-    "holdout_precision": st.column_config.NumberColumn("holdout precision", format="percent"),
-    "holdout_recall": st.column_config.NumberColumn("holdout recall", format="percent"),
-})
+st.caption("Chosen on the training leads; the held-out columns show what each threshold did on the held-out leads. "
+           "Hover a Use button for how its rule picks the threshold.")
 usable = s.thresholds.dropna(subset=["threshold"])
+per_month = ("mql_per_month", "holdout_mql_per_month")
+usable = usable.assign(**{c: usable[c].round() for c in per_month})  # whole leads a month, shown "1,225"
+# Every column on screen at 1280 px: the training and held-out figures people decide with; the
+# table keeps the rest (MQL share, F1, held-out counts) for the CSV download and the tests.
+# Without created dates there is no "per month": those columns go rather than read "None".
+shown = ("rule", "threshold", "mql", "mql_per_month", "precision", "recall", "holdout_mql_per_month", "holdout_precision", "holdout_recall")
+st.dataframe(usable, hide_index=True, key="threshold_table", column_order=[
+    c for c in shown if not (c in per_month and usable[c].isna().all())
+], column_config={
+    "rule": st.column_config.TextColumn("Rule", width="medium"), "threshold": number("Score ≥", "%d"), "mql": number("MQLs"),
+    "mql_per_month": number("MQLs/month"), "precision": percent("Precision"), "recall": percent("Recall"),
+    "holdout_mql_per_month": number("Held-out MQLs/month"), "holdout_precision": percent("Held-out precision"),
+    "holdout_recall": percent("Held-out recall"),
+})
+for r in s.thresholds[s.thresholds["threshold"].isna()].itertuples():
+    st.caption(f"No threshold for '{md(r.rule)}': {md(r.explanation)}")
 for col, r in zip(st.columns(max(len(usable), 1)), usable.itertuples()):
-    col.button(f"Use {int(r.threshold)} ({r.rule})", on_click=apply_threshold, args=(int(r.threshold),), key=f"use_threshold::{r.rule}")
+    col.button(f"Use {int(r.threshold)} ({r.rule})", on_click=apply_threshold, args=(int(r.threshold),), key=f"use_threshold::{r.rule}",
+               help=r.explanation, width="stretch")
 
 # ----- statistics ----------------------------------------------------------------------------------
 st.subheader("Attribute statistics (training leads)")
-st.caption(f"{stats.n_leads:,} training leads, {stats.base_rate:.1%} converted. Information value (IV): < 0.02 weak, "
+st.caption(f"{count(stats.n_leads, 'training lead')}, {stats.base_rate:.1%} converted. Information value (IV): < 0.02 weak, "
            "0.02-0.1 useful, 0.1-0.5 strong, > 0.5 suspiciously strong (check it is known before sales contact).")
-st.dataframe(stats.attributes, hide_index=True, key="stats_table", column_config={
-    "information_value": st.column_config.NumberColumn("IV", format="%.3f"), "chi2": st.column_config.NumberColumn(format="%.1f"),
-    "p_value": st.column_config.NumberColumn(format="%.2g"), "cramers_v": st.column_config.NumberColumn(format="%.3f"),
-    "point_biserial": st.column_config.NumberColumn(format="%+.3f"), "missing_share": PERCENT,
+# The statistics people read first, every column on screen; the tests of association below, in an expander.
+st.dataframe(stats.attributes, hide_index=True, key="stats_table", column_order=(
+    "attribute", "group", "rank", "information_value", "strength", "levels", "missing_share", "verdict",
+), column_config={
+    "attribute": "Attribute", "group": "Group", "rank": number("Rank", "%d"), "information_value": number("Strength (IV)", "%.3f"),
+    "strength": "Strength", "levels": number("Levels", "%d"), "missing_share": percent("Missing"),
+    "verdict": st.column_config.TextColumn("Verdict", width="large"),
 })
+with st.expander("Tests of association (chi-square, Cramér's V, point-biserial)"):
+    a = stats.attributes
+    st.dataframe({
+        "Attribute": a["attribute"], "Kind": a["kind"], "Chi-square": as_text(a["chi2"], ",.1f"), "p-value": as_text(a["p_value"], ".2g"),
+        "Cramér's V": as_text(a["cramers_v"], ".3f"), "Point-biserial r (numeric)": as_text(a["point_biserial"], "+.3f"),
+    }, hide_index=True, key="association_table")
 names = stats.attributes["attribute"].tolist()
 pick = st.selectbox("Conversion rate by level", names, index=names.index(s.points.chosen[0]) if s.points.chosen[0] in names else 0, key="stats_attribute")
 st.altair_chart(level_rate_chart(stats.level_table(pick), stats.base_rate), width="stretch")
 st.caption("Bars: conversion rate per level; whiskers: 95% Wilson interval; dashed line: the base rate.")
-st.dataframe(stats.level_table(pick).drop(columns=["attribute", "code"]), hide_index=True, key="level_table", column_config={
-    **{c: PERCENT for c in ("share", "conversion_rate", "ci_low", "ci_high")},
-    "lift": st.column_config.NumberColumn(format="%.2fx"), "woe": st.column_config.NumberColumn(format="%+.3f"),
-    "iv": st.column_config.NumberColumn(format="%.4f"),
+level_table = stats.level_table(pick).drop(columns=["attribute", "code"])
+if level_table["min"].isna().all():  # only numeric bins have a lower bound
+    level_table = level_table.drop(columns=["min"])
+else:
+    level_table["min"] = as_text(level_table["min"], ",g")  # the first bin has none: "–", not "None"
+st.dataframe(level_table, hide_index=True, key="level_table", column_config={
+    "level": "Level", "min": st.column_config.TextColumn("From"), "leads": number("Leads"), "share": percent("Share of leads"),
+    "converted": number("Converted"), "conversion_rate": percent("Conversion"), "ci_low": percent("95% low"), "ci_high": percent("95% high"),
+    "lift": number("Lift", "%.2fx"), "woe": number("WoE", "%+.3f"), "iv": number("IV", "%.4f"),
 })

@@ -63,6 +63,12 @@ def test_gains_chart_starts_at_zero_and_has_random(results):
     spec = charts.gains_chart(r.deciles, b.deciles).to_dict()
     assert {"share", "recall", "model"} <= _fields(spec)
     _check_typed(spec)
+    # random is dashed through a field of its own: a strokeDash on "model" with legend=None would
+    # merge with the colour legend and Vega would warn 'Conflicting legend property "disable"'
+    enc = spec["encoding"]
+    assert enc["strokeDash"]["field"] != enc["color"]["field"]
+    assert [line for m, line in zip(data["model"], data["line"]) if m == charts.RANDOM] == [charts.DASHED] * 2
+    assert set(line for m, line in zip(data["model"], data["line"]) if m != charts.RANDOM) == {charts.SOLID}
 
 
 def test_threshold_chart_marks_the_threshold(results):
@@ -128,13 +134,19 @@ def test_bands_chart_keeps_band_order_with_error_bars(results):
     spec = charts.bands_chart(r.by_tier, "tier", "Conversion by tier", base_rate=r.base_rate).to_dict()
     assert {"label", "conversion_rate", "ci_low", "ci_high"} <= _fields(spec)
     x = spec["layer"][0]["encoding"]["x"]
-    assert x["sort"] is None  # the table's order (highest band first), not alphabetical
+    # the table's order (highest band first), not alphabetical nor the order Vega first met the bands in
+    assert x["sort"] == {"field": "order", "op": "min"}
+    assert all(layer["encoding"]["x"]["sort"] == x["sort"] for layer in spec["layer"] if "x" in layer["encoding"])
     bands = charts.bands_data(r.by_tier, "tier", r.base_rate)["bands"]
     assert bands["band"] == [str(t) for t in r.by_tier["tier"]]
+    assert list(bands["order"]) == list(range(len(r.by_tier)))
     assert any(layer["mark"]["type"] == "rule" and "y2" in layer["encoding"] for layer in spec["layer"])
     _check_typed(spec)
     labels = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
     assert len(labels) == 1 and labels[0]["encoding"]["text"]["field"] == "conversion_rate"  # the rate is written on each bar
+    assert labels[0]["encoding"]["y"] == {"value": -6}  # in a row above the plot: never on the average line, never out of the plot's top
+    assert spec["title"]["offset"] == charts.BAND_LABEL_ROW
+    assert all(layer["mark"].get("clip") for layer in spec["layer"] if layer["mark"]["type"] == "bar")
     assert len(spec["layer"]) == 4  # bars, 95% intervals, rate labels, average line
     grades = charts.bands_chart(r.by_grade, "grade", "Conversion by grade").to_dict()
     assert len(grades["layer"]) == 3  # no average line without a base rate
@@ -188,6 +200,10 @@ def test_confusion_sentence():
     r = SimpleNamespace(mql=0, mql_converted=0, missed=12, knocked_out=30, knocked_out_converted=2)
     assert charts.confusion_sentence(r) == (
         "Of 0 MQLs, 0 converted; 10 conversions were missed below the threshold, and 2 of the 30 knocked-out leads converted."
+    )
+    r = SimpleNamespace(mql=1, mql_converted=1, missed=1, knocked_out=1, knocked_out_converted=0)
+    assert charts.confusion_sentence(r) == (
+        "Of 1 MQL, 1 converted (100.0%); 1 conversion was missed below the threshold, and 0 of the 1 knocked-out lead converted."
     )
 
 

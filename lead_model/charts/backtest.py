@@ -28,9 +28,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from lead_model.formatting import count
+
 CURRENT = "current"
 BASELINE = "baseline"
 RANDOM = "random"
+SOLID = "solid"
+DASHED = "dashed"
 CURRENT_COLOR = "#2563eb"
 BASELINE_COLOR = "#f59e0b"
 RANDOM_COLOR = "#9ca3af"
@@ -41,6 +45,7 @@ THRESHOLD_COLOR = "#dc2626"
 MAX_SWEEP_POINTS = 300  # a line gains nothing from more points than it has pixels
 MAX_HOVER_RULES = 80  # invisible rules that carry the threshold chart's tooltips
 MAX_SCORE_BARS = 60
+BAND_LABEL_ROW = 32  # pixels between a grade/tier chart's title and plot: the row of conversion rates
 
 Columns = dict[str, "np.ndarray | list"]
 Datasets = dict[str, Columns]
@@ -49,15 +54,17 @@ _MODEL_LEGEND = alt.Legend(orient="top", values=[CURRENT, BASELINE])  # random i
 
 
 # ----- plumbing -----------------------------------------------------------------------
-def _finish(chart: alt.TopLevelMixin, title: str, height: int) -> alt.TopLevelMixin:
+def _finish(chart: alt.TopLevelMixin, title: str, height: int, title_offset: int = 12) -> alt.TopLevelMixin:
     """Title, height, projector-sized fonts, and the canvas renderer.
+
+    ``title_offset``: pixels between the title and the plot (room for a row of labels above it).
 
     Canvas, not SVG: on every move the browser redraws six charts, and an SVG redraw
     rewrites hundreds of DOM nodes (Streamlit reads the renderer from usermeta.embedOptions).
     """
     return (
         chart.properties(
-            title=alt.Title(title, fontSize=20, anchor="start", offset=12), height=height, usermeta={"embedOptions": {"renderer": "canvas"}}
+            title=alt.Title(title, fontSize=20, anchor="start", offset=title_offset), height=height, usermeta={"embedOptions": {"renderer": "canvas"}}
         )
         .configure_axis(labelFontSize=15, titleFontSize=15, titleFontWeight="normal", labelLimit=220)
         .configure_legend(labelFontSize=15, titleFontSize=15, orient="top", title=None, symbolSize=140, columnPadding=8)
@@ -157,7 +164,7 @@ def _lift(data: dict, height: int = 300) -> alt.LayerChart:
     x = alt.X("decile", type="ordinal", title="Decile (1 = top scores)", axis=alt.Axis(labelAngle=0))
     color = alt.Color("model", type="nominal", scale=_MODEL_SCALE, legend=_MODEL_LEGEND)
     layers = [
-        alt.Chart(data["current"]).mark_bar(opacity=0.9).encode(
+        alt.Chart(data["current"]).mark_bar(opacity=0.9, clip=True).encode(
             x=x, y=alt.Y("lift", type="quantitative", title="Lift (x average)"), color=color, tooltip=tooltip
         )
     ]
@@ -191,7 +198,8 @@ def gains_data(deciles: pd.DataFrame, baseline: pd.DataFrame | None = None) -> D
         shares += [0.0, *_col(table, "cumulative_share").tolist()]
         recalls += [0.0, *_col(table, "cumulative_recall").tolist()]
         steps += list(range(len(table) + 1))
-    return {"gains": {"model": models, "share": shares, "recall": recalls, "decile": steps}}
+    lines = [DASHED if m == RANDOM else SOLID for m in models]
+    return {"gains": {"model": models, "line": lines, "share": shares, "recall": recalls, "decile": steps}}
 
 
 def _gains(data: dict, height: int = 300) -> alt.Chart:
@@ -202,7 +210,9 @@ def _gains(data: dict, height: int = 300) -> alt.Chart:
             x=alt.X("share", type="quantitative", title="Leads worked (top first)", axis=alt.Axis(format="~%"), scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("recall", type="quantitative", title="Conversions captured", axis=alt.Axis(format="~%"), scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("model", type="nominal", scale=_MODEL_SCALE, legend=_MODEL_LEGEND),
-            strokeDash=alt.StrokeDash("model", type="nominal", scale=alt.Scale(domain=[CURRENT, BASELINE, RANDOM], range=[[1, 0], [1, 0], [6, 4]]), legend=None),
+            # dashes from a field of their own: a second channel on "model" with legend=None would
+            # share the colour legend, and Vega warns of a conflicting "disable" on every draw
+            strokeDash=alt.StrokeDash("line", type="nominal", scale=alt.Scale(domain=[SOLID, DASHED], range=[[1, 0], [6, 4]]), legend=None),
             tooltip=[
                 alt.Tooltip("model", type="nominal"),
                 alt.Tooltip("decile", type="quantitative", title="top deciles"),
@@ -241,7 +251,7 @@ def _threshold(data: dict, height: int = 300) -> alt.LayerChart:
     x = alt.X("threshold", type="quantitative", title="MQL threshold", axis=alt.Axis(format="d"))
     volume = (
         alt.Chart(data["sweep"])
-        .mark_area(opacity=0.18, color=CURRENT_COLOR, interpolate="step-after")
+        .mark_area(opacity=0.18, color=CURRENT_COLOR, interpolate="step-after", clip=True)
         .encode(x=x, y=alt.Y("mql", type="quantitative", title="MQLs (shaded)", axis=alt.Axis(orient="right", format="~s")))
     )
     lines = (
@@ -318,7 +328,7 @@ def distribution_data(distribution: pd.DataFrame, threshold: int) -> Datasets:
 def _distribution(data: dict, height: int = 300) -> alt.LayerChart:
     bars = (
         alt.Chart(data["bars"])
-        .mark_bar(opacity=0.55, binSpacing=0)
+        .mark_bar(opacity=0.55, binSpacing=0, clip=True)
         .encode(
             x=alt.X("start", type="quantitative", title="Score", axis=alt.Axis(format="d")),
             x2=alt.X2("end"),
@@ -350,6 +360,7 @@ def bands_data(table: pd.DataFrame, name_column: str, base_rate: float | None = 
     bands: Columns = {c: _col(table, c) for c in ("leads", "share", "converted", "conversion_rate", "ci_low", "ci_high")}
     bands["band"] = [str(b) for b in table[name_column].tolist()]
     bands["label"] = bands["band"]
+    bands["order"] = np.arange(len(table))  # the model's order (highest first), whatever order Vega met the bands in
     out = {"bands": bands}
     if base_rate is not None:
         out["average"] = {"value": [float(base_rate)], "label": [f"average {base_rate:.1%}"]}
@@ -357,9 +368,10 @@ def bands_data(table: pd.DataFrame, name_column: str, base_rate: float | None = 
 
 
 def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -> alt.LayerChart:
-    # the bands keep the table's order (highest first); nominal sort by the label's position
-    # one word per line, so 'knocked out' fits under a narrow bar
-    x = alt.X("label", type="nominal", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=14, labelExpr="split(datum.label, ' ')"))
+    # the bands keep the model's order (highest first) after every move: sorted by their position
+    # in the table. (Unsorted, Vega keeps the order it first met the bands in, so a band that
+    # comes back after a move would be drawn last.) One word per line: 'knocked out' fits under a narrow bar.
+    x = alt.X("label", type="nominal", sort=alt.EncodingSortField("order", op="min"), title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=14, labelExpr="split(datum.label, ' ')"))
     tooltip = [
         alt.Tooltip("band", type="nominal", title=name),
         alt.Tooltip("leads", type="quantitative", format=","),
@@ -369,20 +381,21 @@ def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -
         alt.Tooltip("ci_low", type="quantitative", format=".1%", title="95% low"),
         alt.Tooltip("ci_high", type="quantitative", format=".1%", title="95% high"),
     ]
-    bars = alt.Chart(data["bands"]).mark_bar(color=CURRENT_COLOR, opacity=0.85).encode(
+    bars = alt.Chart(data["bands"]).mark_bar(color=CURRENT_COLOR, opacity=0.85, clip=True).encode(
         x=x, y=alt.Y("conversion_rate", type="quantitative", title="Conversion rate", axis=alt.Axis(format="~%")), tooltip=tooltip
     )
-    errors = alt.Chart(data["bands"]).mark_rule(color="#111827", strokeWidth=2).encode(
+    errors = alt.Chart(data["bands"]).mark_rule(color="#111827", strokeWidth=2, clip=True).encode(
         x=x, y=alt.Y("ci_low", type="quantitative"), y2=alt.Y2("ci_high"), tooltip=tooltip
     )
-    # the rate written above each bar, readable without hovering
-    labels = alt.Chart(data["bands"]).mark_text(dy=-10, fontSize=15, fontWeight="bold", color="#111827").encode(
-        x=x, y=alt.Y("ci_high", type="quantitative"), text=alt.Text("conversion_rate", type="quantitative", format=".1%"), tooltip=tooltip
+    # the rate written in a row above the plot, over each bar, readable without hovering: above
+    # the whiskers it would leave the plot on the tallest bar and sit on the average line on others
+    labels = alt.Chart(data["bands"]).mark_text(fontSize=15, fontWeight="bold", color="#111827", baseline="bottom").encode(
+        x=x, y=alt.value(-6), text=alt.Text("conversion_rate", type="quantitative", format=".1%"), tooltip=tooltip
     )
     layers = [bars, errors, labels]
     if "average" in data:
         layers.append(_hline(data["average"]))
-    return _finish(alt.layer(*layers), title, height)
+    return _finish(alt.layer(*layers), title, height, title_offset=BAND_LABEL_ROW)
 
 
 def bands_chart(table: pd.DataFrame, name_column: str, title: str, base_rate: float | None = None, height: int = 280) -> alt.LayerChart:
@@ -400,7 +413,7 @@ def confusion_sentence(result) -> str:
     mql, tp = result.mql, result.mql_converted
     rate = f" ({tp / mql:.1%})" if mql else ""
     below = result.missed - result.knocked_out_converted
-    text = f"Of {mql:,} MQLs, {tp:,} converted{rate}; {below:,} conversion{'s were' if below != 1 else ' was'} missed below the threshold"
+    text = f"Of {count(mql, 'MQL')}, {tp:,} converted{rate}; {below:,} conversion{'s were' if below != 1 else ' was'} missed below the threshold"
     if result.knocked_out:
-        text += f", and {result.knocked_out_converted:,} of the {result.knocked_out:,} knocked-out leads converted"
+        text += f", and {result.knocked_out_converted:,} of the {count(result.knocked_out, 'knocked-out lead')} converted"
     return text + "."
