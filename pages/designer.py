@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.charts import backtest as charts
-from lead_model.engine.scoring import points_breakdown
 from lead_model.formatting import DASH, count
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import capacity_advice as advise_capacity
-from lead_model.workbench.describe import knockout_text, level_caption, slider_limit, threshold_range
+from lead_model.workbench.describe import knockout_text, lead_story, level_caption, slider_limit, threshold_range
 from lead_model.errors import LeadModelError
 from pages import callbacks, loading, resume
 from pages.messages import for_app, fragment_timing, no_traceback, show_flash
@@ -156,6 +155,9 @@ def _pipeline() -> None:
         for col, tile in zip(st.columns([1, 1, 2, 1, 1]), wb.tiles()):
             col.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")
+    undo_text = wb.undo_text()
+    if undo_text:
+        st.caption(f"Last change: {md(undo_text)}. Undo (in the sidebar) takes it back.")
     if result.histograms.leads.size == 1:
         st.info("Every lead has the same score, so no threshold separates them yet: give points to the levels that convert above average (green) and take points from those below (red).")
     slider_col, capacity_col, fit_col = st.columns([5, 2.4, 3], gap="medium")
@@ -238,13 +240,10 @@ def lead_explorer() -> None:
             if position < 0:
                 st.warning("This row has no outcome value, so it was left out of the backtest.")
             else:
-                scores = wb.engine().scores(model)
-                total, fit, eng_score = int(scores.total[position]), int(scores.fit[position]), int(scores.engagement[position])
-                knocked = " It is knocked out." if scores.knocked_out[position] else ""
-                outcome = "converted" if leads.converted[position] else "did not convert"
-                st.markdown(f"#### Score {total} (fit {fit} + engagement {eng_score}); this lead {outcome}.{knocked}")
+                story = lead_story(leads, model, position, wb.engine().scores(model))
+                st.markdown(f"#### {md(story.sentence)}")
                 c1, c2 = st.columns(2)
-                c1.dataframe(points_breakdown(leads, model, position), hide_index=True, width="stretch", column_config={
+                c1.dataframe(story.breakdown, hide_index=True, width="stretch", column_config={
                     "attribute": "Attribute", "group": "Group", "value": "Value", "points": st.column_config.NumberColumn("Points", format="%d"),
                 })
                 values = found[found["__row"] == row].drop(columns="__row").iloc[0]

@@ -245,7 +245,9 @@ def test_lead_explorer_explains_a_score(app, sample_model):
     assert int(breakdown["points"].sum()) >= score  # caps can only take points away
     assert any(m.value.startswith(f"#### Score {score} ") for m in app.markdown)
     shown = app.dataframe[0].value
-    assert shown["points"].tolist() == breakdown["points"].tolist()
+    nonzero = breakdown[breakdown["points"] != 0].sort_values("points", ascending=False, kind="stable")
+    assert shown["points"].tolist() == nonzero["points"].tolist()  # most points first, zero rows hidden
+    assert shown["attribute"].tolist() == nonzero["attribute"].tolist()
     app.text_input(key="lead_search").set_value("no such lead").run()
     assert "No lead matches" in app.info[0].value
 

@@ -133,3 +133,35 @@ def test_describe_helpers(tiny, tiny_model):
 def test_formatting():
     assert (pct(0.2534), pct(float("nan")), count(1), count(12_400), lift(2.934)) == ("25.3%", "–", "1 lead", "12,400 leads", "2.93x")
     assert markdown_escape("VP** · :green[**95.0%**] [x](http://a) $x^2$") == r"VP\*\* · \:green\[\*\*95\.0%\*\*\] \[x\]\(http\://a\) \$x^2\$"
+
+
+def test_undo_says_what_it_will_undo(bench):
+    assert bench.undo_text() is None
+    bench.set_points("industry", "Software", 35)
+    bench.set_threshold(30)
+    assert bench.undo_text() == f"MQL threshold {bench.history.previous.mql_threshold} -> 30"
+    bench.undo()
+    assert bench.undo_text().startswith("industry: Software 20 -> 35")
+
+
+def test_lead_story_says_mql_distance_tier_grade_and_caps(tiny, tiny_model):
+    from lead_model.engine.scoring import points_breakdown
+    from lead_model.workbench.describe import lead_story
+
+    capped = tiny_model.replace(caps={"fit": 10, "engagement": None, "total": None})
+    bench = Workbench(tiny, capped)
+    scores = bench.engine().scores(capped)
+    for position in range(tiny.n_leads):
+        story = lead_story(tiny, capped, position, scores)
+        total, knocked = int(scores.total[position]), bool(scores.knocked_out[position])
+        assert story.sentence.startswith(f"Score {total} (fit {int(scores.fit[position])} + engagement {int(scores.engagement[position])}): ")
+        if knocked:
+            assert "knocked out, so never an MQL" in story.sentence
+        elif total >= capped.mql_threshold:
+            assert "an MQL" in story.sentence and "not an MQL" not in story.sentence
+        else:
+            assert f"{capped.mql_threshold - total} point" in story.sentence and "below the threshold" in story.sentence
+        raw_fit = points_breakdown(tiny, capped, position).query("group == 'fit'")["points"].sum()
+        assert ("The fit cap (10) took" in story.sentence) == (raw_fit > 10)
+        assert (story.breakdown["points"] != 0).all() and story.breakdown["points"].is_monotonic_decreasing
+        assert story.sentence.endswith("This lead converted." if tiny.converted[position] else "This lead did not convert.")

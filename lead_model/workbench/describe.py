@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from lead_model.engine.backtest import BacktestResult
 from lead_model.engine.thresholds import ThresholdChoice, for_capacity
-from lead_model.formatting import DASH, count, lift, pct, score
+import numpy as np
 import pandas as pd
 
-from lead_model.model.schema import KnockOut
+from lead_model.formatting import DASH, count, lift, pct, score
+from lead_model.model.diff import knockout_text
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, level_key
 
 
@@ -51,19 +52,43 @@ def kpi_tiles(r: BacktestResult, b: BacktestResult | None) -> list[Tile]:
     ]
 
 
-def knockout_text(rule: KnockOut) -> str:
-    """"country is 'XX' or 'YY' or is missing (not served)": a knock-out rule in words (plain text, not Markdown)."""
-    parts = []
-    if rule.values is not None:
-        parts.append("is " + " or ".join(f"'{v}'" for v in rule.values))
-    if rule.at_least is not None:
-        parts.append(f"is at or above {rule.at_least:g}")
-    if rule.below is not None:
-        parts.append(f"is below {rule.below:g}")
-    if rule.when_missing:
-        parts.append("is missing")
-    why = f" ({rule.reason})" if rule.reason else ""
-    return f"{rule.attribute} {' or '.join(parts)}{why}"
+@dataclass(frozen=True)
+class LeadStory:
+    """Why one lead got its score: a sentence for the room and the points behind it."""
+
+    sentence: str
+    breakdown: pd.DataFrame  # attribute, group, value, points: non-zero rows, most points first
+
+
+def lead_story(leads, model, position: int, scores) -> LeadStory:
+    """The lead at ``position`` (LeadSet order) under ``model``, given the engine's ``scores`` of every lead.
+
+    Says its score and parts, whether it is an MQL and how far it is from the threshold, its
+    tier and grade, which cap took points off, and whether it converted.
+    """
+    from lead_model.engine.scoring import band_names, points_breakdown
+
+    total, fit, eng = int(scores.total[position]), int(scores.fit[position]), int(scores.engagement[position])
+    knocked = bool(scores.knocked_out[position])
+    parts = points_breakdown(leads, model, position)
+    raw = {g: int(parts.loc[parts["group"] == g, "points"].sum()) for g in ("fit", "engagement")}
+    capped = [f"the {g} cap ({getattr(model.caps, g)}) took {raw[g] - got} points off" for g, got in (("fit", fit), ("engagement", eng)) if raw[g] > got]
+    if fit + eng > total:
+        capped.append(f"the total cap ({model.caps.total}) took {fit + eng - total} points off")
+    threshold = model.mql_threshold
+    if knocked:
+        verdict = "knocked out, so never an MQL"
+    elif total >= threshold:
+        verdict = f"an MQL, {count(total - threshold, 'point')} above the threshold {threshold}" if total > threshold else f"an MQL, exactly at the threshold {threshold}"
+    else:
+        verdict = f"not an MQL, {count(threshold - total, 'point')} below the threshold {threshold}"
+    tier = "knocked out" if knocked else band_names(np.array([total]), model.tiers)[0]
+    grade = band_names(np.array([fit]), model.grades)[0]
+    outcome = "converted" if leads.converted[position] else "did not convert"
+    sentence = (f"Score {total} (fit {fit} + engagement {eng}): {verdict}; tier {tier}, grade {grade}. "
+                + (f"{_sentence_case('; '.join(capped))}. " if capped else "") + f"This lead {outcome}.")
+    shown = parts[parts["points"] != 0].sort_values("points", ascending=False, kind="stable").reset_index(drop=True)
+    return LeadStory(sentence, shown)
 
 
 def threshold_range(r: BacktestResult, threshold: int, step: int = 50) -> tuple[int, int]:
@@ -137,3 +162,8 @@ def level_caption(label: str, leads: int, rate: float, base_rate: float) -> tupl
 
 __all__ = ["DASH", "CapacityAdvice", "Tile", "capacity_advice", "caps_text", "knockout_text", "kpi_tiles", "level_caption", "points_table",
            "slider_limit", "threshold_range"]
+
+
+def _sentence_case(text: str) -> str:
+    """The first letter in upper case, the rest as written (column names keep their spelling)."""
+    return text[:1].upper() + text[1:]

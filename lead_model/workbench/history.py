@@ -41,6 +41,16 @@ class ModelHistory(Generic[T]):
         """How many steps back are possible."""
         return len(self._past)
 
+    @property
+    def previous(self) -> T | None:
+        """The value ``undo`` would bring back (None at the start)."""
+        return self._past[-1] if self._past else None
+
+    @property
+    def following(self) -> T | None:
+        """The value ``redo`` would bring back (None at the end)."""
+        return self._future[-1] if self._future else None
+
     def push(self, value: T) -> bool:
         """Make ``value`` current; returns False (and changes nothing) if it equals the current value."""
         if value == self._current:

@@ -128,6 +128,17 @@ class Workbench:
         """Months of history the created dates span, or None without them."""
         return self.memo(("months",), lambda: months_covered(self.leads.created))
 
+    def undo_text(self) -> str | None:
+        """What Undo would take back, in words ("job_level: VP 20 -> 25"), or None with nothing to undo."""
+        from lead_model.model.diff import describe_changes
+
+        before = self.history.previous
+        if before is None:
+            return None
+        changes = describe_changes(before, self.model)
+        shown = "; ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+        return shown or "a change of the baseline"
+
     # ----- edits ----------------------------------------------------------------------
     def _changed(self, model: ScoringModel, baseline: ScoringModel, count: bool = True) -> None:
         """After an edit: count it and call ``on_change`` if the model or the baseline is another one than before."""
