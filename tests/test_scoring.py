@@ -90,10 +90,10 @@ def test_caps_are_a_minimum_per_group_then_on_the_total(tiny):
     assert list(zip(out["score"], out["fit_score"], out["engagement_score"], out["knocked_out"])) == brute_scores(model, tiny_rows(), TINY_KINDS)
 
 
-def test_negative_caps_and_points(tiny):
-    model = with_changes(TINY_MODEL, caps={"fit": -1, "engagement": None, "total": -3})
+def test_zero_caps_below_every_score_and_negative_points(tiny):
+    model = with_changes(TINY_MODEL, caps={"fit": 0, "engagement": None, "total": 0})
     out = score_leads(tiny, ScoringModel.from_dict(model))
-    assert (out["fit_score"] <= -1).all() and (out["score"] <= -3).all()
+    assert (out["fit_score"] <= 0).all() and (out["score"] <= 0).all() and (out["fit_score"] < 0).any()
     assert list(zip(out["score"], out["fit_score"], out["engagement_score"], out["knocked_out"])) == brute_scores(model, tiny_rows(), TINY_KINDS)
 
 
@@ -164,11 +164,11 @@ def test_points_breakdown(tiny, tiny_model):
         assert list(table["points"]) == [attribute_points(a, row[a["name"]]) for a in TINY_MODEL["attributes"]]
         shown = dict(zip(table["attribute"], table["value"]))
         if row["industry"] in ("Select", "N/A"):
-            assert shown["industry"] == "missing"
+            assert shown["industry"] == "(missing)"
         else:
             assert shown["industry"] == row["industry"]
         if row["employees"] is None:
-            assert shown["employees"] == "missing"
+            assert shown["employees"] == "(missing)"
         else:
             assert shown["employees"].startswith(f"{row['employees']:g} (")
 

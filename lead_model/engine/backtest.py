@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lead_model.engine.intervals import wilson_interval
+from lead_model.engine.metrics import roc_auc
 from lead_model.data.leads import LeadSet
 from lead_model.model.schema import Band, ScoringModel
 from lead_model.engine.histograms import ScoreHistograms
@@ -199,14 +200,8 @@ def _levels_ascending(h: ScoreHistograms) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _auc(h: ScoreHistograms) -> float:
-    """ROC AUC: P(score of a converted lead > score of another), ties counted as half."""
-    leads, conv = _levels_ascending(h)
-    neg = leads - conv
-    p, nn = conv.sum(), neg.sum()
-    if p == 0 or nn == 0:
-        return math.nan
-    pos_above = p - np.cumsum(conv)
-    return float(np.dot(neg, pos_above + 0.5 * conv) / (p * nn))
+    """ROC AUC: P(score of a converted lead > score of another), ties counted as half; knocked-out leads rank lowest."""
+    return roc_auc(*_levels_ascending(h))
 
 
 def _average_precision(h: ScoreHistograms) -> float:

@@ -19,6 +19,7 @@ from lead_model.errors import LeadModelError
 from lead_model.data.leads import MISSING_CODE, LeadSet
 from lead_model.model.schema import Attribute, Band, KnockOut, ScoringModel
 from lead_model.data.roles import FALSE_WORDS, TRUE_WORDS
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
 
 # Entries per packed table: 1 MiB of int32 stays in cache; a gather from it was measured within
 # ~10% of one from 256 KiB, and wider tables pack the same attributes into fewer keys (gathers).
@@ -330,24 +331,31 @@ def points_breakdown(leads: LeadSet, model: ScoringModel, position: int) -> pd.D
         if attr.kind == "numeric":
             value = enc.values[position]
             code = int(leads.bin_codes(attr.name, attr.edges)[position])
-            shown = "missing" if code == MISSING_CODE else f"{value:g} ({bin_label(attr, code - 1)})"
+            shown = MISSING_LABEL if code == MISSING_CODE else f"{value:g} ({attr.bin_label(code - 1)})"
         else:
             code = int(enc.codes[position])
-            shown = "missing" if code == MISSING_CODE else (enc.levels[code - 1] if code <= len(enc.levels) else "other")
+            shown = MISSING_LABEL if code == MISSING_CODE else (enc.levels[code - 1] if code <= len(enc.levels) else OTHER_LABEL)
             if enc.kind == "boolean" and code != MISSING_CODE:
                 shown = enc.labels[code - 1]
         rows.append({"attribute": attr.name, "group": attr.group, "value": shown, "points": int(vec[code])})
     return pd.DataFrame(rows, columns=["attribute", "group", "value", "points"])
 
 
-def bin_label(attr: Attribute, i: int) -> str:
-    """'< 5', '5 to < 20', '>= 20' for bin i of a numeric attribute."""
-    lo = attr.bins[i].min
-    hi = attr.bins[i + 1].min if i + 1 < len(attr.bins) else None
-    if lo is None and hi is None:
-        return "any"
-    if lo is None:
-        return f"< {hi:g}"
-    if hi is None:
-        return f">= {lo:g}"
-    return f"{lo:g} to < {hi:g}"
+def check_fits(leads: LeadSet, model: ScoringModel) -> None:
+    """Raise LeadModelError (one sentence naming the column) unless ``model`` can score ``leads``.
+
+    The one "can this engine score this model" rule: every attribute is a column of the data
+    with a compatible kind, and every knock-out names an attribute column with usable values.
+    """
+    for attr in model.attributes:
+        attribute_codes(leads, attr)
+    knock_out_mask(leads, model.knockouts)
+
+
+def fits(leads: LeadSet, model: ScoringModel) -> bool:
+    """``check_fits`` as a yes/no."""
+    try:
+        check_fits(leads, model)
+    except LeadModelError:
+        return False
+    return True
