@@ -13,6 +13,8 @@ on each page checks:
   column edges. A header is cut when its measured text runs into the next column's padding (or
   past the grid's right edge). Every header in the grid's accessibility table (``th``) must have
   been drawn, and the grid must not scroll sideways: every column is on screen.
+- Charts cut no label: Vega shortens a label longer than its labelLimit to "…" (seen in the canvas'
+  ``fillText`` record, or in the SVG).
 - No table cell reads "None" (Streamlit's text for an empty cell), seen in the same ``fillText`` record.
 - The console has no Vega warning (``WARN ...``), no request leaves 127.0.0.1 (the favicon
   must work offline), and no text says "1 leads".
@@ -47,10 +49,12 @@ PAGES = ("Data", "Suggestions", "Export")  # after the Designer, from the top na
 GRID_TEXT_JS = r"""
 (() => {
   if (window.__gridText) return;
-  const G = window.__gridText = {canvases: [], draws: [], none: []};
+  const G = window.__gridText = {canvases: [], draws: [], none: [], chartCut: []};
   const fill = CanvasRenderingContext2D.prototype.fillText;
   CanvasRenderingContext2D.prototype.fillText = function (text, x, y, ...rest) {
     const grid = this.canvas && this.canvas.closest && this.canvas.closest('[data-testid="stDataFrame"]');
+    const chart = this.canvas && this.canvas.closest && this.canvas.closest('[data-testid="stVegaLiteChart"]');
+    if (chart && String(text).endsWith('\u2026') && !G.chartCut.includes(String(text))) G.chartCut.push(String(text));  // Vega's labelLimit cut
     if (grid) {
       let i = G.canvases.indexOf(this.canvas);
       if (i < 0) { G.canvases.push(this.canvas); i = G.canvases.length - 1; }
@@ -139,6 +143,7 @@ class Visit:
         self.console: list[str] = []
         self.outside: list[str] = []
         self.problems: list[str] = []
+        self.cut_labels: set[str] = set()
         self.page = bs.open_page(browser, None, width=WIDTH, height=HEIGHT)
         self.page.add_init_script(GRID_TEXT_JS)
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
@@ -175,6 +180,10 @@ class Visit:
                 self.problems.append(f"{where}: {p['text']!r} is cut ({p['inner']} {p['scrollWidth']} > {p['clientWidth']} px, {selector})")
         for g in page.evaluate(GRIDS_JS):
             self.problems += [f"{where}: table {g['titles'][:3]}...: {p}" for p in cut_headers(g)]
+        cut = page.evaluate("""() => [...(window.__gridText?.chartCut || []),
+            ...[...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')].map(t => t.textContent).filter(t => t.endsWith('\u2026'))]""")
+        self.problems += [f"{where}: a chart cuts a label to {t!r}" for t in dict.fromkeys(cut) if t not in self.cut_labels]
+        self.cut_labels.update(cut)  # a draw is recorded once per session: report it on the page it was first seen
         text = page.locator("body").inner_text()
         for m in re.finditer(r"(?<![\d,.])1 leads\b", text):
             self.problems.append(f"{where}: says '{text[max(0, m.start() - 30):m.end()]}'")

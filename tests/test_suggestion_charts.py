@@ -49,3 +49,14 @@ def test_points_comparison_chart_leaves_out_levels_no_lead_has():
     spec = points_comparison_chart(table, "colour").to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert {r["level"] for r in rows} == {"red"} and spec["encoding"]["y"]["sort"] == ["red"]
+
+
+def test_level_names_are_not_cut_on_the_axis():
+    """Vega cuts axis labels at 180 px by default ('Individual Contri…'); both charts allow long level names."""
+    from lead_model.charts.suggestions import LEVEL_LABEL_LIMIT
+
+    long = levels().assign(level=["(missing)", "Individual Contributor", "blue"])
+    spec = level_rate_chart(long, 0.17).to_dict()
+    assert spec["layer"][0]["encoding"]["y"]["axis"]["labelLimit"] == LEVEL_LABEL_LIMIT >= 300
+    table = pd.DataFrame({"attribute": "colour", "level": ["Individual Contributor", "red"], "suggested_points": [5, 1], "current_points": [0, 1]})
+    assert points_comparison_chart(table, "colour").to_dict()["encoding"]["y"]["axis"]["labelLimit"] == LEVEL_LABEL_LIMIT

@@ -5,13 +5,15 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+LEVEL_LABEL_LIMIT = 320  # pixels: level names such as 'Individual Contributor' in full (Vega cuts at 180 px by default)
+
 
 def level_rate_chart(levels: pd.DataFrame, base_rate: float) -> alt.Chart:
     """Conversion rate per level of one attribute (a ``AttributeStats.level_table``), with its 95% Wilson
     interval as an error bar and the base rate as a dashed rule. Rates are shown as percentages."""
     data = levels[["level", "leads", "conversion_rate", "ci_low", "ci_high"]].copy()
     order = data["level"].tolist()
-    y = alt.Y("level:N", sort=order, title=None)
+    y = alt.Y("level:N", sort=order, title=None, axis=alt.Axis(labelLimit=LEVEL_LABEL_LIMIT))
     bars = alt.Chart(data).mark_bar(opacity=0.7).encode(
         y=y, x=alt.X("conversion_rate:Q", title="conversion rate", axis=alt.Axis(format="%", tickCount=8)),
         tooltip=["level", alt.Tooltip("leads:Q", format=","), alt.Tooltip("conversion_rate:Q", format=".1%"),
@@ -37,6 +39,6 @@ def points_comparison_chart(table: pd.DataFrame, attribute: str) -> alt.Chart:
         pd.DataFrame({"level": t["level"], "which": "current", "points": t["current_points"].astype(float)}),
     ]).dropna()
     return alt.Chart(long).mark_bar().encode(
-        y=alt.Y("level:N", sort=t["level"].tolist(), title=None), x=alt.X("points:Q"), yOffset="which:N",
+        y=alt.Y("level:N", sort=t["level"].tolist(), title=None, axis=alt.Axis(labelLimit=LEVEL_LABEL_LIMIT)), x=alt.X("points:Q"), yOffset="which:N",
         color=alt.Color("which:N", title=None), tooltip=["level", "which", "points"],
     ).properties(height=50 + 40 * len(t))
