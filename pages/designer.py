@@ -155,9 +155,12 @@ def _pipeline() -> None:
         for col, tile in zip(st.columns([1, 1, 2, 1, 1]), wb.tiles()):
             col.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")
-    undo_text = wb.undo_text()
-    if undo_text:
-        st.caption(f"Last change: {md(undo_text)}. Undo (in the sidebar) takes it back.")
+    # Always one container, note or not: the slider below keeps its place, so the browser keeps the
+    # widget being dragged (a note appearing after the first move would otherwise make it anew).
+    with st.container(key="undo_note"):
+        undo_text = wb.undo_text()
+        if undo_text:
+            st.caption(f"Last change: {md(undo_text)}. Undo (in the sidebar) takes it back.")
     if result.histograms.leads.size == 1:
         st.info("Every lead has the same score, so no threshold separates them yet: give points to the levels that convert above average (green) and take points from those below (red).")
     slider_col, capacity_col, fit_col = st.columns([5, 2.4, 3], gap="medium")
