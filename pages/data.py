@@ -161,7 +161,7 @@ for v in verdicts.values():
 # ----- roles -------------------------------------------------------------------------------
 st.subheader("Column roles")
 st.caption(
-    "One outcome (converted yes/no), at most one lead id and one created date; attributes are scored, "
+    "One outcome (converted yes/no), lead ids (a CRM id, a row number) and at most one created date; attributes are scored, "
     "as fit (who they are) or engagement (what they did). Set a column to ignore to leave it out."
 )
 version = st.session_state.get("roles_version", 0)

@@ -21,6 +21,7 @@ from lead_model.data.roles import RoleOverride
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
+from lead_model.formatting import count
 from lead_model.model.schema import ScoringModel
 from lead_model.workbench.autosave import Autosave, Autosaver, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
@@ -127,7 +128,7 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     progress(0.9, "Choosing the model for this data…")
     spec = DatasetSpec(store, new.name, new.info.table, source or str(path), new.outcome)
     message = _adopt(new, spec, sample=_is_sample(path))
-    progress(1.0, f"Loaded {new.n_leads:,} leads.")
+    progress(1.0, f"Loaded {count(new.n_leads)}.")
     return message
 
 
@@ -163,7 +164,7 @@ def reopen(name: str, progress: Progress | None = None) -> str:
     new = _leads_from_store(store, spec.name, spec.table, spec.outcome, spec.exclude, spec.roles)
     progress(0.9, "Choosing the model for this data…")
     message = _adopt(new, spec, sample=_is_sample(info.source))
-    progress(1.0, f"Opened {new.n_leads:,} leads.")
+    progress(1.0, f"Opened {count(new.n_leads)}.")
     return message
 
 

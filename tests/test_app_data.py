@@ -196,7 +196,7 @@ def test_change_the_outcome(app):
     [
         ({"industry": {"kind": "numeric"}}, "Column 'industry' holds text, not numbers, so it cannot be numeric; make it categorical."),
         ({"lead_id": {"role": "outcome"}, "job_level": {"role": "outcome"}}, "Mark exactly one column as the outcome"),
-        ({"email": {"role": "id"}}, "Mark at most one column as id; lead_id, email are."),
+        ({"created_date": {"role": "created"}, "lead_id": {"role": "created"}}, "Mark at most one column as created; lead_id, created_date are."),
     ],
 )
 def test_impossible_roles_show_one_sentence_and_keep_state(app, changes, message):

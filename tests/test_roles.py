@@ -112,7 +112,7 @@ def test_positive_value(values, positive):
 def test_id_and_unique_columns():
     ps = profiles(prof("record id", distinct=100), prof("lead_id", distinct=100), outcome_prof())
     roles = infer_roles(ps)
-    assert roles["record id"].role == "id" and roles["lead_id"].role != "id"  # one id column only
+    assert roles["record id"].role == "id" and roles["lead_id"].role == "id"  # two id columns can exist (a CRM id and a record id)
     many = prof("token", rows=5000, distinct=5000)
     assert infer_roles(profiles(many, outcome_prof()))["token"].role == "ignore"  # text with too many values
     ints = prof("external", dtype="integer", rows=5000, distinct=5000, numeric_share=1.0)
@@ -189,3 +189,23 @@ def test_placeholders():
         assert word.strip().lower() in ph
     assert "no" not in ph and "0" not in ph and "other" not in ph
     assert placeholder_set((" TBD ",)) == frozenset({"tbd"})
+
+
+def test_sequential_numbers_are_ids_and_two_ids_can_exist():
+    import pandas as pd
+
+    from lead_model.data.leads import leads_from_table
+
+    n = 60
+    frame = pd.DataFrame({
+        "Lead ID": [f"L{i:04d}" for i in range(n)],
+        "row number": list(range(1001, 1001 + n)),  # unique and consecutive: an auto-increment key
+        "employees": [5 * (i % 7) + 1 for i in range(n)],  # numbers that repeat: an attribute
+        "visits": list(range(0, 3 * n, 3)),  # unique but with gaps of 3: not sequential, stays numeric
+        "converted": ["yes" if i % 4 == 0 else "no" for i in range(n)],
+    })
+    leads = leads_from_table(frame)
+    assert leads.roles["Lead ID"].role == "id" and leads.roles["row number"].role == "id"
+    assert "sequential" in leads.roles["row number"].reason
+    assert leads.roles["employees"].role == "attribute" and leads.roles["visits"].role == "attribute"
+    assert leads.lead_id_column == "Lead ID"

@@ -236,9 +236,11 @@ def schema(output: Path | None) -> None:
 
 # ----- reports ----------------------------------------------------------------------
 def load_report(leads: LeadSet) -> str:
+    from lead_model.formatting import count
+
     s = leads.summary
     lines = [
-        f"Dataset '{leads.name}': {s.leads:,} leads, {s.converted:,} converted ({leads.base_rate:.2%}); outcome '{leads.outcome}' = '{s.positive_value}' means converted.",
+        f"Dataset '{leads.name}': {count(s.leads)}, {s.converted:,} converted ({leads.base_rate:.2%}); outcome '{leads.outcome}' = '{s.positive_value}' means converted.",
         "",
         f"{'column':28} {'role':10} {'kind':12} {'group':11} why",
     ]
@@ -250,17 +252,17 @@ def load_report(leads: LeadSet) -> str:
 
 
 def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> str:
-    from lead_model.formatting import pct
+    from lead_model.formatting import count, pct
 
     lines = [
-        f"Model '{model.metadata.name}' on '{leads.name}': {r.leads:,} leads, {r.converted:,} converted ({r.base_rate:.2%}).",
+        f"Model '{model.metadata.name}' on '{leads.name}': {count(r.leads)}, {r.converted:,} converted ({r.base_rate:.2%}).",
         f"MQL threshold {r.threshold}: {r.mql:,} MQLs ({pct(r.mql_rate)} of leads).",
         f"Of {r.mql:,} MQLs, {r.mql_converted:,} converted (precision {pct(r.precision)}); "
         f"{r.missed:,} conversions were missed below the threshold (recall {pct(r.recall)}).",
         f"F1 {r.f1:.3f}  lift at threshold {r.lift_at_threshold:.2f}x  ROC AUC {r.auc:.3f}  PR AUC {r.pr_auc:.3f}",
     ]
     if r.knocked_out:
-        lines.append(f"Knocked out: {r.knocked_out:,} leads ({r.knocked_out_converted:,} of them converted).")
+        lines.append(f"Knocked out: {count(r.knocked_out)} ({r.knocked_out_converted:,} of them converted).")
     lines += ["", "Deciles (1 = top 10% by score):", f"{'decile':>6} {'leads':>9} {'converted':>10} {'conv rate':>9} {'lift':>6} {'cum recall':>10}"]
     for d in r.deciles.itertuples():
         lines.append(f"{d.decile:>6} {d.leads:>9,} {d.converted:>10,.1f} {pct(d.conversion_rate):>9} {d.lift:>6.2f} {pct(d.cumulative_recall):>10}")
@@ -268,7 +270,7 @@ def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> s
         lines += ["", f"{title}:"]
         for t in table.itertuples():
             name = getattr(t, col)
-            lines.append(f"  {name:12} {t.leads:>9,} leads  {pct(t.conversion_rate):>6} converted  (95% CI {pct(t.ci_low)}-{pct(t.ci_high)})")
+            lines.append(f"  {name:12} {t.leads:>9,} {'lead ' if t.leads == 1 else 'leads'}  {pct(t.conversion_rate):>6} converted  (95% CI {pct(t.ci_low)}-{pct(t.ci_high)})")
     return "\n".join(lines)
 
 

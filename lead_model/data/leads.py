@@ -398,7 +398,8 @@ def _profile_column(table: pa.Table, name: str, ph: frozenset[str]) -> tuple[str
     if len(uniq) <= MAX_LEVELS:
         order = np.argsort(-counts, kind="stable")
         top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
-    return name, ColumnProfile(name, dtype, rows, int(rows - counts.sum()), 0, {}, int(len(uniq)), 1.0, top), None
+    low, high = (float(uniq[0]), float(uniq[-1])) if len(uniq) else (math.nan, math.nan)
+    return name, ColumnProfile(name, dtype, rows, int(rows - counts.sum()), 0, {}, int(len(uniq)), 1.0, top, low, high), None
 
 
 def _number_counts(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lead_model.formatting import count
+
 FILL_GAP = 0.8  # rule 1: difference in the share of leads with a value
 FILL_ASYMMETRY_GAP = 0.25  # rule 1: filled this much more often for converted leads ...
 FILL_ASYMMETRY_RATIO = 1.5  # ... and this many times as often
@@ -142,7 +144,7 @@ def judge(row, answer: bool | None = None) -> LeakVerdict:
         ))
     if row.purest_level is not None and row.purest_level == row.purest_level:
         reasons.append(LeakReason(
-            "pure level", f"'{row.purest_level}' ({int(row.purest_leads):,} leads) converts at {row.purest_rate:.1%}",
+            "pure level", f"'{row.purest_level}' ({count(int(row.purest_leads))}) converts at {row.purest_rate:.1%}",
             level=row.purest_level, value=float(row.purest_rate),
         ))
     if row.auc > AUC_LIMIT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +43,8 @@ class ColumnProfile:
     n_distinct: int  # distinct non-missing values
     numeric_share: float  # text columns: share of non-missing values that parse as numbers
     top_values: tuple[tuple[str, int], ...]  # most common non-missing values with counts
+    low: float = math.nan  # numbers: the smallest and largest value
+    high: float = math.nan
 
     @property
     def n_missing(self) -> int:
@@ -108,7 +111,7 @@ def infer_roles(
         elif name in exclude:
             role = ColumnRole(name, "ignore", reason="excluded by you")
         else:
-            role = _infer_one(prof, allow_id=not have_id, allow_created=not have_created)
+            role = _infer_one(prof, allow_id=True, allow_created=not have_created)
             have_id |= role.role == "id"
             have_created |= role.role == "created"
         roles[name] = role
@@ -203,6 +206,13 @@ def _guess_outcome(profiles: dict[str, ColumnProfile]) -> str:
     raise LeadModelError(f"cannot tell which column is the converted outcome{hint}; pass it with --outcome COLUMN.")
 
 
+def _is_sequential(prof: ColumnProfile, non_missing: int) -> bool:
+    """Whole numbers, one per lead, nearly consecutive (a row number or an auto-increment key)."""
+    if prof.dtype != "integer" or prof.n_distinct != non_missing or prof.n_distinct < 20 or math.isnan(prof.low):
+        return False
+    return prof.high - prof.low + 1 <= 1.1 * prof.n_distinct
+
+
 def _infer_one(prof: ColumnProfile, allow_id: bool, allow_created: bool) -> ColumnRole:
     name = prof.name
     non_missing = prof.rows - prof.n_missing
@@ -221,6 +231,8 @@ def _infer_one(prof: ColumnProfile, allow_id: bool, allow_created: bool) -> Colu
     if kind == "categorical" and prof.dtype == "text" and (prof.n_distinct > MAX_LEVELS or (unique_share > 0.5 and prof.n_distinct > 20)):
         why = "free text or contact details" if _EMAIL_LIKE.search(name) else "too many distinct values to score"
         return ColumnRole(name, "ignore", reason=f"{prof.n_distinct:,} distinct values: {why}")
+    if allow_id and _is_sequential(prof, non_missing):
+        return ColumnRole(name, "id", reason="a unique, sequential number per lead: an id, not an attribute")
     if allow_id and unique_share >= 0.999 and prof.dtype in ("text", "integer") and prof.n_distinct > 1000:
         return ColumnRole(name, "id", reason="a unique value per lead")
     group, why = group_guess(name)

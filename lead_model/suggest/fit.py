@@ -54,7 +54,7 @@ from lead_model.engine.scoring import attribute_codes, points_vector
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 from lead_model.engine import thresholds as th
 from lead_model.engine.thresholds import ThresholdChoice
-from lead_model.formatting import pct
+from lead_model.formatting import count, pct
 
 LN2 = math.log(2.0)
 TABLE_COLUMNS = ["attribute", "group", "level", "current_points", "suggested_points", "leads", "conversion_rate", "coefficient", "why"]
@@ -436,7 +436,7 @@ def _why(n: int, k: int, base: float, locked: bool, shrink_leads: float, points:
     if n == 0:
         return "no lead has it: average points"
     rate = k / n
-    text = f"converts at {rate:.1%} ({rate / base:.1f}x the {base:.1%} base rate) on {n:,} leads"
+    text = f"converts at {rate:.1%} ({rate / base:.1f}x the {base:.1%} base rate) on {count(n)}"
     if n < 3 * shrink_leads:
         text += "; few leads, so shrunk toward the average"
     if points == lowest:

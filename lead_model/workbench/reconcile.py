@@ -103,10 +103,9 @@ def merge_role_edits(leads: LeadSet, exclude: Iterable[str], overrides: Iterable
         by_column[old_outcome]["role"] = "ignore"
     if len(outcomes) != 1:
         raise LeadModelError(f"mark exactly one column as the outcome (the converted yes/no column); {len(outcomes)} are marked.")
-    for role in ("id", "created"):
-        marked = [r["column"] for r in rows if r["role"] == role]
-        if len(marked) > 1:
-            raise LeadModelError(f"mark at most one column as {role}; {', '.join(marked)} are.")
+    created = [r["column"] for r in rows if r["role"] == "created"]
+    if len(created) > 1:  # two id columns can exist (a CRM id and a row number); two created dates cannot
+        raise LeadModelError(f"mark at most one column as created; {', '.join(created)} are.")
     for r in rows:
         if r["role"] is not None and r["role"] not in ROLE_OPTIONS:
             raise LeadModelError(f"'{r['role']}' is not a role; use one of {', '.join(ROLE_OPTIONS)}.")
