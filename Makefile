@@ -32,10 +32,12 @@ test: setup browser
 
 bench: setup browser
 	$(PY) benchmarks/bench_backtest.py --rows 100000
-	$(PY) benchmarks/bench_backtest.py --rows 1000000
+	$(PY) benchmarks/bench_backtest.py --rows 1000000 --data both
 	$(PY) benchmarks/bench_suggest.py --rows 1000000
 	$(PY) benchmarks/bench_browser.py --rows 50000
 	$(PY) benchmarks/bench_browser.py --rows 1000000
+	$(PY) benchmarks/bench_cli.py
+	$(PY) benchmarks/bench_autosave.py
 
 # The README's screenshot (docs/designer.png); tests never write tracked files.
 screenshots: setup browser
