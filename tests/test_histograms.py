@@ -86,7 +86,7 @@ def replay_moves(tmp_path_factory, data, model_dict, script) -> list[str]:
     for step in script.draw(moves(model_dict)):
         model = apply(model, step)
         r = backtest(leads, model, engine)
-        kinds.append(engine._score_counter.last_move)
+        kinds.append(hist.score_counter(engine).last_move)
         assert_backtest_matches(r, model.to_dict(), brute_scores(model.to_dict(), kept, RANDOM_KINDS), y)
         assert same_histograms(r.histograms, count_scores(ScoringEngine(leads, model), model))
     return kinds
@@ -133,7 +133,7 @@ def test_slider_moves_on_the_sample_are_incremental_and_exact(sample):
         name, value = values[int(rng.integers(len(values)))]
         model = model.with_points(name, value, int(rng.integers(-30, 31)))
         got = count_scores(engine, model)
-        counter_moves.append(engine._score_counter.last_move)
+        counter_moves.append(hist.score_counter(engine).last_move)
         assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
     assert counter_moves.count("delta") >= 30, counter_moves
 
@@ -149,13 +149,13 @@ def test_a_change_most_leads_share_moves_the_grid_not_the_leads(sample):
                 model = model.with_points(a.name, f"bin:{i}", b.points + 1)
             model = model.with_points(a.name, "__missing__", a.missing.points + 1)
     got = count_scores(engine, model)
-    assert engine._score_counter.last_move == "delta"
+    assert hist.score_counter(engine).last_move == "delta"
     assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
     # later moves start from the shifted scores, in both groups
     for name, value, points in [("company_size", "bin:1", -7), ("website_visits", "bin:2", 9), ("job_level", "VP", 3), ("demo_requested", True, -4)]:
         model = model.with_points(name, value, points)
         got = count_scores(engine, model)
-        assert engine._score_counter.last_move == "delta"
+        assert hist.score_counter(engine).last_move == "delta"
         assert same_histograms(got, count_scores(ScoringEngine(leads, model), model)), name
 
 
@@ -169,7 +169,7 @@ def test_a_move_touching_many_leads_is_recounted(sample, monkeypatch):
             for i, b in enumerate(a.bins):
                 model = model.with_points(a.name, f"bin:{i}", b.points + i + 1)
     got = count_scores(engine, model)
-    assert engine._score_counter.last_move == "recount"
+    assert hist.score_counter(engine).last_move == "recount"
     assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
 
 
@@ -178,7 +178,7 @@ def test_grids_too_large_to_keep_are_counted_per_lead(sample, monkeypatch):
     monkeypatch.setattr(hist, "GRID_MAX_CELLS", 10)
     engine = ScoringEngine(leads, model)
     wide = count_scores(engine, model)
-    assert engine._score_counter.last_move == "recount"
+    assert hist.score_counter(engine).last_move == "recount"
     monkeypatch.setattr(hist, "GRID_MAX_CELLS", 1 << 18)
     assert same_histograms(wide, count_scores(ScoringEngine(leads, model), model))
 
@@ -233,17 +233,17 @@ def test_wide_score_ranges_move_incrementally_and_exactly(sample, caps):
         name, value = values[int(rng.integers(len(values)))]
         model = model.with_points(name, value, int(rng.integers(-40, 41)))
         got = count_scores(engine, model)
-        kinds.append(engine._score_counter.last_move)
+        kinds.append(hist.score_counter(engine).last_move)
         assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
         want = per_lead_histograms(leads, model)
         for a, b in zip(trimmed(got), want):
             assert np.array_equal(a, b)
-    assert engine._score_counter._linear is not None and engine._score_counter._state is None
+    assert hist.score_counter(engine).mode == "linear"
     assert kinds.count("delta") >= 25, kinds
     # a new model with the same layout (every value changed) is a recount, still exact
     model = randomised(model, rng)
     got = count_scores(engine, model)
-    assert engine._score_counter.last_move == "recount"
+    assert hist.score_counter(engine).last_move == "recount"
     assert same_histograms(got, count_scores(ScoringEngine(leads, model), model))
 
 

@@ -67,10 +67,15 @@ def count_scores(engine: ScoringEngine, model: ScoringModel) -> ScoreHistograms:
 
     The engine keeps a ScoreCounter, so successive calls with nearby models are incremental.
     """
+    return score_counter(engine).histograms(model)
+
+
+def score_counter(engine: ScoringEngine) -> ScoreCounter:
+    """The ScoreCounter ``engine`` keeps between calls (made on first use): its ``last_move`` and ``mode`` say how the last call was answered."""
     counter = engine.__dict__.get("_score_counter")
     if counter is None:
         counter = engine.__dict__.setdefault("_score_counter", ScoreCounter(engine))
-    return counter.histograms(model)
+    return counter
 
 
 # ----- the grid ----------------------------------------------------------------------
@@ -142,6 +147,13 @@ class ScoreCounter:
         self._counts: dict[int, np.ndarray] = {}  # attribute index -> leads per code
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # attribute index -> (lead positions by code, code starts)
         self.last_move = "none"  # "delta" or "recount": how the last call was answered (for benchmarks and tests)
+
+    @property
+    def mode(self) -> str | None:
+        """What the counter keeps between moves: "grid" (fit x engagement cells), "linear" (1-D histograms) or None (nothing yet)."""
+        if self._state is not None:
+            return "grid"
+        return "linear" if self._linear is not None else None
 
     def forget(self) -> None:
         """Drop the kept grid: the next call recounts every lead."""
