@@ -82,3 +82,21 @@ def test_the_model_semantics_decide_what_is_missing(tmp_path):
     by_model = lm.score_leads(lm.load_leads(csv, store=tmp_path / "b.duckdb", model=strict), strict)
     assert by_default.sort_values("row")["score"].tolist() == [10, 7, 10, 7, 1]
     assert by_model.sort_values("row")["score"].tolist() == [10, -5, 10, -5, 1]
+
+
+def test_the_model_semantics_decide_the_yes_no_words(tmp_path):
+    """A boolean written 'Oui'/'Non' scores as true/false under a model whose semantics say so."""
+    csv = tmp_path / "fr.csv"
+    csv.write_text("abonne,converted\nOui,yes\nNon,no\n oui ,no\n,yes\nNON,no\n", encoding="utf-8")
+    attr = {"name": "abonne", "kind": "boolean", "group": "engagement",
+            "levels": [{"value": True, "points": 10}, {"value": False, "points": -2}], "missing": {"points": 3}}
+    plain = ScoringModel.from_dict({"attributes": [attr], "mql_threshold": 0})
+    with pytest.raises(LeadModelError, match="not yes/no"):
+        lm.load_leads(csv, store=tmp_path / "a.duckdb", model=plain)
+    french = plain.replace(semantics={**DEFAULT_SEMANTICS.model_dump(mode="json"), "true_values": ["oui"], "false_values": ["non"]})
+    scored = lm.score_leads(lm.load_leads(csv, store=tmp_path / "b.duckdb", model=french), french).sort_values("row")
+    assert scored["score"].tolist() == [10, -2, 10, 3, -2]
+    from lead_model.data.leads import leads_from_table
+
+    frame = __import__("pandas").read_csv(csv, keep_default_na=False, dtype=str)
+    assert lm.score_leads(leads_from_table(frame, model=french), french).sort_values("row")["score"].tolist() == [10, -2, 10, 3, -2]

@@ -256,6 +256,7 @@ def load_leads(
         outcome = outcome or model.metadata.outcome
         if placeholders == DEFAULT_PLACEHOLDERS:  # the model's own semantics say what is missing
             placeholders = model.semantics.missing_values
+    words = yes_no_words(model)
     path = Path(source)
     if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
@@ -270,7 +271,7 @@ def load_leads(
         check_dataset_name(pending.name)
         # Both cores encode first (so the leads are ready soonest); then the rows are written to a
         # new table in the background and swapped in. A file that fails to encode never reaches the store.
-        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome)
+        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome, words)
         staged = _STORE_WRITER.submit(store.stage, table, 2)
         stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, str(path), table.num_rows, settings)
         leads = replace(leads, pending_info=stored)
@@ -283,8 +284,15 @@ def load_leads(
     roles = {**saved_roles, **(roles or {})}
     placeholders = tuple(saved.get("placeholders", placeholders)) if placeholders == DEFAULT_PLACEHOLDERS else placeholders
     return open_dataset(
-        store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome
+        store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome, words
     )
+
+
+def yes_no_words(model=None) -> tuple[frozenset[str], frozenset[str]]:
+    """The spellings of true and false a boolean attribute is read with: the model's semantics, else the defaults."""
+    if model is None:
+        return TRUE_WORDS, FALSE_WORDS
+    return frozenset(model.semantics.true_values), frozenset(model.semantics.false_values)
 
 
 def _publish_staged(store: LeadStore, staged: Future, name: str, source: str, rows: int, settings: dict) -> DatasetInfo:
@@ -304,22 +312,23 @@ def open_dataset(
     roles: dict[str, RoleOverride] | None = None,
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
     require_outcome: bool = True,
+    words: tuple[frozenset[str], frozenset[str]] | None = None,
 ) -> LeadSet:
-    """Encode a stored dataset into a LeadSet."""
+    """Encode a stored dataset into a LeadSet (``words``: how true and false are spelled, see ``yes_no_words``)."""
     con = store.connect()
     try:
         table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
     finally:
         con.close()
-    return _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome)
+    return _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome, words)
 
 
-def _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome=True) -> LeadSet:
+def _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome=True, words=None) -> LeadSet:
     row_index = table.column(ROW_COLUMN).to_numpy()
     table = table.drop_columns([ROW_COLUMN])
     profiles, encoded_text = _profile(table, placeholders)
     column_roles = infer_roles(profiles, outcome, exclude, roles, require_outcome)
-    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome)
+    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome, words)
 
 
 # ----- profiling ---------------------------------------------------------------------
@@ -462,6 +471,7 @@ def _encode(
     roles: dict[str, ColumnRole],
     placeholders: tuple[str, ...],
     require_outcome: bool = True,
+    words: tuple[frozenset[str], frozenset[str]] | None = None,
 ) -> LeadSet:
     outcome = next((n for n, r in roles.items() if r.role == "outcome"), None)
     if outcome is None:
@@ -482,7 +492,7 @@ def _encode(
             "load history with both outcomes."
         )
     wanted = [(name, role) for name, role in roles.items() if role.role == "attribute"]
-    encoded = _COLUMN_WORKERS.map(lambda nr: _encode_attribute(table.column(nr[0]), nr[1], profiles[nr[0]], text_columns.get(nr[0]), order), wanted)
+    encoded = _COLUMN_WORKERS.map(lambda nr: _encode_attribute(table.column(nr[0]), nr[1], profiles[nr[0]], text_columns.get(nr[0]), order, words), wanted)
     attributes: dict[str, EncodedAttribute] = {name: enc for (name, _), enc in zip(wanted, encoded)}
     created_col = next((n for n, r in roles.items() if r.role == "created"), None)
     created = None
@@ -520,7 +530,10 @@ def _encode_outcome(table: pa.Table, prof: ColumnProfile, tc: _TextColumn | None
     return values == float(pos), ~np.isnan(values), pos
 
 
-def _encode_attribute(col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfile, tc: _TextColumn | None, order: np.ndarray) -> EncodedAttribute:
+def _encode_attribute(
+    col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfile, tc: _TextColumn | None, order: np.ndarray,
+    words: tuple[frozenset[str], frozenset[str]] | None = None,
+) -> EncodedAttribute:
     if role.kind == "numeric":
         if tc is not None:
             parsed = np.array([math.nan if ph else parse_number(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
@@ -534,13 +547,14 @@ def _encode_attribute(col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfil
     if role.kind == "boolean":
         lookup = np.zeros(len(tc.dictionary) + 1, dtype=np.uint8)
         labels = ["false", "true"]
+        true_words, false_words = words or yes_no_words()
         for i, d in enumerate(tc.dictionary):
             low = d.lower()
             if tc.is_placeholder[i]:
                 continue
-            if low in TRUE_WORDS:
+            if low in true_words:
                 lookup[i], labels[1] = 2, d
-            elif low in FALSE_WORDS:
+            elif low in false_words:
                 lookup[i], labels[0] = 1, d
             else:
                 raise LeadModelError(f"column '{role.name}' has value '{d}', which is not yes/no or true/false; make it categorical.")
@@ -603,7 +617,8 @@ def leads_from_table(
             placeholders = model.semantics.missing_values
     table = table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     # ":memory:" is DuckDB's file-less database: reading rows finds no dataset and writes nothing.
-    leads = _build(LeadStore(":memory:"), DatasetInfo(name, "", "in memory", table.num_rows, "", {}), table, outcome, tuple(exclude), roles, placeholders, require_outcome)
+    leads = _build(LeadStore(":memory:"), DatasetInfo(name, "", "in memory", table.num_rows, "", {}), table, outcome, tuple(exclude), roles,
+                   placeholders, require_outcome, yes_no_words(model))
     unstored: Future = Future()
     unstored.set_exception(LeadModelError(f"the leads '{name}' were built in memory, so no store holds their raw rows; load the file with load_leads to read or export rows."))
     return replace(leads, pending_info=unstored)

@@ -129,8 +129,10 @@ def _apply_override(role: ColumnRole, ov: RoleOverride, prof: ColumnProfile) -> 
         group = group or default_group(prof.name)
         if kind == "numeric" and prof.dtype == "text" and prof.numeric_share < 0.5:
             raise LeadModelError(f"column '{prof.name}' holds text, not numbers, so it cannot be numeric; make it categorical.")
-        if kind == "boolean" and prof.n_distinct > 2:
-            raise LeadModelError(f"column '{prof.name}' has {prof.n_distinct} values, so it cannot be boolean; make it categorical.")
+        # booleans are read ignoring case ("Yes" and "yes" are one value), so count values that way
+        distinct = len(prof.lowered_values) if prof.n_distinct <= MAX_LEVELS else prof.n_distinct
+        if kind == "boolean" and distinct > 2:
+            raise LeadModelError(f"column '{prof.name}' has {distinct} values, so it cannot be boolean; make it categorical.")
     else:
         kind = group = None
     return ColumnRole(prof.name, new_role, kind, group, "set by you")
