@@ -100,3 +100,18 @@ def test_the_model_semantics_decide_the_yes_no_words(tmp_path):
 
     frame = __import__("pandas").read_csv(csv, keep_default_na=False, dtype=str)
     assert lm.score_leads(leads_from_table(frame, model=french), french).sort_values("row")["score"].tolist() == [10, -2, 10, 3, -2]
+
+
+def test_a_rare_level_the_model_lists_scores_its_own_points():
+    """'other' is any value neither missing nor listed: a listed level keeps its points even past the 200 most common values."""
+    import pandas as pd
+
+    from lead_model.data.leads import leads_from_table
+
+    values = [f"v{i:03d}" for i in range(250) for _ in range(3)] + ["rare"]
+    frame = pd.DataFrame({"segment": values, "converted": ["yes" if i % 5 == 0 else "no" for i in range(len(values))]})
+    attr = {"name": "segment", "kind": "categorical", "group": "fit", "levels": [{"value": "rare", "points": 40}, {"value": "v000", "points": 5}],
+            "other": {"points": 1}}
+    model = ScoringModel.from_dict({"attributes": [attr], "mql_threshold": 0})
+    scored = lm.score_leads(leads_from_table(frame, model=model), model).sort_values("row")
+    assert scored["score"].iloc[-1] == 40 and scored["score"].iloc[0] == 5 and (scored["score"].iloc[3:-1] == 1).all()

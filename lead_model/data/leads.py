@@ -256,7 +256,7 @@ def load_leads(
         outcome = outcome or model.metadata.outcome
         if placeholders == DEFAULT_PLACEHOLDERS:  # the model's own semantics say what is missing
             placeholders = model.semantics.missing_values
-    words = yes_no_words(model)
+    words = reading_rules(model)
     path = Path(source)
     if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
@@ -288,11 +288,25 @@ def load_leads(
     )
 
 
-def yes_no_words(model=None) -> tuple[frozenset[str], frozenset[str]]:
-    """The spellings of true and false a boolean attribute is read with: the model's semantics, else the defaults."""
+@dataclass(frozen=True)
+class ReadingRules:
+    """What a model's semantics change in how a file is encoded (lead_model.model.semantics)."""
+
+    true_words: frozenset[str] = TRUE_WORDS  # how true and false are spelled (compared lower-cased)
+    false_words: frozenset[str] = FALSE_WORDS
+    listed: dict = field(default_factory=dict)  # column -> levels the model lists: they keep codes of their own, however rare
+
+
+def reading_rules(model=None) -> ReadingRules:
+    """The encoding rules for ``model``: its yes/no words and listed levels (the defaults without a model).
+
+    A listed level must score its own points even when it is not among the MAX_LEVELS most
+    common values ("other" is any value that is neither missing nor listed).
+    """
     if model is None:
-        return TRUE_WORDS, FALSE_WORDS
-    return frozenset(model.semantics.true_values), frozenset(model.semantics.false_values)
+        return ReadingRules()
+    listed = {a.name: frozenset(str(lv.value) for lv in a.levels) for a in model.attributes if a.kind == "categorical"}
+    return ReadingRules(frozenset(model.semantics.true_values), frozenset(model.semantics.false_values), listed)
 
 
 def _publish_staged(store: LeadStore, staged: Future, name: str, source: str, rows: int, settings: dict) -> DatasetInfo:
@@ -312,9 +326,9 @@ def open_dataset(
     roles: dict[str, RoleOverride] | None = None,
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS,
     require_outcome: bool = True,
-    words: tuple[frozenset[str], frozenset[str]] | None = None,
+    words: ReadingRules | None = None,
 ) -> LeadSet:
-    """Encode a stored dataset into a LeadSet (``words``: how true and false are spelled, see ``yes_no_words``)."""
+    """Encode a stored dataset into a LeadSet (``words``: the model's reading rules, see ``reading_rules``)."""
     con = store.connect()
     try:
         table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
@@ -471,7 +485,7 @@ def _encode(
     roles: dict[str, ColumnRole],
     placeholders: tuple[str, ...],
     require_outcome: bool = True,
-    words: tuple[frozenset[str], frozenset[str]] | None = None,
+    words: ReadingRules | None = None,
 ) -> LeadSet:
     outcome = next((n for n, r in roles.items() if r.role == "outcome"), None)
     if outcome is None:
@@ -532,7 +546,7 @@ def _encode_outcome(table: pa.Table, prof: ColumnProfile, tc: _TextColumn | None
 
 def _encode_attribute(
     col: pa.ChunkedArray, role: ColumnRole, prof: ColumnProfile, tc: _TextColumn | None, order: np.ndarray,
-    words: tuple[frozenset[str], frozenset[str]] | None = None,
+    words: ReadingRules | None = None,
 ) -> EncodedAttribute:
     if role.kind == "numeric":
         if tc is not None:
@@ -547,7 +561,8 @@ def _encode_attribute(
     if role.kind == "boolean":
         lookup = np.zeros(len(tc.dictionary) + 1, dtype=np.uint8)
         labels = ["false", "true"]
-        true_words, false_words = words or yes_no_words()
+        rules = words or reading_rules()
+        true_words, false_words = rules.true_words, rules.false_words
         for i, d in enumerate(tc.dictionary):
             low = d.lower()
             if tc.is_placeholder[i]:
@@ -565,6 +580,10 @@ def _encode_attribute(
     names = np.array(tc.dictionary, dtype=object)[real].astype(str) if real.size else np.array([], dtype=str)
     ranked = real[np.lexsort((names, -tc.counts[real]))] if real.size else real
     kept = ranked[:MAX_LEVELS]
+    listed = (words or reading_rules()).listed.get(role.name)
+    if listed and ranked.size > MAX_LEVELS:  # a rare level the model lists keeps its own code
+        rare = [i for i in ranked[MAX_LEVELS:] if tc.dictionary[i] in listed]
+        kept = np.concatenate((kept, np.asarray(rare, dtype=kept.dtype))) if rare else kept
     lookup = np.full(len(tc.dictionary) + 1, len(kept) + 1, dtype=np.int32)
     lookup[np.flatnonzero(tc.is_placeholder)] = MISSING_CODE
     lookup[-1] = MISSING_CODE
@@ -618,7 +637,7 @@ def leads_from_table(
     table = table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     # ":memory:" is DuckDB's file-less database: reading rows finds no dataset and writes nothing.
     leads = _build(LeadStore(":memory:"), DatasetInfo(name, "", "in memory", table.num_rows, "", {}), table, outcome, tuple(exclude), roles,
-                   placeholders, require_outcome, yes_no_words(model))
+                   placeholders, require_outcome, reading_rules(model))
     unstored: Future = Future()
     unstored.set_exception(LeadModelError(f"the leads '{name}' were built in memory, so no store holds their raw rows; load the file with load_leads to read or export rows."))
     return replace(leads, pending_info=unstored)
