@@ -405,3 +405,21 @@ def kept_rows(data: dict) -> tuple[list[dict], list[bool]]:
 
 def _is_positive(value: str) -> bool:
     return value in {s[0] for s in OUTCOME_SPELLINGS}
+
+
+# ----- real browsers -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module (the module's pytestmark skips it outside CI when chromium is missing)."""
+    import browser_support as bs
+    from playwright.sync_api import sync_playwright
+
+    missing = bs.chromium_missing_reason()
+    if missing:  # only reached under CI=true (skipped otherwise)
+        pytest.fail(f"CI=true but the real-browser tests cannot run: {missing}")
+    with sync_playwright() as pw:
+        b = bs.launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()

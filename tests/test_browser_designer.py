@@ -59,18 +59,6 @@ def server(tmp_path_factory):
         srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = bs.launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
 def designer(server, browser):
     """A fresh session (new page) on the Designer, first render done, sidebar included."""

@@ -201,18 +201,6 @@ def first_cell(csv: Path) -> str:
 
 
 # ----- fixtures ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = bs.launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _server(tmp_path_factory, data: Path):
