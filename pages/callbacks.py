@@ -49,6 +49,38 @@ def on_caps() -> None:
     workbench().set_caps({g: ss.get(k) for g, k in CAP_KEYS.items()})
 
 
+def bands_from_editor(rows: list[dict], edits: dict | None) -> list[dict]:
+    """The bands a ``st.data_editor`` shows: its starting ``rows`` (name, min_score) with the widget's edit state applied
+    (edited_rows, added_rows, deleted_rows), in the order the editor lists them."""
+    edits = edits or {}
+    out = [dict(r) for r in rows]
+    for i, change in (edits.get("edited_rows") or {}).items():
+        out[int(i)].update(change)
+    deleted = {int(i) for i in edits.get("deleted_rows") or ()}
+    out = [r for i, r in enumerate(out) if i not in deleted]
+    out += [{"name": r.get("name"), "min_score": r.get("min_score")} for r in edits.get("added_rows") or ()]
+    out = [r for r in out if not (_blank(r.get("name")) and _blank(r.get("min_score")))]  # an empty added row is no band
+    # highest first whatever order the rows were typed in; the ones with no minimum last
+    return sorted(out, key=lambda r: (1, 0) if _blank(r.get("min_score")) else (0, -float(r["min_score"])))
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and x != x) or (isinstance(x, str) and not x.strip())
+
+
+@callback(where="bands")
+def on_bands(kind: str, rows: list[dict], key: str) -> None:
+    """The grades or tiers editor was saved: set those bands (the schema's rule refuses a bad list in one sentence)."""
+    workbench().set_bands(kind, bands_from_editor(rows, ss.get(key)))
+    ss.pop(key, None)
+
+
+@callback(where="metadata")
+def on_metadata(keys: dict[str, str]) -> None:
+    """The model details form was saved: name, author and notes (``keys``: field -> widget key)."""
+    workbench().set_metadata(**{field: ss.get(key) for field, key in keys.items()})
+
+
 def on_edges(attribute: str, key: str) -> None:
     callback(where=key)(lambda: workbench().set_edges(attribute, ss[key]))()
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lead_model.charts import backtest as charts
 from lead_model.formatting import DASH, count
+from lead_model.model.bands import unreachable_bands
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import capacity_advice as advise_capacity
 from lead_model.workbench.describe import knockout_text, lead_story, level_caption, slider_limit, threshold_range
@@ -89,6 +90,23 @@ def caps_editor() -> None:
         bind(key, getattr(model.caps, group))
         col.number_input(title, max_value=10_000, step=5, key=key, on_change=callbacks.on_caps, placeholder="no cap")
     show_flash("caps")
+
+
+def bands_editor() -> None:
+    """Grades (fit score) and tiers (total score): names and minimum scores, highest first; the last band has no minimum."""
+    st.markdown("**Grades and tiers**: a lead is in the first band whose minimum its score reaches; leave the last minimum empty.")
+    for kind, title, score in (("grades", "Grades", "fit score"), ("tiers", "Tiers", "total score")):
+        bands = getattr(model, kind)
+        rows = [{"name": b.name, "min_score": b.min_score} for b in bands]
+        key = f"bands::{kind}::" + "|".join(f"{b.name}={b.min_score}" for b in bands)  # new bands, a fresh editor
+        with st.form(f"bands_form::{kind}", border=False):
+            st.data_editor(
+                rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+                column_config={"name": st.column_config.TextColumn(title[:-1], required=True),
+                               "min_score": st.column_config.NumberColumn(f"Minimum {score}", step=1, format="%d")},
+            )
+            st.form_submit_button(f"Save {title.lower()}", on_click=callbacks.on_bands, args=(kind, rows, key))
+    show_flash("bands")
 
 
 def knockout_editor() -> None:
@@ -276,10 +294,15 @@ with st.sidebar:
         for i, attr in enumerate(attrs):
             attribute_editor(attr, expanded=i == 0)  # one open per group: every element on the page costs browser time on every move
     st.subheader("Rules")
+    with st.container(key="unreachable_bands"):  # always drawn: the expander below keeps its place
+        for sentence in unreachable_bands(model):
+            st.warning(md(sentence))
     rules = st.expander("Caps, knock-outs and attributes", key="exp::rules", on_change="rerun")
     if rules.open:
         with rules:
             caps_editor()
+            st.divider()
+            bands_editor()
             st.divider()
             knockout_editor()
             st.divider()

@@ -12,7 +12,7 @@ from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
 from pages.messages import flash, for_app, show_flash
-from pages.session import require_workbench
+from pages.session import bind, require_workbench
 
 wb = require_workbench()
 leads = wb.leads
@@ -47,6 +47,19 @@ with c2:
         key="download_scored",
         icon=":material/table_view:",
     )
+
+st.divider()
+st.subheader("Model details")
+META_KEYS = {"name": "meta_name", "author": "meta_author", "notes": "meta_notes"}
+with st.form("model_details", border=False):
+    for field, key in META_KEYS.items():
+        bind(key, getattr(model.metadata, field))
+    m1, m2 = st.columns(2)
+    m1.text_input("Name", key=META_KEYS["name"], help="Shown on every page and used for the file names.")
+    m2.text_input("Author", key=META_KEYS["author"])
+    st.text_area("Notes", key=META_KEYS["notes"], height=90, help="What the model is for, what the room agreed, where the data came from.")
+    st.form_submit_button("Save details", on_click=callbacks.on_metadata, args=(META_KEYS,))
+show_flash("metadata")
 
 st.divider()
 st.subheader("Continue from a model file")

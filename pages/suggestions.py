@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.suggest.fit import Suggestion, lockable_levels, suggest, with_current_points
+from lead_model.suggest.fit import Suggestion, current_bins, lockable_levels, with_current_points
+from lead_model.model.bands import bands_text, unreachable_bands
 from lead_model.charts.suggestions import level_rate_chart, points_comparison_chart
-from lead_model.data.leaks import stored_answers
 from lead_model.formatting import DASH, count
 from lead_model.formatting import markdown_escape as md
-from pages import callbacks
+from pages import callbacks, loading
 from pages.messages import callback, flash, for_app, show_flash
 from pages.session import require_workbench
 
@@ -67,11 +67,11 @@ options = dict(
     **({"max_score": float(max_score)} if scale == SCALES[0] else {"points_to_double": float(doubling)}),
 )
 hit = st.session_state.get(RESULT_KEY)
-answers = stored_answers(leads)  # the Data page's "known before sales contact?" answers decide what leaks
+answers = loading.leak_answers(leads)  # the Data page's "known before sales contact?" answers decide what leaks
 if run or hit is None or hit[0] is not leads or hit[2] != answers:
     try:
         with st.spinner("Fitting points..."):
-            s = suggest(leads, model, **options)
+            s = loading.suggestion(leads, model, options, answers)  # fit once for every session (loading.py), often ahead of the visit
     except LeadModelError as exc:
         st.error(for_app(exc))
         st.stop()
@@ -93,6 +93,8 @@ for w in s.validation.warnings:
 st.dataframe(s.validation.display_table(), hide_index=True, key="validation_table", column_config={
     "metric": "Measure", "train": "Training leads", "holdout": "Held-out leads", "gap": "Gap (held-out − training)",
 })
+if s.kept is not None:  # what the current caps and knock-outs, kept by the fit, cost
+    st.info(f"**{s.kept.kept_sentence()}**; {s.kept.cost_sentence()}.")
 
 
 # ----- apply -----------------------------------------------------------------------------------
@@ -126,10 +128,15 @@ table = with_current_points(s.points, leads, wb.model)
 for name in s.points.chosen:
     t = table[table["attribute"] == name]
     same = bool((t["current_points"] == t["suggested_points"]).all())
-    with st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False):
+    # Drawn only when open (a rerun on opening): ten collapsed tables and charts cost the browser ~1 s on every visit.
+    exp = st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False, key=f"exp::points::{name}", on_change="rerun")
+    with exp:
+        if not exp.open:
+            continue
         left, right = st.columns([3, 2])  # the table's six columns on screen at 1280 px
-        new = bool(t["current_points"].isna().all())  # not in the Designer's model: no "Now" column of "None"s
-        if new:
+        own_bins = current_bins(leads, wb.model, s.model, name)  # the Designer bins it differently: its bins as they are
+        new = bool(t["current_points"].isna().all())  # not in the Designer's model (or in other bins): no "Now" column of "None"s
+        if new and own_bins is None:
             left.caption("Not in the Designer's model yet.")
         shown = t[["level", "current_points", "suggested_points", "leads", "conversion_rate", "why"]]
         shown = shown.assign(conversion_rate=as_text(shown["conversion_rate"], ".1%"))  # a level no lead holds: "–"
@@ -142,7 +149,15 @@ for name in s.points.chosen:
                            "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
                            "why": st.column_config.TextColumn("Why", width="medium", help="Hover a cell for all of it"),
                        })
-        right.altair_chart(points_comparison_chart(table, name), width="stretch")
+        current_attr = next((a for a in wb.model.attributes if a.name == name), None)  # the chart's "current" bars
+        right.altair_chart(wb.memo(("points_chart", s, name, current_attr), lambda: points_comparison_chart(table, name)), width="stretch")
+        if own_bins is not None:
+            left.caption("Now, in the Designer's own bins (other bins than the suggestion's):")
+            left.dataframe(own_bins.assign(conversion_rate=as_text(own_bins["conversion_rate"], ".1%")), hide_index=True,
+                           key=f"current_bins::{name}", column_config={
+                               "level": "Level", "current_points": number("Now", "%d"), "leads": number("Leads"),
+                               "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
+                           })
         st.button(f"Apply '{name}'", on_click=apply_one, args=(name,), key=f"apply::{name}", disabled=same)
 if len(s.points.left_out):
     st.caption("Left out: " + "; ".join(f"{r.attribute} ({r.why})" for r in s.points.left_out.itertuples()))
@@ -153,6 +168,35 @@ with st.expander("How the attributes were chosen"):
         "attribute": "Attribute", "information_value": number("Strength alone (IV)", "%.3f"),
         "joint_spread": number("Joint spread", "%.2f"), "chosen": "Chosen", "why": "Why",
     })
+
+# ----- grades and tiers -------------------------------------------------------------------------------
+@callback()
+def use_bands(kind: str) -> None:
+    wb.set_bands(kind, getattr(s.model, kind))
+    flash("success", f"{kind.capitalize()} set to {md(bands_text(getattr(s.model, kind)))}; Undo on the Designer takes it back.")
+
+
+st.markdown("##### Grades and tiers for the suggested scale")  # part of the suggested points, not a section of its own
+st.caption("The suggested points run on their own scale, so the suggested model brings its own bands: grades from the fit scores of "
+           "the training leads (A the top 20%, B the next 30%, C the next 30%, D the rest, rounded to multiples of 5), tiers from the "
+           "total score (warm from the MQL threshold, hot the top half of the MQLs, cold below). 'Apply all' takes them too.")
+with st.container(key="unreachable_suggestions"):
+    for who, m in (("The suggested model", s.model), ("The Designer's model", wb.model)):
+        for sentence in unreachable_bands(m):
+            st.warning(f"{who}: {md(sentence)}")
+if s.points.bands is not None:
+    bands = s.points.bands.assign(kind=s.points.bands["kind"].map({"grade": "grade (fit score)", "tier": "tier (total score)"}),
+                                  min_score=as_text(s.points.bands["min_score"].astype(float), ",.0f"),
+                                  conversion_rate=as_text(s.points.bands["conversion_rate"], ".1%"))
+    st.dataframe(bands, hide_index=True, key="bands_table", column_config={
+        "kind": "Band of", "band": "Name", "min_score": st.column_config.TextColumn("Score ≥", alignment="right"), "leads": number("Training leads"),
+        "share": percent("Share"), "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
+    })
+b1, b2, _ = st.columns([1, 1, 2])
+b1.button(f"Use these grades ({md(bands_text(s.model.grades))})", on_click=use_bands, args=("grades",), key="use_grades",
+          disabled=s.model.grades == wb.model.grades, width="stretch")
+b2.button(f"Use these tiers ({md(bands_text(s.model.tiers))})", on_click=use_bands, args=("tiers",), key="use_tiers",
+          disabled=s.model.tiers == wb.model.tiers, width="stretch")
 
 # ----- thresholds --------------------------------------------------------------------------------
 st.subheader("MQL threshold suggestions")

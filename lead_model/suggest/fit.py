@@ -29,6 +29,19 @@ How the points are made (each step is a parameter of ``suggest_points``):
    the regression as a fixed offset of points / scale log-odds.
 6. Threshold: the suggested model's ``mql_threshold`` is the max-F1 threshold on the leads
    it was fit on (``thresholds.best_f1``); other threshold rules are shown beside it.
+7. Bands: the suggested points may run on another scale than the model's grades and tiers, so
+   the suggested model carries bands placed on its own scores (``model.bands.suggest_bands``:
+   grades from fit-score shares of the leads, tiers from the MQL threshold up).
+8. Notes: a level whose points disagree with its raw conversion rate (it converts above the
+   base rate yet gets fewer points than a level converting below it, or the reverse) gets a
+   note in ``why`` naming the other attribute that explains the difference: the one whose
+   suggested points differ most, on average, between that level's leads and all leads
+   (the mean of that attribute's points over the level's leads minus its mean over all leads,
+   in the direction of the disagreement), and that attribute's level most over-represented
+   among them. Levels on fewer than 3 x ``shrink_leads`` leads are left to the shrinkage note.
+
+The fit keeps the current model's caps and knock-outs (``suggest`` reports what they cost:
+the same points scored without them, side by side, in ``Suggestion.kept``).
 """
 
 from __future__ import annotations
@@ -49,7 +62,8 @@ from lead_model.errors import LeadModelError
 from lead_model.suggest.validation import HoldoutSplit, Validation, split_leads, subset, validate
 from lead_model.data.leads import LeadSet
 from lead_model.data.leaks import LeakVerdict, leak_check
-from lead_model.model.schema import Attribute, Bin, Level, Metadata, PointsOnly, ScoringModel
+from lead_model.model.bands import band_table, suggest_bands, unreachable_bands
+from lead_model.model.schema import Attribute, Bin, Caps, Level, Metadata, PointsOnly, ScoringModel
 from lead_model.engine.scoring import attribute_codes, points_vector
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 from lead_model.engine import thresholds as th
@@ -74,6 +88,7 @@ class PointsSuggestion:
     left_out: pd.DataFrame  # attribute, why
     points_per_doubling: float  # points that double the odds under the chosen scale
     ranking: pd.DataFrame  # every attribute: information_value, joint_spread (log-odds; NaN when not in the joint fit), chosen, why
+    bands: pd.DataFrame | None = None  # the model's grades and tiers on the leads it was fit on (model.bands.band_table)
 
 
 @dataclass(frozen=True)
@@ -192,6 +207,7 @@ def suggest_points(
             blocks = blocks_at(scale)
             coefs = _fit(leads.converted, blocks, offset_at(scale), l2)
     rows, attrs = [], []
+    scored: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}  # attribute: lead codes, points per code, labels (for the notes)
     for block, coef in zip(blocks, coefs):
         coef = _shrink(coef, block.codes, shrink_leads, block.fixed)
         counts = np.bincount(block.codes, minlength=len(block.labels))[: len(block.labels)]
@@ -207,6 +223,7 @@ def suggest_points(
         if merge_equal_bins and block.kind == "numeric" and np.isnan(block.fixed).all():
             block, coef, points, counts, conv = _merge_equal_bins(block, coef, points, counts, conv)
         attrs.append(_attribute(block, points))
+        scored[block.name] = (block.codes, points.astype(np.float64), list(block.labels))
         current_pts = _current_points(leads, cur.get(block.name), block.labels, block.edges)
         for code, label in enumerate(block.labels):
             rows.append({
@@ -222,6 +239,7 @@ def suggest_points(
         conv = np.bincount(codes[: leads.n_converted], minlength=vec.size)
         labels = _model_labels(leads, attr)
         attrs.append(attr)
+        scored[attr.name] = (codes, vec.astype(np.float64), labels)
         for code, label in enumerate(labels):
             rows.append({
                 "attribute": attr.name, "group": attr.group, "level": label, "current_points": float(vec[code]), "suggested_points": int(vec[code]),
@@ -235,11 +253,65 @@ def suggest_points(
     base = current.replace(attributes=attrs, metadata=meta) if current is not None else ScoringModel(metadata=meta, attributes=tuple(attrs))
     model = base.replace(mql_threshold=0)
     choice = th.best_f1(backtest(leads, model))
-    model = model.replace(mql_threshold=choice.threshold if choice.threshold is not None else 0).stamped()
+    model = model.replace(mql_threshold=choice.threshold if choice.threshold is not None else 0)
+    sc = leads.engine(model).scores(model)
+    grades, tiers = suggest_bands(model, sc.fit, sc.total, sc.knocked_out)
+    model = model.replace(grades=grades, tiers=tiers).stamped()
+    bands = band_table(model, sc.fit, sc.total, leads.converted)
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["why"] = _with_joint_notes(table, scored, leads.base_rate, 3 * shrink_leads)
     table["_o"] = table["attribute"].map(order)
     table = table.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    return PointsSuggestion(model, table, stats, tuple(chosen), left_out, scale * LN2, ranking)
+    return PointsSuggestion(model, table, stats, tuple(chosen), left_out, scale * LN2, ranking, bands)
+
+
+JOINT_NOTE = "points are fitted jointly: other attributes explain part of this level's conversion"
+
+
+def _with_joint_notes(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, np.ndarray, list[str]]], base: float, min_leads: float) -> list[str]:
+    """``table['why']`` with a note on each level whose points disagree with its raw conversion rate (step 8 above)."""
+    why = table["why"].tolist()
+    for name, rows in table.groupby("attribute", sort=False):
+        if name not in scored:
+            continue
+        ok = rows[(rows["leads"] >= min_leads) & rows["conversion_rate"].notna()]
+        above, below = ok[ok["conversion_rate"] > base], ok[ok["conversion_rate"] < base]
+        if above.empty or below.empty:
+            continue
+        for i, r in ok.iterrows():
+            if r["conversion_rate"] > base:
+                sign, disagrees = 1.0, bool((below["suggested_points"] > r["suggested_points"]).any())
+            else:
+                sign, disagrees = -1.0, bool((above["suggested_points"] < r["suggested_points"]).any())
+            if disagrees and not why[i].startswith("locked"):
+                why[i] += "; " + _joint_note(name, r["level"], sign, scored)
+    return why
+
+
+def _joint_note(name: str, level: str, sign: float, scored: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]) -> str:
+    """Which other attribute explains level ``level`` of ``name`` converting above (sign +1) or below (-1) what its points say."""
+    codes, _, labels = scored[name]
+    mine = codes == labels.index(level)
+    best, best_shift = None, 0.0
+    for other, (oc, pts, olabels) in scored.items():
+        if other == name:
+            continue
+        per_lead = pts[oc]
+        shift = sign * (float(per_lead[mine].mean()) - float(per_lead.mean()))
+        if shift > best_shift:
+            best, best_shift = other, shift
+    if best is None:
+        return JOINT_NOTE
+    oc, pts, olabels = scored[best]
+    n = len(olabels)
+    share_here = np.bincount(oc[mine], minlength=n)[:n] / max(int(mine.sum()), 1)
+    share_all = np.bincount(oc, minlength=n)[:n] / oc.size
+    pull = (share_here - share_all) * sign * (pts - float(pts[oc].mean()))
+    pull = np.where(share_here > share_all, pull, -np.inf)  # name a level these leads hold more of than others do
+    j = int(np.argmax(pull))
+    direction = "more" if sign > 0 else "fewer"
+    return (f"fitted jointly: {share_here[j]:.0%} of these leads have {best} {olabels[j]} ({share_all[j]:.0%} of all leads), "
+            f"which gives them {best_shift:.1f} {direction} points on average there")
 
 
 def _choose(
@@ -405,16 +477,34 @@ def _attribute(block: _Block, points: np.ndarray) -> Attribute:
 
 
 def _current_points(leads: LeadSet, attr: Attribute | None, labels: list[str], edges: tuple[float, ...] | None) -> np.ndarray:
-    """The current model's points for each suggested code (NaN when the attribute is not in the model)."""
+    """The current model's points for each suggested code (NaN when the attribute is not in the model, or is
+    a numeric one the model bins differently: ``current_bins`` shows those bins as they are)."""
     if attr is None:
         return np.full(len(labels), np.nan)
     vec = points_vector(leads, attr).astype(np.float64)
     if attr.kind != "numeric":
         return vec[: len(labels)]  # a boolean's code 3 ("other") never occurs
-    # a new bin gets the current points of the current bin holding its lower bound
-    cur_edges = np.asarray(attr.edges, dtype=np.float64)
-    lows = [-np.inf, *(edges or ())]
-    return np.array([vec[0]] + [vec[1 + int(np.searchsorted(cur_edges, lo, side="right"))] for lo in lows])
+    if tuple(attr.edges) != tuple(float(e) for e in (edges or ())):
+        return np.full(len(labels), np.nan)
+    return vec[: len(labels)]
+
+
+def current_bins(leads: LeadSet, current: ScoringModel | None, suggested: ScoringModel, name: str) -> pd.DataFrame | None:
+    """The current model's own bins of numeric attribute ``name`` (level, current_points, leads, conversion_rate) when
+    they differ from the suggested model's bins; None when the bins are the same or either model lacks the attribute."""
+    if current is None or name not in current.attribute_names or name not in suggested.attribute_names:
+        return None
+    attr, new = current.attribute(name), suggested.attribute(name)
+    if attr.kind != "numeric" or new.kind != "numeric" or attr.edges == new.edges:
+        return None
+    codes, _ = attribute_codes(leads, attr)
+    vec = points_vector(leads, attr)
+    labels = _model_labels(leads, attr)
+    n = np.bincount(codes, minlength=len(labels))[: len(labels)]
+    k = np.bincount(codes[: leads.n_converted], minlength=len(labels))[: len(labels)]
+    t = pd.DataFrame({"level": labels, "current_points": vec[: len(labels)].astype(int), "leads": n.astype(int),
+                      "conversion_rate": np.divide(k, n, out=np.full(len(labels), np.nan), where=n > 0)})
+    return t[(t["leads"] > 0) | (t["current_points"] != 0)].reset_index(drop=True)
 
 
 def lockable_levels(leads: LeadSet, current: ScoringModel) -> list[tuple[str, str]]:
@@ -448,8 +538,8 @@ def with_current_points(points: PointsSuggestion, leads: LeadSet, current: Scori
     """The suggestion's table with ``current_points`` taken from ``current`` (e.g. the model after applying some points).
 
     ``leads`` must be the LeadSet the suggestion was made on or one it was cut from (same level
-    codes). A suggested bin gets the current points of the current bin holding its lower bound;
-    attributes the current model lacks get NaN.
+    codes). Attributes the current model lacks get NaN, and so do numeric attributes it bins
+    differently (their current points belong to other bins: ``current_bins`` lists them).
     """
     cur = {a.name: a for a in current.attributes} if current is not None else {}
     table = points.table.copy()
@@ -461,6 +551,47 @@ def with_current_points(points: PointsSuggestion, leads: LeadSet, current: Scori
 
 
 # ----- the whole suggestion, validated ---------------------------------------------------
+@dataclass(frozen=True)
+class KeptRules:
+    """The current model's caps and knock-outs the fit kept, and what they cost: the suggested points scored
+    with them and without them, on the held-out leads (the training leads when nothing was held out)."""
+
+    caps: Caps
+    knockouts: int
+    part: str  # "held-out" or "training"
+    threshold: int  # the suggested MQL threshold both precisions are measured at
+    auc: float
+    auc_without: float
+    precision: float  # fractions 0-1
+    precision_without: float
+
+    def kept_sentence(self) -> str:
+        """'Fit with your caps (fit 40, engagement 50) and 2 knock-outs'."""
+        caps = ", ".join(f"{g} {getattr(self.caps, g)}" for g in ("fit", "engagement", "total") if getattr(self.caps, g) is not None)
+        parts = ([f"caps ({caps})"] if caps else []) + ([count(self.knockouts, "knock-out")] if self.knockouts else [])
+        return "Fit with your " + " and ".join(parts)
+
+    def cost_sentence(self) -> str:
+        """'without them: AUC 0.79 instead of 0.77 and precision 31.0% instead of 30.2% at threshold 45, on the held-out leads'."""
+        return (f"without them: AUC {self.auc_without:.3f} instead of {self.auc:.3f} and precision {pct(self.precision_without)} "
+                f"instead of {pct(self.precision)} at threshold {self.threshold}, on the {self.part} leads")
+
+    def sentence(self) -> str:
+        return f"{self.kept_sentence()}; {self.cost_sentence()}."
+
+
+def kept_rules(model: ScoringModel, leads: LeadSet, part: str = "held-out") -> KeptRules | None:
+    """What ``model``'s caps and knock-outs cost on ``leads`` (AUC, and precision at its threshold, with and without
+    them); None when the model has neither."""
+    caps_set = any(getattr(model.caps, g) is not None for g in ("fit", "engagement", "total"))
+    if not caps_set and not model.knockouts:
+        return None
+    free = model.replace(caps=Caps(), knockouts=())
+    with_them, without = backtest(leads, model), backtest(leads, free)
+    return KeptRules(model.caps, len(model.knockouts), part, model.mql_threshold, with_them.auc, without.auc,
+                     with_them.precision, without.precision)
+
+
 @dataclass(frozen=True, eq=False)
 class Suggestion:
     """Points fit on the training part, reported on the held-out part, with threshold choices."""
@@ -469,6 +600,7 @@ class Suggestion:
     split: HoldoutSplit
     validation: Validation
     thresholds: pd.DataFrame
+    kept: KeptRules | None = None  # the current caps and knock-outs the fit kept, and their cost
 
     @property
     def model(self) -> ScoringModel:
@@ -512,7 +644,8 @@ def suggest(
         converted_share=converted_share, capacity_per_month=capacity_per_month,
         months=th.months_covered(train.created), holdout_months=th.months_covered(test.created) if test is not None else None,
     )
-    return Suggestion(points, split, validation, table)
+    kept = kept_rules(points.model, test, "held-out") if test is not None and test.n_leads else kept_rules(points.model, train, "training")
+    return Suggestion(points, split, validation, table, kept)
 
 
 def suggestion_report(s: Suggestion) -> str:
@@ -522,7 +655,8 @@ def suggestion_report(s: Suggestion) -> str:
     order = "strongest in a joint fit first" if joint else "strongest first"
     if (p.ranking["why"] == "locked").any():
         order = "locked ones first, then " + order
-    lines = [f"Attributes chosen ({len(p.chosen)}), {order}; {p.points_per_doubling:.1f} points double the odds of converting:"]
+    lines = [f"{s.kept.sentence()}", ""] if s.kept is not None else []
+    lines += [f"Attributes chosen ({len(p.chosen)}), {order}; {p.points_per_doubling:.1f} points double the odds of converting:"]
     ranking = p.ranking.set_index("attribute")
     for a in p.chosen:
         r = ranking.loc[a]
@@ -540,6 +674,12 @@ def suggestion_report(s: Suggestion) -> str:
     for r in s.validation.display_table().itertuples():
         lines.append(f"  {r.metric:20} {r.train:>10} {r.holdout:>10} {r.gap:>10}")
     lines += [f"  Warning: {w}" for w in s.validation.warnings]
+    lines += ["", "Grades and tiers for the suggested scale (leads on the training part):"]
+    if p.bands is not None:
+        for r in p.bands.itertuples():
+            low = "below" if pd.isna(r.min_score) else f">= {r.min_score}"
+            lines.append(f"  {r.kind:6} {r.band:12} {low:>8}  {r.leads:>10,} leads ({pct(r.share)}), converting at {pct(r.conversion_rate)}")
+    lines += [f"  Warning: {w}" for w in unreachable_bands(s.model)]
     t = s.thresholds
     per_month = bool(t["mql_per_month"].notna().any())
     has_holdout = "holdout_precision" in t

@@ -168,6 +168,22 @@ class Workbench:
                 raise LeadModelError(problem + ".")
         self.edit(self.model.replace(caps=Caps(**caps)))
 
+    def set_bands(self, kind: str, bands: Iterable) -> None:
+        """New grades or tiers (``kind``), highest first, as (name, min_score) pairs, dicts or Bands; the last band
+        has no minimum. The schema's band rule refuses a bad list in one sentence (``model.bands.parse_bands``)."""
+        from lead_model.model.bands import parse_bands
+
+        self.edit(self.model.replace(**{kind: parse_bands(kind, bands)}))
+
+    def set_metadata(self, name: str | None = None, author: str | None = None, notes: str | None = None) -> None:
+        """Change the model's name, author or notes (None leaves one as it is); a blank name is refused."""
+        changes = {k: v.strip() if k == "name" else v for k, v in (("name", name), ("author", author), ("notes", notes)) if v is not None}
+        if "name" in changes and not changes["name"]:
+            raise LeadModelError("the model needs a name; type one, e.g. 'Inbound leads 2026'.")
+        meta = self.model.metadata.model_copy(update=changes)
+        if meta != self.model.metadata:
+            self.edit(self.model.model_copy(update={"metadata": meta}))
+
     def set_edges(self, attribute: str, text: str) -> None:
         """New bin edges typed as '10, 50, 200'; each new bin keeps the points of the old bin its lower bound fell in."""
         attr = self.model.attribute(attribute)
@@ -205,7 +221,7 @@ class Workbench:
         self.edit(new)
 
     def apply(self, suggested: ScoringModel) -> None:
-        """Take a suggested model's points, bins, attributes and threshold; the model's name, author and notes stay."""
+        """Take a suggested model's points, bins, attributes, threshold, grades and tiers; the model's name, author and notes stay."""
         self.edit(suggested.model_copy(update={"metadata": self.model.metadata}))
 
     def apply_attribute(self, suggested: ScoringModel, name: str) -> None:
