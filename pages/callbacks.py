@@ -61,7 +61,15 @@ def bands_from_editor(rows: list[dict], edits: dict | None) -> list[dict]:
     out += [{"name": r.get("name"), "min_score": r.get("min_score")} for r in edits.get("added_rows") or ()]
     out = [r for r in out if not (_blank(r.get("name")) and _blank(r.get("min_score")))]  # an empty added row is no band
     # highest first whatever order the rows were typed in; the ones with no minimum last
-    return sorted(out, key=lambda r: (1, 0) if _blank(r.get("min_score")) else (0, -float(r["min_score"])))
+    return sorted(out, key=lambda r: (1, 0.0) if _blank(r.get("min_score")) else (0, -_number(r["min_score"])))
+
+
+def _number(x) -> float:
+    """A typed minimum as a number for sorting; one that is not a number sorts first and the band rule names it."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def _blank(x) -> bool:

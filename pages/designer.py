@@ -97,13 +97,14 @@ def bands_editor() -> None:
     st.markdown("**Grades and tiers**: a lead is in the first band whose minimum its score reaches; leave the last minimum empty.")
     for kind, title, score in (("grades", "Grades", "fit score"), ("tiers", "Tiers", "total score")):
         bands = getattr(model, kind)
-        rows = [{"name": b.name, "min_score": b.min_score} for b in bands]
+        # minimums as text: the last band's empty cell reads empty, not "None"
+        rows = [{"name": b.name, "min_score": "" if b.min_score is None else str(b.min_score)} for b in bands]
         key = f"bands::{kind}::" + "|".join(f"{b.name}={b.min_score}" for b in bands)  # new bands, a fresh editor
         with st.form(f"bands_form::{kind}", border=False):
             st.data_editor(
                 rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
                 column_config={"name": st.column_config.TextColumn(title[:-1], required=True),
-                               "min_score": st.column_config.NumberColumn(f"Minimum {score}", step=1, format="%d")},
+                               "min_score": st.column_config.TextColumn(f"Minimum {score}", help="A whole number; empty for the last band")},
             )
             st.form_submit_button(f"Save {title.lower()}", on_click=callbacks.on_bands, args=(kind, rows, key))
     show_flash("bands")

@@ -193,9 +193,9 @@ if s.points.bands is not None:
         "share": percent("Share"), "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
     })
 b1, b2, _ = st.columns([1, 1, 2])
-b1.button(f"Use these grades ({md(bands_text(s.model.grades))})", on_click=use_bands, args=("grades",), key="use_grades",
+b1.button("Use these grades", on_click=use_bands, args=("grades",), key="use_grades", help=f"Grades {bands_text(s.model.grades)}",
           disabled=s.model.grades == wb.model.grades, width="stretch")
-b2.button(f"Use these tiers ({md(bands_text(s.model.tiers))})", on_click=use_bands, args=("tiers",), key="use_tiers",
+b2.button("Use these tiers", on_click=use_bands, args=("tiers",), key="use_tiers", help=f"Tiers {bands_text(s.model.tiers)}",
           disabled=s.model.tiers == wb.model.tiers, width="stretch")
 
 # ----- thresholds --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def plain(markdown: str) -> str:
 
 
 def test_suggestions_say_what_the_fit_kept_and_bring_bands(app):
+    app.session_state["exp::points::website_visits"] = True  # a suggested attribute's tables are drawn only when it is open
     app.switch_page("pages/suggestions.py").run()
     assert not app.exception, app.exception
     s = app.session_state["suggestion"][1]
@@ -50,6 +51,8 @@ def test_suggestions_say_what_the_fit_kept_and_bring_bands(app):
     # the sample model bins website_visits differently: its own bins, labels and points, in a table of their own
     current = app.session_state["workbench"].model.attribute("website_visits")
     assert current.edges != s.model.attribute("website_visits").edges
+    app.session_state["exp::points::website_visits"] = True  # the points expanders draw their tables only when open
+    app.run()
     own = [d.value for d in app.dataframe if "current_points" in d.value.columns and "suggested_points" not in d.value.columns]
     labels = [current.bin_label(i) for i in range(len(current.bins))]
     assert any(t["level"].tolist() == labels and t["current_points"].tolist() == [b.points for b in current.bins] for t in own)

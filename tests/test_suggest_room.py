@@ -101,6 +101,10 @@ def test_other_band_names_and_counts_are_kept():
 def test_parse_bands_uses_the_schema_rule_in_one_sentence():
     assert parse_bands("grades", [("A", 50), ("B", 20.0), ("C", float("nan"))]) == (
         Band(name="A", min_score=50), Band(name="B", min_score=20), Band(name="C", min_score=None))
+    assert parse_bands("tiers", [{"name": "hot", "min_score": " 70 "}, {"name": "cold", "min_score": ""}]) == (
+        Band(name="hot", min_score=70), Band(name="cold", min_score=None))
+    with pytest.raises(LeadModelError, match="whole number, not 'lots'"):
+        parse_bands("tiers", [("hot", "lots"), ("cold", "")])
     with pytest.raises(LeadModelError, match=r"^the last of the tiers must have min_score null.*\.$"):
         parse_bands("tiers", [("hot", 80), ("cold", 10)])
     with pytest.raises(LeadModelError, match="highest min_score to lowest"):
@@ -121,6 +125,10 @@ def test_the_bands_editor_state_becomes_bands_highest_first():
     edits = {"edited_rows": {1: {"min_score": 30}}, "added_rows": [{"name": "A+", "min_score": 60}, {}], "deleted_rows": [0]}
     assert bands_from_editor(rows, edits) == [{"name": "A+", "min_score": 60}, {"name": "B", "min_score": 30}, {"name": "C", "min_score": None}]
     assert bands_from_editor(rows, None) == rows
+    typed = [{"name": "hot", "min_score": "80"}, {"name": "cold", "min_score": ""}]
+    assert bands_from_editor(typed, {"added_rows": [{"name": "warm", "min_score": "50"}]}) == [
+        {"name": "hot", "min_score": "80"}, {"name": "warm", "min_score": "50"}, {"name": "cold", "min_score": ""}]
+    assert bands_from_editor(typed, {"edited_rows": {0: {"min_score": "x"}}})[0]["min_score"] == "x"  # the band rule names it
 
 
 # ----- small hand-checkable data ----------------------------------------------------------------------

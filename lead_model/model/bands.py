@@ -68,7 +68,8 @@ def unreachable_bands(model: ScoringModel) -> list[str]:
 
 def parse_bands(kind: str, bands: Iterable) -> tuple[Band, ...]:
     """Bands given as Band, (name, min_score) pairs or {"name", "min_score"} dicts, highest first, checked by the schema's
-    rule (the last band has no minimum); LeadModelError in one sentence otherwise. A minimum may be None, NaN or a whole number."""
+    rule (the last band has no minimum); LeadModelError in one sentence otherwise. A minimum may be None, NaN, a whole number
+    or its text ('' for none)."""
     if kind not in KINDS:
         raise LeadModelError(f"'{kind}' is not a kind of band; use 'grades' or 'tiers'.")
     what = kind[:-1]
@@ -81,6 +82,8 @@ def parse_bands(kind: str, bands: Iterable) -> tuple[Band, ...]:
         name = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name).strip()
         if not name:
             raise LeadModelError(f"{what} {i + 1} has no name; give every {what} a name (e.g. A, hot).")
+        if isinstance(low, str):  # typed in a table: "40", " 40 ", or empty for no minimum
+            low = low.strip() or None
         if low is not None and not (isinstance(low, float) and math.isnan(low)):
             try:
                 number = float(low)
