@@ -26,7 +26,9 @@ Then page switches: a click on another page in the top navigation (Data, Suggest
 and back to the Designer, timed from the click until the new page is painted and idle (the run
 the click started has finished and nothing changed for ``--quiet`` ms; the figure is when the
 last change was painted). The first visit of each page is printed apart: it includes the
-page's first computation (Suggestions fits points on the first visit).
+page's first computation (Suggestions fits points on the first visit, unless the fit made in the
+background after the load is ready). Last, the Designer's lead explorer is clicked open (timed
+the same way, from the click) and shut, ``--switches`` times.
 
 The points sliders live in the Designer's sidebar, which the browser draws after the main
 area; the benchmark waits for them (``browser_support.wait_points_sliders``) instead of
@@ -69,7 +71,7 @@ INIT_JS = r"""
     requestAnimationFrame(() => setTimeout(() => { N.pending = false; N.painted = performance.now(); }, 0));
   };
   window.addEventListener('click', e => {
-    if (e.target.closest && e.target.closest('[data-testid="stTopNavLink"]')) { N.click = performance.now(); N.painted = 0; N.last = N.click; }
+    if (e.target.closest && e.target.closest('[data-testid="stTopNavLink"], [data-testid="stExpander"] summary')) { N.click = performance.now(); N.painted = 0; N.last = N.click; }
   }, true);
   new MutationObserver(() => N.change()).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
   const OrigWS = window.WebSocket;
@@ -188,17 +190,33 @@ def switch_page(page, title: str, quiet_ms: int, timeout: float = 120.0) -> floa
     for ``quiet_ms``, and no frame is pending. The figure is the first moment after the last change was painted.
     """
     page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
+    return settled_after_click(page, f"switching to {title!r}", quiet_ms, timeout)
+
+
+def settled_after_click(page, what: str, quiet_ms: int, timeout: float = 120.0) -> float:
+    """ms from the last click on a navigation link or an expander until the page is painted and idle (see ``switch_page``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.05)
         s = page.evaluate(NAV_JS)
         if s["click"] and s["finished"] and not s["busy"] and not s["pending"] and s["now"] - max(s["last"], s["lastMsg"]) >= quiet_ms:
             return s["painted"] - s["click"]
-    raise TimeoutError(f"switching to {title!r} did not settle in {timeout} s")
+    raise TimeoutError(f"{what} did not settle in {timeout} s")
+
+
+EXPLORER = "Lead explorer"
+
+
+def toggle_explorer(page, quiet_ms: int) -> float:
+    """Click the Designer's lead explorer open (or shut); ms until it is painted and idle (its rerun included)."""
+    summary = page.locator('[data-testid="stExpander"] summary').filter(has_text=EXPLORER).first
+    summary.scroll_into_view_if_needed()
+    summary.click()
+    return settled_after_click(page, "the lead explorer", quiet_ms)
 
 
 def report_switches(times: dict[str, list[float]]) -> None:
-    print("\npage switches (click in the top navigation -> page painted and idle), ms:")
+    print("\npage switches (click in the top navigation -> page painted and idle; the lead explorer: click on its expander), ms:")
     print(f"  {'to page':28s} {'first':>8s} {'median':>8s} {'max':>8s}")
     for title, ms in times.items():
         print(f"  {title:28s} {ms[0]:8.0f} {statistics.median(ms):8.0f} {max(ms):8.0f}")
@@ -340,6 +358,11 @@ def main(argv: list[str] | None = None) -> None:
                     for title in ("Data", "Suggestions", "Export"):
                         switches.setdefault(f"Designer -> {title}", []).append(switch_page(page, title, args.quiet))
                         switches.setdefault(f"{title} -> Designer", []).append(switch_page(page, "Designer", args.quiet))
+                # The lead explorer: open (timed; the first open includes its first search and score), shut (not timed).
+                bs.wait_points_sliders(page, timeout=60)
+                for _ in range(args.switches):
+                    switches.setdefault("Designer: open lead explorer", []).append(toggle_explorer(page, args.quiet))
+                    toggle_explorer(page, args.quiet)
                 report_switches(switches)
             finally:
                 browser.close()

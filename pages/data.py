@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.data.leaks import leak_check, save_answer
+from lead_model.data.leaks import leak_check
 from lead_model.data.quality import column_quality, overview
 from lead_model.formatting import DASH
 from lead_model.formatting import markdown_escape as md
@@ -125,14 +125,14 @@ def change_roles(fn, *args) -> None:
 
 
 power = wb.power()
-verdicts = leak_check(leads, power)
+verdicts = leak_check(leads, power, loading.leak_answers(leads))  # answers memoised: no store read per run
 ANSWERS = {"Known before sales contact": True, "Filled in after sales contact": False}
 
 
 def on_answer(column: str, key: str) -> None:
     """Store the room's answer with the dataset; the verdicts (here, Suggestions, CLI) follow it."""
     choice = st.session_state.get(key)
-    callback()(lambda: save_answer(leads, column, ANSWERS.get(choice)))()
+    callback()(lambda: loading.save_leak_answer(leads, column, ANSWERS.get(choice)))()
 
 
 if not any(v.leaky or v.needs_answer for v in verdicts.values()):

@@ -258,11 +258,11 @@ def lead_explorer() -> None:
             id_col = leads.lead_id_column
             labels = {int(r): (str(v) if id_col else f"row {int(r) + 1}") for r, v in zip(found["__row"], found[id_col] if id_col else found["__row"])}
             row = st.selectbox("Lead", list(labels), format_func=lambda r: labels[r], key="lead_pick")
-            position = int(leads.lead_positions([row])[0]) if row is not None else -1
+            position = wb.memo(("position", row), lambda: int(leads.lead_positions([row])[0])) if row is not None else -1
             if position < 0:
                 st.warning("This row has no outcome value, so it was left out of the backtest.")
             else:
-                story = lead_story(leads, model, position, wb.engine().scores(model))
+                story = lead_story(leads, model, position, wb.scores(model))
                 st.markdown(f"#### {md(story.sentence)}")
                 c1, c2 = st.columns(2)
                 c1.dataframe(story.breakdown, hide_index=True, width="stretch", column_config={

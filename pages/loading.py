@@ -10,19 +10,24 @@ from __future__ import annotations
 import math
 import sys
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from lead_model.data.leads import LeadSet, load_leads, open_dataset
+from lead_model.data.leaks import save_answer, stored_answers
 from lead_model.data.roles import RoleOverride
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count
 from lead_model.model.schema import ScoringModel
+from lead_model.suggest.fit import Suggestion, suggest
 from lead_model.workbench.autosave import Autosave, Autosaver, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
@@ -187,6 +192,7 @@ def _adopt(new: LeadSet, spec: DatasetSpec, sample: bool) -> str:
     ss[WORKBENCH] = wb
     ss[DATASET] = spec
     ss[RESUME] = _resume_offer(spec.store, wb)
+    prefetch_suggestion(new, wb.model)  # the Suggestions page's first visit finds its fit ready
     return choice.message
 
 
@@ -225,6 +231,7 @@ def apply_roles(edited: pd.DataFrame) -> str:
     settings = dict(new.info.settings or {})
     settings.update(outcome=edit.outcome, exclude=list(edit.exclude), roles={c: {"role": r, "kind": k, "group": g} for c, r, k, g in edit.overrides})
     LeadStore(spec.store).update_settings(spec.name, settings)
+    _forget_answers(spec.name)  # the settings were written again: read the answers from the store next time
     changed = len(added) + sum(1 for n in current.attributes if n not in new.attributes)
     return f"Roles applied: {len(new.attributes)} attributes ({changed} changed), outcome '{edit.outcome}'."
 
@@ -245,6 +252,115 @@ def set_ignored(columns: list[str]) -> str:
     return apply_roles(table)
 
 
+# ----- leak answers ------------------------------------------------------------------------
+# The room's "known before sales contact?" answers, per stored dataset, read once (a DuckDB
+# connect costs ~30-40 ms on every page run) and updated by ``save_leak_answer``. Process-wide,
+# so every session sees an answer given in another one. (An answer the CLI stores while the app
+# runs is seen after the dataset is opened again.)
+_ANSWERS: dict[tuple[str, str, str], dict[str, bool]] = {}
+_ANSWERS_LOCK = threading.Lock()
+
+
+def _answers_key(current: LeadSet) -> tuple[str, str, str]:
+    return str(getattr(current, "store_path", None)), current.name, current.info.table
+
+
+def _forget_answers(name: str) -> None:
+    with _ANSWERS_LOCK:
+        for key in [k for k in _ANSWERS if k[1] == name]:
+            del _ANSWERS[key]
+
+
+def leak_answers(current: LeadSet) -> dict[str, bool]:
+    """``leaks.stored_answers`` of ``current``, memoised per dataset until an answer is saved through ``save_leak_answer``."""
+    key = _answers_key(current)
+    with _ANSWERS_LOCK:
+        if key in _ANSWERS:
+            return dict(_ANSWERS[key])
+    answers = stored_answers(current)
+    with _ANSWERS_LOCK:
+        _ANSWERS[key] = answers
+    return dict(answers)
+
+
+def save_leak_answer(current: LeadSet, column: str, known: bool | None) -> dict[str, bool]:
+    """``leaks.save_answer``, keeping the memo of ``leak_answers`` in step."""
+    try:
+        answers = save_answer(current, column, known)
+    except Exception:
+        _forget_answers(current.name)
+        raise
+    with _ANSWERS_LOCK:
+        _ANSWERS[_answers_key(current)] = dict(answers)
+    return answers
+
+
+# ----- suggestions -------------------------------------------------------------------------
+# A fit costs ~0.5-1 s at 50,000 leads and ~5 s at 1M: one fit per (LeadSet, model, options,
+# leak answers), shared by every session and rerun, kept for the last few keys. A Future per key,
+# so a session that asks while the fit runs (in the background after a load, or for another
+# session) waits for that fit instead of starting its own.
+_SUGGESTIONS: OrderedDict[tuple, Future] = OrderedDict()
+_SUGGESTIONS_LOCK = threading.Lock()
+_SUGGESTIONS_KEPT = 8
+_FITTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suggest")
+
+
+def default_suggest_options(current: LeadSet) -> dict:
+    """The Suggestions form's options before anyone changes them (what ``prefetch_suggestion`` fits)."""
+    n_attrs = len(current.attributes)
+    return dict(
+        holdout="auto", max_attributes=int(min(10, max(n_attrs, 1))), include_leaky=False, monotonic_bins=False, locked_attributes=(),
+        locked_levels=(), target_precision=int(min(95, max(1, round(200 * current.base_rate)))) / 100, target_recall=70 / 100,
+        converted_share=90 / 100, capacity_per_month=None, max_score=100.0,
+    )
+
+
+def _suggestion_future(current: LeadSet, m: ScoringModel, options: dict, answers: dict[str, bool], background: bool) -> Future:
+    key = (current, m, tuple(sorted(options.items())), tuple(sorted(answers.items())))
+    with _SUGGESTIONS_LOCK:
+        future = _SUGGESTIONS.get(key)
+        if future is not None:
+            _SUGGESTIONS.move_to_end(key)
+            return future
+        future = Future()
+        _SUGGESTIONS[key] = future
+        while len(_SUGGESTIONS) > _SUGGESTIONS_KEPT:
+            _SUGGESTIONS.popitem(last=False)
+
+    def fit() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(suggest(current, m, **options))
+        except BaseException as exc:  # noqa: BLE001 - the page shows a LeadModelError; anything else is raised there too
+            future.set_exception(exc)
+            if not isinstance(exc, LeadModelError):
+                with _SUGGESTIONS_LOCK:
+                    if _SUGGESTIONS.get(key) is future:
+                        del _SUGGESTIONS[key]  # not a verdict on the data: the next visit tries again
+
+    if background:
+        _FITTER.submit(fit)
+    else:
+        fit()
+    return future
+
+
+def suggestion(current: LeadSet, m: ScoringModel, options: dict, answers: dict[str, bool]) -> Suggestion:
+    """``suggest(current, m, **options)`` under these leak ``answers``, fit once per key for every session (raises LeadModelError)."""
+    future = _suggestion_future(current, m, options, answers, background=False)
+    return future.result()
+
+
+def prefetch_suggestion(current: LeadSet, m: ScoringModel) -> None:
+    """Start fitting the default suggestion of ``current`` and ``m`` in the background (nothing if it is fit or fitting)."""
+    try:
+        _suggestion_future(current, m, default_suggest_options(current), leak_answers(current), background=True)
+    except Exception as exc:  # noqa: BLE001 - a prefetch never stops a load; the page fits on its visit
+        print(f"suggestion not prefetched: {exc}", file=sys.stderr)
+
+
 # ----- files out and in ---------------------------------------------------------------------
 def _store_errors(fn, name: str):
     """Run a store read; a missing table (the dataset was loaded again meanwhile) becomes one sentence."""
@@ -258,9 +374,24 @@ def _store_errors(fn, name: str):
         ) from None
 
 
+_FOUND: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_FOUND_LOCK = threading.Lock()
+
+
 def find_leads(current: LeadSet, text: str) -> pd.DataFrame:
-    """Up to 50 rows whose lead id (or text) contains ``text``, memoised per search (the explorer redraws on every move)."""
-    return workbench().memo(("find", current.info.table, text), lambda: _store_errors(lambda: current.find_rows(text, limit=50), current.name))
+    """Up to 50 rows whose lead id (or text) contains ``text``, memoised per search for every session (the explorer
+    redraws on every move; a search is a DuckDB query over the stored rows, ~30-50 ms at 50,000 rows)."""
+    key = (str(getattr(current, "store_path", None)), current.info.table, text)
+    with _FOUND_LOCK:
+        if key in _FOUND:
+            _FOUND.move_to_end(key)
+            return _FOUND[key]
+    found = _store_errors(lambda: current.find_rows(text, limit=50), current.name)
+    with _FOUND_LOCK:
+        _FOUND[key] = found
+        while len(_FOUND) > 64:
+            _FOUND.popitem(last=False)
+    return found
 
 
 def scored_csv(current: LeadSet, m: ScoringModel) -> bytes:

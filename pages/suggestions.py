@@ -129,10 +129,15 @@ for name in s.points.chosen:
     t = table[table["attribute"] == name]
     same = bool((t["current_points"] == t["suggested_points"]).all())
     # Drawn only when open (a rerun on opening): ten collapsed tables and charts cost the browser ~1 s on every visit.
-    exp = st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=False, key=f"exp::points::{name}", on_change="rerun")
+    # The label is part of the expander's identity, so "· applied" makes a new one: ``opened`` keeps it open.
+    opened = st.session_state.setdefault("suggestion_open", set())
+    exp = st.expander(f"**{md(name)}** · {t['group'].iat[0]}" + (" · applied" if same else ""), expanded=name in opened,
+                      key=f"exp::points::{name}", on_change="rerun")
     with exp:
         if not exp.open:
+            opened.discard(name)
             continue
+        opened.add(name)
         left, right = st.columns([3, 2])  # the table's six columns on screen at 1280 px
         own_bins = current_bins(leads, wb.model, s.model, name)  # the Designer bins it differently: its bins as they are
         new = bool(t["current_points"].isna().all())  # not in the Designer's model (or in other bins): no "Now" column of "None"s

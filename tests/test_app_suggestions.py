@@ -36,6 +36,10 @@ def app(store, monkeypatch):
     at.switch_page("pages/suggestions.py")
     at.run()
     assert not at.exception, at.exception
+    for name in at.session_state["suggestion"][1].points.chosen:  # open every suggested attribute (drawn only when open)
+        at.session_state[f"exp::points::{name}"] = True
+    at.run()
+    assert not at.exception, at.exception
     return at
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from lead_model.data.leads import LeadSet
 from lead_model.data.quality import attribute_power, level_table
 from lead_model.engine.backtest import BacktestResult, backtest
-from lead_model.engine.scoring import ScoringEngine, check_fits, fits
+from lead_model.engine.scoring import Scores, ScoringEngine, check_fits, fits
 from lead_model.engine.thresholds import months_covered
 from lead_model.errors import LeadModelError
 from lead_model.model.schema import Caps, ScoringModel, cap_problem
@@ -55,6 +55,7 @@ class Workbench:
         self._result: tuple[ScoringModel, BacktestResult] | None = None
         self._baseline_result: tuple[ScoringModel, BacktestResult | None] | None = None
         self._memo: dict[tuple, Any] = {}
+        self._scores: tuple[ScoringModel, Scores] | None = None
         self.full_backtests = 0  # backtests run for points or layout changes (threshold moves need none)
         self.on_change = on_change
         self.changes = 0  # edits that changed the model or the baseline
@@ -119,6 +120,13 @@ class Workbench:
                             t["leads"].astype(int).tolist(), t["conversion_rate"].tolist()))
 
         return self.memo(("level_rows", attr), rows)
+
+    def scores(self, m: ScoringModel | None = None) -> Scores:
+        """Every lead's scores under ``m`` (default: the current model), kept for the last model asked (the lead explorer redraws on every move)."""
+        m = self.model if m is None else m
+        if self._scores is None or not (self._scores[0] is m or self._scores[0] == m):
+            self._scores = (m, self.engine(m).scores(m))
+        return self._scores[1]
 
     def power(self) -> pd.DataFrame:
         """``quality.attribute_power`` of the dataset, computed once."""
