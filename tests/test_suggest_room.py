@@ -262,3 +262,15 @@ def test_set_bands_and_metadata_are_undoable_edits(sample_leads_fair, sample_mod
     wb.undo()
     wb.undo()
     assert wb.model == sample_model
+
+
+def test_only_levels_shown_green_or_red_get_a_note():
+    from lead_model.suggest.fit import _with_joint_notes
+
+    # base rate 10%: 'hi' converts at 15% (green) with 1 point, 'lo' at 9% (near: black) with 5 points, 'low' at 5% (red) with 0
+    table = pd.DataFrame({"attribute": "a", "level": ["hi", "lo", "low"], "suggested_points": [1, 5, 0], "leads": [100, 100, 100],
+                          "conversion_rate": [0.15, 0.09, 0.05], "why": ["x", "y", "z"]})
+    scored = {"a": (np.repeat([0, 1, 2], 100), np.array([1.0, 5.0, 0.0]), ["hi", "lo", "low"])}
+    why = _with_joint_notes(table, scored, 0.10, 90)
+    assert why == ["x; " + JOINT_NOTE, "y", "z"]  # 'hi' gets fewer points than 'lo', which converts below the base rate
+    assert _with_joint_notes(table, scored, 0.10, 101) == ["x", "y", "z"]  # too few leads: the shrinkage note says enough

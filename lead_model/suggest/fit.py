@@ -33,7 +33,9 @@ How the points are made (each step is a parameter of ``suggest_points``):
    the suggested model carries bands placed on its own scores (``model.bands.suggest_bands``:
    grades from fit-score shares of the leads, tiers from the MQL threshold up).
 8. Notes: a level whose points disagree with its raw conversion rate (it converts above the
-   base rate yet gets fewer points than a level converting below it, or the reverse) gets a
+   base rate yet gets fewer points than a level converting below it, or the reverse; the level
+   noted is one the Designer shows green or red beside its slider, ``describe.level_caption``:
+   at least 1.2x or at most 0.8x the base rate) gets a
    note in ``why`` naming the other attribute that explains the difference: the one whose
    suggested points differ most, on average, between that level's leads and all leads
    (the mean of that attribute's points over the level's leads minus its mean over all leads,
@@ -270,16 +272,19 @@ JOINT_NOTE = "points are fitted jointly: other attributes explain part of this l
 
 def _with_joint_notes(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, np.ndarray, list[str]]], base: float, min_leads: float) -> list[str]:
     """``table['why']`` with a note on each level whose points disagree with its raw conversion rate (step 8 above)."""
+    from lead_model.workbench.describe import level_caption  # the Designer's green and red beside a slider
+
     why = table["why"].tolist()
     for name, rows in table.groupby("attribute", sort=False):
         if name not in scored:
             continue
         ok = rows[(rows["leads"] >= min_leads) & rows["conversion_rate"].notna()]
+        tone = pd.Series([level_caption(lv, n, rate, base)[2] for lv, n, rate in zip(ok["level"], ok["leads"], ok["conversion_rate"])], index=ok.index)
         above, below = ok[ok["conversion_rate"] > base], ok[ok["conversion_rate"] < base]
         if above.empty or below.empty:
             continue
-        for i, r in ok.iterrows():
-            if r["conversion_rate"] > base:
+        for i, r in ok[tone != "near"].iterrows():  # a level the Designer shows green or red
+            if tone[i] == "above":
                 sign, disagrees = 1.0, bool((below["suggested_points"] > r["suggested_points"]).any())
             else:
                 sign, disagrees = -1.0, bool((above["suggested_points"] < r["suggested_points"]).any())
