@@ -239,7 +239,14 @@ def ranking_charts() -> None:
     c4.vega_lite_chart(spec=charts.bands_spec(result.by_grade, "grade", "Conversion by grade (fit score)", leads.base_rate, height=CHART_HEIGHT), width="stretch")
 
 
+@st.fragment
 def lead_explorer() -> None:
+    """The lead explorer; a fragment of its own: opening it or searching reruns it alone, not every tile and chart."""
+    with no_traceback(), fragment_timing("lead_explorer"):
+        _lead_explorer()
+
+
+def _lead_explorer() -> None:
     """Why did a lead get its score: the points behind one lead's total (follows every points move)."""
     explorer = st.expander("Lead explorer: why did a lead get its score?", key="exp::explorer", on_change="rerun")
     if not explorer.open:

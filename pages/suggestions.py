@@ -166,13 +166,15 @@ for name in s.points.chosen:
         st.button(f"Apply '{name}'", on_click=apply_one, args=(name,), key=f"apply::{name}", disabled=same)
 if len(s.points.left_out):
     st.caption("Left out: " + "; ".join(f"{r.attribute} ({r.why})" for r in s.points.left_out.itertuples()))
-with st.expander("How the attributes were chosen"):
-    st.caption("Joint spread: how much an attribute moves a lead's log-odds on average when all candidates are fit together. "
-               "An attribute that only echoes another scores low here even with a high information value (IV) on its own.")
-    st.dataframe(s.points.ranking, hide_index=True, key="ranking_table", column_config={
-        "attribute": "Attribute", "information_value": number("Strength alone (IV)", "%.3f"),
-        "joint_spread": number("Joint spread", "%.2f"), "chosen": "Chosen", "why": "Why",
-    })
+ranking_exp = st.expander("How the attributes were chosen", key="exp::ranking", on_change="rerun")  # drawn when open, as above
+if ranking_exp.open:
+    with ranking_exp:
+        st.caption("Joint spread: how much an attribute moves a lead's log-odds on average when all candidates are fit together. "
+                   "An attribute that only echoes another scores low here even with a high information value (IV) on its own.")
+        st.dataframe(s.points.ranking, hide_index=True, key="ranking_table", column_config={
+            "attribute": "Attribute", "information_value": number("Strength alone (IV)", "%.3f"),
+            "joint_spread": number("Joint spread", "%.2f"), "chosen": "Chosen", "why": "Why",
+        })
 
 # ----- grades and tiers -------------------------------------------------------------------------------
 @callback()
@@ -240,12 +242,14 @@ st.dataframe(stats.attributes, hide_index=True, key="stats_table", column_order=
     "strength": "Strength", "levels": number("Levels", "%d"), "missing_share": percent("Missing"),
     "verdict": st.column_config.TextColumn("Verdict", width="large"),
 })
-with st.expander("Tests of association (chi-square, Cramér's V, point-biserial)"):
-    a = stats.attributes
-    st.dataframe({
-        "Attribute": a["attribute"], "Kind": a["kind"], "Chi-square": as_text(a["chi2"], ",.1f"), "p-value": as_text(a["p_value"], ".2g"),
-        "Cramér's V": as_text(a["cramers_v"], ".3f"), "Point-biserial r (numeric)": as_text(a["point_biserial"], "+.3f"),
-    }, hide_index=True, key="association_table")
+association_exp = st.expander("Tests of association (chi-square, Cramér's V, point-biserial)", key="exp::association", on_change="rerun")
+if association_exp.open:  # drawn when open: every table on the page costs the browser time on each visit
+    with association_exp:
+        a = stats.attributes
+        st.dataframe({
+            "Attribute": a["attribute"], "Kind": a["kind"], "Chi-square": as_text(a["chi2"], ",.1f"), "p-value": as_text(a["p_value"], ".2g"),
+            "Cramér's V": as_text(a["cramers_v"], ".3f"), "Point-biserial r (numeric)": as_text(a["point_biserial"], "+.3f"),
+        }, hide_index=True, key="association_table")
 names = stats.attributes["attribute"].tolist()
 pick = st.selectbox("Conversion rate by level", names, index=names.index(s.points.chosen[0]) if s.points.chosen[0] in names else 0, key="stats_attribute")
 st.altair_chart(level_rate_chart(stats.level_table(pick), stats.base_rate), width="stretch")

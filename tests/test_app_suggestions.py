@@ -38,6 +38,7 @@ def app(store, monkeypatch):
     assert not at.exception, at.exception
     for name in at.session_state["suggestion"][1].points.chosen:  # open every suggested attribute (drawn only when open)
         at.session_state[f"exp::points::{name}"] = True
+    at.session_state["exp::ranking"] = at.session_state["exp::association"] = True
     at.run()
     assert not at.exception, at.exception
     return at
