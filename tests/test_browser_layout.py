@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import data_missing
 
 import browser_support as bs
 
@@ -220,7 +221,7 @@ def sample_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bank_server(tmp_path_factory):
     if not BANK_CSV.is_file():
-        pytest.skip(f"{BANK_CSV} is not here")
+        data_missing(f"{BANK_CSV} is not here")
     srv = _server(tmp_path_factory, BANK_CSV)
     try:
         yield srv

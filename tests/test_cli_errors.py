@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import data_missing
 from click.testing import CliRunner
 
 from lead_model.cli.main import error_message, main
@@ -64,7 +65,7 @@ def assert_ok(result) -> str:
 def bank(tmp_path_factory):
     """The bank data loaded with `lead-model load` (no --exclude) into a store; returns (store, load output)."""
     if not BANK.exists():
-        pytest.skip(f"the shared bank-marketing data is not beside the checkout ({BANK})")
+        data_missing(f"the shared bank-marketing data is not beside the checkout ({BANK})")
     store = tmp_path_factory.mktemp("bank") / "store.duckdb"
     result = cli("load", BANK, "--store", store)
     assert_ok(result)
