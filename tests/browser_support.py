@@ -159,6 +159,12 @@ def running_server(*args, **kwargs):
         server.stop()
 
 
+def served(tmp_path_factory, label: str, data: str | Path = SAMPLE_CSV, timeout: float = 90.0):
+    """A server on ``data`` with a fresh store in a temporary folder named ``label``, for a module fixture to yield."""
+    tmp = tmp_path_factory.mktemp(label)
+    return running_server(data, tmp / "lead_store.duckdb", timeout=timeout, log_dir=tmp)
+
+
 def launch_chromium(playwright, **kwargs):
     """Debian's chromium, headless, through Playwright (never a downloaded browser)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
@@ -26,12 +27,7 @@ def store(tmp_path) -> Path:
 
 def session(store: Path, monkeypatch) -> AppTest:
     """A new browser session (what a reload, F5, is) on the sample, with the store in tmp_path."""
-    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
-    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return start_app(monkeypatch, store)
 
 
 def offers(at: AppTest) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
@@ -19,10 +20,7 @@ pytestmark = pytest.mark.skipif(not (SAMPLE.is_file() and SAMPLE_MODEL.is_file()
 
 
 def start(monkeypatch, store: Path, data: Path = SAMPLE) -> AppTest:
-    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
-    monkeypatch.setenv("LEAD_MODEL_DATA", str(data))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
+    at = start_app(monkeypatch, store, data)
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     return at

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, score_leads
@@ -26,10 +27,7 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(store, monkeypatch) -> AppTest:
-    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
-    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
+    at = start_app(monkeypatch, store)
     at.switch_page("pages/export.py").run()
     assert not at.exception, at.exception
     return at

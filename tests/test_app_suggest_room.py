@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 from lead_model.model.bands import unreachable_bands
@@ -24,12 +25,7 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(store, monkeypatch) -> AppTest:
-    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
-    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return start_app(monkeypatch, store, timeout=120)
 
 
 def plain(markdown: str) -> str:

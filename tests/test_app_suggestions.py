@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
+from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,10 +30,7 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(store, monkeypatch):
-    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
-    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
+    at = start_app(monkeypatch, store, timeout=120)
     at.switch_page("pages/suggestions.py")
     at.run()
     assert not at.exception, at.exception

@@ -51,12 +51,8 @@ def expected_tiles(r) -> dict[str, str]:
 def server(tmp_path_factory):
     if _MISSING:  # only reached under CI=true (skipped otherwise)
         pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
-    tmp = tmp_path_factory.mktemp("browser_store")
-    srv = bs.start_server(bs.SAMPLE_CSV, tmp / "lead_store.duckdb", timeout=90, log_dir=tmp)
-    try:
+    with bs.served(tmp_path_factory, "browser_store") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

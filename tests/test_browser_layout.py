@@ -204,29 +204,18 @@ def first_cell(csv: Path) -> str:
 # ----- fixtures ----------------------------------------------------------------------------
 
 
-def _server(tmp_path_factory, data: Path):
-    tmp = tmp_path_factory.mktemp(f"layout_{data.stem}")
-    return bs.start_server(data, tmp / "lead_store.duckdb", timeout=120, log_dir=tmp)
-
-
 @pytest.fixture(scope="module")
 def sample_server(tmp_path_factory):
-    srv = _server(tmp_path_factory, bs.SAMPLE_CSV)
-    try:
+    with bs.served(tmp_path_factory, "layout_leads", bs.SAMPLE_CSV, timeout=120) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
 def bank_server(tmp_path_factory):
     if not BANK_CSV.is_file():
         data_missing(f"{BANK_CSV} is not here")
-    srv = _server(tmp_path_factory, BANK_CSV)
-    try:
+    with bs.served(tmp_path_factory, "layout_bank", BANK_CSV, timeout=120) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def walk_every_page(browser, server, data: Path, shots: Path) -> list[str]:
