@@ -14,7 +14,7 @@ import duckdb
 from lead_model.errors import LeadModelError
 
 DEFAULT_STORE = Path("lead_store.duckdb")
-KEPT_SETTINGS = ("known_before_contact",)  # dataset settings a new load of the same name keeps
+KEPT_SETTINGS = ("known_before_contact", "after_contact_levels")  # dataset settings a new load of the same name keeps
 ROW_COLUMN = "__row"  # the lead's position in the source file, kept so output follows input order
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 
