@@ -185,8 +185,8 @@ def _threshold_metrics(h: ScoreHistograms, threshold: int) -> dict:
         "precision": precision,
         "recall": recall,
         "f1": _safe_div(2 * tp, mql + p),
-        "mql_rate": mql / n,
-        "lift_at_threshold": precision / (p / n) if mql else math.nan,
+        "mql_rate": _safe_div(mql, n),
+        "lift_at_threshold": _safe_div(precision, p / n) if mql and p else math.nan,  # NaN, not a crash, for a period without conversions
         "conversion_mql": precision,
         "conversion_rest": _safe_div(p - tp, n - mql),
     }
