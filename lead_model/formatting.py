@@ -31,6 +31,16 @@ def score(x: float | None, digits: int = 3, missing: str = DASH) -> str:
     return f"{x:.{digits}f}" if is_number(x) else missing
 
 
+def money(x: float | None, missing: str = DASH) -> str:
+    """An amount in the file's currency, short enough for a tile: 950 -> '950', 45,600 -> '45.6k', 12,345,678 -> '12.3M'."""
+    if not is_number(x):
+        return missing
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size * 0.9995:
+            return f"{x / size:.1f}{suffix}"
+    return f"{x:,.0f}"
+
+
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")
 
 

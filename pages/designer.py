@@ -171,7 +171,9 @@ def _pipeline() -> None:
     model = wb.model
     result = wb.result()
     with st.container(key="kpis"):  # the key scopes the tiles' projector-sized fonts (app.py)
-        for col, tile in zip(st.columns([1, 1, 2, 1, 1]), wb.tiles()):
+        tiles = wb.tiles()
+        widths = [1, 1, 2, 1, 1, 1.8][: len(tiles)]
+        for col, tile in zip(st.columns(widths), tiles):
             col.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")
     # Always one container, note or not: the slider below keeps its place, so the browser keeps the

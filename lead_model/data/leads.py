@@ -25,6 +25,7 @@ from lead_model.data.roles import (
     ColumnProfile,
     ColumnRole,
     RoleOverride,
+    guess_amount_column,
     infer_roles,
     placeholder_set,
     positive_value,
@@ -97,6 +98,8 @@ class LeadSet:
     lead_id_column: str | None = None
     created_column: str | None = None
     created: np.ndarray | None = None  # datetime64[D], NaT when missing
+    amount_column: str | None = None  # the deal amount per lead, for pipeline figures (roles.guess_amount_column)
+    amount: np.ndarray | None = None  # float64 in LeadSet order, NaN when missing
     _bin_cache: dict = field(default_factory=dict, repr=False)
     version: str = field(default_factory=lambda: uuid.uuid4().hex)
     # layout signature -> ScoringEngine; not an init field, so dataclasses.replace starts a new cache
@@ -214,6 +217,34 @@ class LeadSet:
             ).df()
         finally:
             con.close()
+
+    def subset(self, mask: np.ndarray) -> LeadSet:
+        """The leads where ``mask`` (bool per lead, LeadSet order) is True, as a LeadSet of their own.
+
+        Converted leads stay first and file order is kept, so everything that works on a
+        LeadSet (engines, backtests, suggestions) works on the part; raw rows are still read
+        from the same stored dataset. Profiles and roles are those of the whole dataset.
+        """
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != self.converted.shape:
+            raise LeadModelError(f"a subset of leads needs one True/False per lead ({self.n_leads:,}); got an array of shape {mask.shape}.")
+        if not mask.any():
+            raise LeadModelError("the subset has no leads; choose a wider range.")
+
+        def part(enc: EncodedAttribute) -> EncodedAttribute:
+            codes = enc.codes[mask] if enc.codes is not None else None
+            values = enc.values[mask] if enc.values is not None else None
+            missing = int(np.isnan(values).sum()) if values is not None else int((codes == MISSING_CODE).sum())
+            return replace(enc, codes=codes, values=values, n_missing=missing)
+
+        converted = self.converted[mask]
+        n_conv = int(converted.sum())
+        summary = replace(self.summary, leads=int(mask.sum()), converted=n_conv)
+        return replace(
+            self, converted=converted, row_index=self.row_index[mask], attributes={n: part(a) for n, a in self.attributes.items()},
+            summary=summary, created=None if self.created is None else self.created[mask],
+            amount=None if self.amount is None else self.amount[mask], _bin_cache={}, version=uuid.uuid4().hex,
+        )
 
     def lead_positions(self, rows: np.ndarray) -> np.ndarray:
         """Map file positions (``__row``) to positions in this LeadSet (-1 where absent)."""
@@ -513,6 +544,8 @@ def _encode(
     if created_col is not None:
         created = pc.cast(table.column(created_col), pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[D]")[order]
     id_col = next((n for n, r in roles.items() if r.role == "id"), None)
+    amount_col = guess_amount_column(profiles, roles)
+    amount = _numeric_values(table.column(amount_col), text_columns.get(amount_col))[order] if amount_col else None
     dup_ids = profiles[id_col].rows - profiles[id_col].n_missing - profiles[id_col].n_distinct if id_col else 0
 
     notes = []
@@ -530,6 +563,7 @@ def _encode(
         name=info.name, pending_info=info, store_path=store.path, outcome=outcome, converted=converted,
         row_index=row_index[order].astype(np.int64), attributes=attributes, roles=roles, profiles=profiles,
         summary=summary, lead_id_column=id_col, created_column=created_col, created=created,
+        amount_column=amount_col, amount=amount,
     )
 
 
@@ -549,12 +583,7 @@ def _encode_attribute(
     words: ReadingRules | None = None,
 ) -> EncodedAttribute:
     if role.kind == "numeric":
-        if tc is not None:
-            parsed = np.array([math.nan if ph else parse_number(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
-            values = parsed[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)]
-        else:
-            values = _as_float(col)
-        values = values[order]
+        values = _numeric_values(col, tc)[order]
         return EncodedAttribute(role.name, "numeric", role.group, None, (), values, int(np.isnan(values).sum()))
     if tc is None:  # a numeric column scored by level (few distinct numbers)
         tc = _text_column(pc.cast(col, pa.string()) if not pa.types.is_floating(col.type) else _float_labels(col), frozenset())
@@ -592,6 +621,14 @@ def _encode_attribute(
     codes = lookup[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)].astype(dtype)[order]
     levels = tuple(tc.dictionary[i] for i in kept)
     return EncodedAttribute(role.name, "categorical", role.group, codes, levels, None, int((codes == 0).sum()))
+
+
+def _numeric_values(col: pa.ChunkedArray, tc: _TextColumn | None) -> np.ndarray:
+    """A column as float64 in file order, NaN for missing (text read with parse_number, placeholders missing)."""
+    if tc is None:
+        return _as_float(col)
+    parsed = np.array([math.nan if ph else parse_number(d) for d, ph in zip(tc.dictionary, tc.is_placeholder)] + [math.nan])
+    return parsed[np.where(tc.indices < 0, len(tc.dictionary), tc.indices)]
 
 
 def _float_labels(col: pa.ChunkedArray) -> pa.ChunkedArray:

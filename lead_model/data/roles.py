@@ -27,6 +27,11 @@ _ENGAGEMENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ID_NAME = re.compile(r"(^|[_\s])(id|uuid|guid|key|lead ?id|record ?id)$|^id$", re.IGNORECASE)
+# The money a converted lead brought: pipeline figures, never a score (it is known only after the deal).
+_AMOUNT_NAME = re.compile(
+    r"(^|[_\s.-])(amount|deal[_\s]?(value|size)|opportunity[_\s]?value|pipeline([_\s]?value)?|acv|bookings|won[_\s]?value)($|[_\s.-])",
+    re.IGNORECASE,
+)
 _EMAIL_LIKE = re.compile(r"e-?mail|phone|name$|^name|address|url|website", re.IGNORECASE)
 
 
@@ -206,6 +211,21 @@ def _guess_outcome(profiles: dict[str, ColumnProfile]) -> str:
         return two_valued[0]
     hint = f" (two-valued columns: {', '.join(two_valued[:6])})" if two_valued else ""
     raise LeadModelError(f"cannot tell which column is the converted outcome{hint}; pass it with --outcome COLUMN.")
+
+
+def guess_amount_column(profiles: dict[str, ColumnProfile], roles: dict[str, ColumnRole]) -> str | None:
+    """The column holding each lead's deal amount (for pipeline figures), or None.
+
+    A numeric column named like an amount ('opportunity_amount', 'deal value', 'pipeline',
+    'ACV'), not the outcome, id or created date. A company's annual revenue is a fit
+    attribute, not a deal amount, so 'revenue' alone does not count.
+    """
+    for name, prof in profiles.items():
+        if roles[name].role in ("outcome", "id", "created") or not _AMOUNT_NAME.search(name):
+            continue
+        if prof.dtype in ("integer", "float") or (prof.dtype == "text" and prof.numeric_share >= 0.95):
+            return name
+    return None
 
 
 def _is_sequential(prof: ColumnProfile, non_missing: int) -> bool:

@@ -127,6 +127,15 @@ class Scores:
     engagement: np.ndarray
     knocked_out: np.ndarray  # bool
 
+    def is_mql(self, threshold: int) -> np.ndarray:
+        """bool per lead: the one MQL rule, a score at or above ``threshold`` and not knocked out."""
+        return mql_rule(self.total, self.knocked_out, threshold)
+
+
+def mql_rule(total: np.ndarray, knocked_out: np.ndarray, threshold: int) -> np.ndarray:
+    """bool per lead: ``total >= threshold`` and not knocked out (the backtest counts exactly these leads)."""
+    return (total >= threshold) & ~np.asarray(knocked_out, dtype=bool)
+
 
 class ScoringEngine:
     """Scores one LeadSet under models that share a layout; build a new engine when the layout changes."""
@@ -316,7 +325,7 @@ def score_leads(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | Non
             "grade": band_names(s.fit[order], model.grades),
             "tier": tier,
             "knocked_out": ko,
-            "is_mql": (total >= model.mql_threshold) & ~ko,
+            "is_mql": mql_rule(total, ko, model.mql_threshold),
             "converted": leads.converted[order],
         }
     )

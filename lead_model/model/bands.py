@@ -137,7 +137,9 @@ def suggest_bands(model: ScoringModel, fit: np.ndarray, total: np.ndarray, knock
         mins = _at_top_shares(fit, shares, _step(fit))
         grades = tuple(Band(name=b.name, min_score=m) for b, m in zip(grades, mins)) + (grades[-1],)
     tiers = model.tiers
-    mql = total[(total >= model.mql_threshold) & ~np.asarray(knocked_out, dtype=bool)]
+    from lead_model.engine.scoring import mql_rule
+
+    mql = total[mql_rule(total, knocked_out, model.mql_threshold)]
     if len(tiers) > 1 and mql.size:
         above = len(tiers) - 2  # tiers above the one starting at the threshold
         shares = tuple(i / (above + 1) for i in range(1, above + 1))

@@ -10,7 +10,7 @@ from lead_model.engine.thresholds import ThresholdChoice, for_capacity
 import numpy as np
 import pandas as pd
 
-from lead_model.formatting import DASH, count, lift, pct, score
+from lead_model.formatting import DASH, count, lift, money, pct, score
 from lead_model.model.diff import knockout_text
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, level_key
 
@@ -50,6 +50,25 @@ def kpi_tiles(r: BacktestResult, b: BacktestResult | None) -> list[Tile]:
         Tile("Lift", lift(r.lift_at_threshold), delta("lift_at_threshold", 1, "+.2f", "x"), "normal"),
         Tile("AUC", score(r.auc), delta("auc", 1, "+.3f"), "normal"),
     ]
+
+
+def pipeline_tile(now, then) -> Tile | None:
+    """The Pipeline tile: the amount MQLs captured and its share of all pipeline ("12.3M (64%)"), None without an amount column.
+
+    ``now``/``then`` are ``engine.revenue.Pipeline`` of the current model and the baseline; the
+    delta is the change in captured share, in points.
+    """
+    if now is None:
+        return None
+    delta = None
+    if then is not None and is_number_pair(now.captured_share, then.captured_share):
+        text = format((now.captured_share - then.captured_share) * 100, "+.1f")
+        delta = None if float(text) == 0 else text + " pts"
+    return Tile("Pipeline", f"{money(now.captured)} ({pct(now.captured_share, 0)})", delta, "normal")
+
+
+def is_number_pair(a: float, b: float) -> bool:
+    return not (math.isnan(a) or math.isnan(b))
 
 
 @dataclass(frozen=True)

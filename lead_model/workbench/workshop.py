@@ -31,7 +31,8 @@ from lead_model.errors import LeadModelError
 from lead_model.model.schema import Caps, ScoringModel, cap_problem
 from lead_model.model.starter import starter_attribute
 from lead_model.suggest.binning import parse_edges, rebinned
-from lead_model.workbench.describe import Tile, kpi_tiles
+from lead_model.engine.revenue import Pipeline, pipeline
+from lead_model.workbench.describe import Tile, kpi_tiles, pipeline_tile
 from lead_model.workbench.history import ModelHistory
 from lead_model.workbench.reconcile import reconcile
 
@@ -93,8 +94,24 @@ class Workbench:
         return r
 
     def tiles(self) -> list[Tile]:
-        """The KPI tiles of the current model against the baseline."""
-        return kpi_tiles(self.result(), self.baseline_result())
+        """The KPI tiles of the current model against the baseline, and Pipeline when the data has an amount column."""
+        tiles = kpi_tiles(self.result(), self.baseline_result())
+        money = pipeline_tile(self.pipeline(), self.baseline_pipeline())
+        return tiles + [money] if money is not None else tiles
+
+    def pipeline(self, m: ScoringModel | None = None) -> Pipeline | None:
+        """The amount the MQLs of ``m`` (default: the current model) captured and missed; None without an amount column."""
+        if self.leads.amount is None:
+            return None
+        m = self.model if m is None else m
+        return pipeline(self.leads, self.scores(m).is_mql(m.mql_threshold))
+
+    def baseline_pipeline(self) -> Pipeline | None:
+        """The baseline's pipeline split, computed once per baseline (None without an amount or when it no longer fits)."""
+        if self.leads.amount is None or self.baseline_result() is None:
+            return None
+        b = self.baseline
+        return self.memo(("baseline_pipeline", b), lambda: pipeline(self.leads, self.engine(b).scores(b).is_mql(b.mql_threshold)))
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per key for this workbench (small per-dataset results: level tables, searches)."""

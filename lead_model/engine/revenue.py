@@ -1,0 +1,37 @@
+"""Pipeline: the deal amount the MQLs captured and the amount the model missed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Sums of the amount column (the file's currency) over MQLs and over the rest; missing amounts count as 0."""
+
+    captured: float  # amount of leads that are MQLs
+    missed: float  # amount of leads that are not (below the threshold or knocked out)
+    total: float
+
+    @property
+    def captured_share(self) -> float:
+        """captured / total, NaN when there is no amount at all."""
+        return self.captured / self.total if self.total else math.nan
+
+
+def pipeline(leads, is_mql: np.ndarray) -> Pipeline | None:
+    """The pipeline split by ``is_mql`` (bool per lead, LeadSet order); None when the leads have no amount column."""
+    amount = leads.amount
+    if amount is None:
+        return None
+    is_mql = np.asarray(is_mql, dtype=bool)
+    if is_mql.shape != amount.shape:
+        raise ValueError(f"is_mql has {is_mql.shape[0]:,} values for {amount.shape[0]:,} leads")
+    filled = np.nan_to_num(amount, nan=0.0)
+    total = float(filled.sum())
+    captured = float(filled[is_mql].sum())
+    return Pipeline(captured, total - captured, total)
+
