@@ -399,3 +399,6 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
     _warn_leaks(leads)
     click.echo(f"\nWrote {output}: {len(result.model.attributes)} attributes fit on {result.split.n_train:,} training leads, "
                f"MQL threshold {result.model.mql_threshold} (max F1 on the training leads).")
+
+
+from lead_model.cli import review as _review  # noqa: E402,F401  (registers the review and compare commands)
