@@ -87,8 +87,9 @@ def test_names_drop_and_settings(tmp_path, store):
         s.ingest(rows, "bad/name", "f.csv")
     s.ingest(rows, "one", "f.csv", {"outcome": "x"})
     s.ingest(rows, "two", "f.csv")
+    fingerprint = s.info("one").settings["fingerprint"]
     s.update_settings("one", {"outcome": "y"})
-    assert s.info("one").settings == {"outcome": "y"}
+    assert s.info("one").settings == {"outcome": "y", "fingerprint": fingerprint}  # the store's fingerprint of the rows stays
     s.drop("one")
     assert [d.name for d in s.datasets()] == ["two"] and len(tables(store)) == 2
     with pytest.raises(LeadModelError, match=r"no dataset 'one' .*datasets: 'two'"):

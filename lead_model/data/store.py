@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -17,6 +22,17 @@ DEFAULT_STORE = Path("lead_store.duckdb")
 KEPT_SETTINGS = ("known_before_contact", "after_contact_levels")  # dataset settings a new load of the same name keeps
 ROW_COLUMN = "__row"  # the lead's position in the source file, kept so output follows input order
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
+FINGERPRINT_KEY = "fingerprint"  # dataset setting: the rows' Fingerprint, with the table it was taken of
+LOCK_WAIT_ENV = "LEAD_MODEL_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 30.0  # seconds a store operation waits for another process to let go of the file
+_FIRST_PAUSE, _MAX_PAUSE = 0.005, 0.2  # seconds between tries while the store is busy: doubling, with jitter
+
+_CREATE_DATASETS = (
+    "CREATE TABLE IF NOT EXISTS lead_datasets (name VARCHAR PRIMARY KEY, tbl VARCHAR, source VARCHAR,"
+    " rows BIGINT, loaded_at VARCHAR, settings VARCHAR)"
+)
+T = TypeVar("T")
+_wait_notice: Callable[[Path], None] | None = None
 
 
 def quote(identifier: str) -> str:
@@ -41,6 +57,76 @@ def dataset_name_for(path: str | Path) -> str:
     return name[:64]
 
 
+def lock_wait_seconds() -> float:
+    """How long a store operation waits for a busy store: $LEAD_MODEL_LOCK_WAIT seconds, else 30."""
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_WAIT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise LeadModelError(f"{LOCK_WAIT_ENV}={text!r} is not a number of seconds; set it to e.g. 30, or unset it.")
+    return seconds
+
+
+def set_wait_notice(notice: Callable[[Path], None] | None) -> Callable[[Path], None] | None:
+    """Set the process-wide ``on_wait`` of stores created without one (the CLI's "Waiting for ..." line); returns the previous one."""
+    global _wait_notice
+    previous, _wait_notice = _wait_notice, notice
+    return previous
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A dataset's rows in two values: how many, and an order-independent hash of their content (column names and types too)."""
+
+    rows: int
+    hash: str
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> Fingerprint:
+    """The Fingerprint of one stored table, computed inside DuckDB in one scan.
+
+    Every row (``__row`` included) is hashed by DuckDB and the hashes are summed as HUGEINT,
+    so row order does not matter; the column names and types are hashed with the sum. DuckDB's
+    hash may change between DuckDB versions, which is why the store keeps the value it took.
+    """
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    if not columns:
+        raise LeadModelError(f"the lead store has no table {table}; load the dataset again.")
+    row = ", ".join(quote(c) for c, _ in columns)
+    rows, total = con.execute(f"SELECT count(*), coalesce(sum(hash({row})::HUGEINT), 0) FROM {quote(table)}").fetchone()
+    digest = hashlib.blake2b(json.dumps([columns, str(total)]).encode("utf-8"), digest_size=16).hexdigest()
+    return Fingerprint(int(rows), digest)
+
+
+def _stored_fingerprint(info: DatasetInfo) -> Fingerprint | None:
+    kept = (info.settings or {}).get(FINGERPRINT_KEY)
+    if isinstance(kept, dict) and kept.get("table") == info.table and isinstance(kept.get("rows"), int) and isinstance(kept.get("hash"), str):
+        return Fingerprint(kept["rows"], kept["hash"])
+    return None
+
+
+def _fingerprint_setting(table: str, fp: Fingerprint) -> dict:
+    return {"table": table, "rows": fp.rows, "hash": fp.hash}
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:  # a failed COMMIT has already rolled back
+        pass
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     """What the store knows about one dataset."""
@@ -54,26 +140,106 @@ class DatasetInfo:
 
 
 class LeadStore:
-    """Named datasets in one DuckDB file; loading replaces a dataset atomically or not at all."""
+    """Named datasets in one DuckDB file; loading replaces a dataset atomically or not at all.
 
-    def __init__(self, path: str | Path | None = None):
+    The file is opened for one operation at a time and closed after it (other processes, the
+    CLI and other app servers, use it too). DuckDB lets one process open a file at a time, so
+    ``connect`` waits for a busy store: up to ``lock_wait`` seconds (default
+    $LEAD_MODEL_LOCK_WAIT, else 30), trying again after 5 ms, then twice as long each time up to
+    200 ms, with jitter. ``on_wait(path)`` is called the first time one of this store's
+    operations has to wait (default: the process-wide notice of ``set_wait_notice``).
+    """
+
+    def __init__(self, path: str | Path | None = None, lock_wait: float | None = None, on_wait: Callable[[Path], None] | None = None):
         self.path = Path(path) if path is not None else default_store_path()
+        if lock_wait is not None and not (isinstance(lock_wait, (int, float)) and 0 <= lock_wait < float("inf")):
+            raise LeadModelError(f"lock_wait must be a number of seconds (0 or more), not {lock_wait!r}.")
+        self.lock_wait = lock_wait
+        self.on_wait = on_wait
+        self._waited = False
 
     def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the store file (waiting while another process holds it); the caller closes it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline, pause = None, _FIRST_PAUSE
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise self._open_error(exc) from None
+                now = time.monotonic()
+                if deadline is None:
+                    wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
+                    deadline = now + wait
+                    if wait > 0:
+                        self._notify_wait()
+                if now >= deadline:
+                    raise self._busy_error() from None
+                time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
+                pause = min(pause * 2, _MAX_PAUSE)
         try:
-            con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise LeadModelError(f"the lead store {self.path} is in use by another program; close it or pass another --store.") from None
-            raise LeadModelError(f"cannot open the lead store {self.path} ({str(exc).splitlines()[0].rstrip('.!')}); pass another --store path.") from None
-        except duckdb.Error as exc:
-            raise LeadModelError(f"{self.path} is not a lead store ({str(exc).splitlines()[0]}); pass another --store path.") from None
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS lead_datasets (name VARCHAR PRIMARY KEY, tbl VARCHAR, source VARCHAR,"
-            " rows BIGINT, loaded_at VARCHAR, settings VARCHAR)"
-        )
+            for attempt in range(50):
+                try:
+                    con.execute(_CREATE_DATASETS)
+                    break
+                except duckdb.TransactionException:  # another thread of this process is creating it too
+                    time.sleep(_FIRST_PAUSE * random.uniform(0.5, 1.0))
+            else:
+                con.execute(_CREATE_DATASETS)
+        except BaseException:
+            con.close()
+            raise
         return con
+
+    def _open_error(self, exc: duckdb.Error) -> LeadModelError:
+        if isinstance(exc, duckdb.IOException):
+            return LeadModelError(f"cannot open the lead store {self.path} ({str(exc).splitlines()[0].rstrip('.!')}); pass another --store path.")
+        return LeadModelError(f"{self.path} is not a lead store ({str(exc).splitlines()[0]}); pass another --store path.")
+
+    def _busy_error(self) -> LeadModelError:
+        wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
+        return LeadModelError(
+            f"the lead store {self.path} has been busy for {wait:g} s (another lead-model or app is writing to it); try again in a moment."
+        )
+
+    def _notify_wait(self) -> None:
+        notice = self.on_wait or _wait_notice
+        if notice is not None and not self._waited:
+            self._waited = True
+            notice(self.path)
+
+    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(con)`` in one transaction on a short-lived connection and return its result.
+
+        A write-write conflict with another connection of this process (two app sessions,
+        threads) rolls back and runs ``work`` again, within the store's lock wait; any other
+        error rolls back and is raised.
+        """
+        con = self.connect()
+        try:
+            deadline, pause = None, _FIRST_PAUSE
+            while True:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(con)
+                    con.execute("COMMIT")
+                    return result
+                except duckdb.TransactionException:
+                    _rollback(con)
+                    now = time.monotonic()
+                    if deadline is None:
+                        deadline = now + (self.lock_wait if self.lock_wait is not None else lock_wait_seconds())
+                    if now >= deadline:
+                        raise self._busy_error() from None
+                    time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
+                    pause = min(pause * 2, _MAX_PAUSE)
+                except BaseException:
+                    _rollback(con)
+                    raise
+        finally:
+            con.close()
 
     # ------------------------------------------------------------------------------
     def ingest(self, table, name: str, source: str, settings: dict | None = None) -> DatasetInfo:
@@ -123,7 +289,9 @@ class LeadStore:
                 old = con.execute("SELECT tbl, settings FROM lead_datasets WHERE name = ?", [name]).fetchall()
                 # The room's answers about its columns (known before sales contact?) outlive a reload of the file.
                 kept = {k: v for r in old for k, v in json.loads(r[1] or "{}").items() if k in KEPT_SETTINGS and k not in info.settings}
-                info = replace(info, settings={**info.settings, **kept})
+                # Taken once here, of these rows; never kept from an earlier load (FINGERPRINT_KEY is not in KEPT_SETTINGS).
+                fingerprint = _fingerprint_setting(table_name, table_fingerprint(con, table_name))
+                info = replace(info, settings={**info.settings, **kept, FINGERPRINT_KEY: fingerprint})
                 settings_json = json.dumps(info.settings)
                 con.execute("BEGIN TRANSACTION")
                 try:
@@ -143,12 +311,39 @@ class LeadStore:
             con.close()
 
     def update_settings(self, name: str, settings: dict) -> None:
-        """Remember the roles and options a dataset was opened with."""
-        con = self.connect()
-        try:
-            con.execute("UPDATE lead_datasets SET settings = ? WHERE name = ?", [json.dumps(settings), name])
-        finally:
-            con.close()
+        """Remember the roles and options a dataset was opened with (the store's own fingerprint of its rows is kept)."""
+
+        def write(con: duckdb.DuckDBPyConnection) -> None:
+            row = con.execute("SELECT settings FROM lead_datasets WHERE name = ?", [name]).fetchone()
+            stored = json.loads(row[0] or "{}") if row else {}
+            new = {k: v for k, v in settings.items() if k != FINGERPRINT_KEY}
+            if FINGERPRINT_KEY in stored:
+                new[FINGERPRINT_KEY] = stored[FINGERPRINT_KEY]
+            con.execute("UPDATE lead_datasets SET settings = ? WHERE name = ?", [json.dumps(new), name])
+
+        self.transaction(write)
+
+    def fingerprint(self, name: str) -> Fingerprint:
+        """Dataset ``name``'s row count and content hash (the same rows in any order give the same hash).
+
+        Taken when the dataset is published and kept in its settings; a dataset stored before
+        fingerprints existed gets one on first use (one scan: ~0.1 s per million rows).
+        """
+        info = self.info(name)
+        kept = _stored_fingerprint(info)
+        if kept is not None:
+            return kept
+
+        def take(con: duckdb.DuckDBPyConnection) -> Fingerprint:
+            row = con.execute("SELECT tbl, settings FROM lead_datasets WHERE name = ?", [name]).fetchone()
+            if row is None:
+                raise LeadModelError(f"dataset '{name}' was dropped from the store {self.path} meanwhile; load it again with 'lead-model load FILE'.")
+            fp = table_fingerprint(con, row[0])
+            settings = {**json.loads(row[1] or "{}"), FINGERPRINT_KEY: _fingerprint_setting(row[0], fp)}
+            con.execute("UPDATE lead_datasets SET settings = ? WHERE name = ? AND tbl = ?", [json.dumps(settings), name, row[0]])
+            return fp
+
+        return self.transaction(take)
 
     def datasets(self) -> list[DatasetInfo]:
         if not self.path.exists():
@@ -161,10 +356,11 @@ class LeadStore:
         return [DatasetInfo(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
 
     def info(self, name: str) -> DatasetInfo:
-        for d in self.datasets():
+        datasets = self.datasets()
+        for d in datasets:
             if d.name == name:
                 return d
-        known = ", ".join(f"'{d.name}'" for d in self.datasets()) or "none yet"
+        known = ", ".join(f"'{d.name}'" for d in datasets) or "none yet"
         raise LeadModelError(f"no dataset '{name}' in the store {self.path} (datasets: {known}); load it with 'lead-model load FILE'.")
 
     def drop(self, name: str) -> None:
