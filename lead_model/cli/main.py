@@ -107,8 +107,26 @@ class LeadModelGroup(click.Group):
         return click.ClickException(error_message(exc))
 
 
+def _say_waiting(path: Path) -> None:
+    """The store is busy (another lead-model or the app writes to it): said once per command, on stderr."""
+    global _waited
+    if not _waited:
+        _waited = True
+        click.echo(f"Waiting for the lead store {path} (another lead-model or app is using it) ...", err=True)
+
+
+_waited = False
+
+
+def _store_value(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    from lead_model.data.store import set_wait_notice
+
+    set_wait_notice(_say_waiting)  # every store this command opens says once that it waits
+    return value
+
+
 def store_option(fn):
-    return click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None, help=STORE_HELP)(fn)
+    return click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None, help=STORE_HELP, callback=_store_value)(fn)
 
 
 def outcome_option(fn):
@@ -402,3 +420,4 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
 
 
 from lead_model.cli import review as _review  # noqa: E402,F401  (registers the review and compare commands)
+from lead_model.cli import versions as _versions  # noqa: E402,F401  (registers the versions group)
