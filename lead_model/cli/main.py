@@ -308,6 +308,9 @@ def leak_lines(v, dataset: str) -> list[str]:
         fix = f" It stays out of suggestions; to leave it out of models too, use --exclude {_shell_word(v.column)}."
         if v.answer is None:
             fix += f" If it is known before sales contact, {answer}."
+        if v.answer is None and v.pure_level is not None:  # the app's "Ignore level X only"
+            fix += (f" If only '{v.pure_level}' is recorded after sales contact, answer with: lead-model leaks {_shell_word(dataset)} "
+                    f"--level-after {_shell_word(f'{v.column}={v.pure_level}')}.")
         return [f"Warning: possible leak: {v.evidence}{fix}"]
     if v.needs_answer:
         return [f"Question: {v.question} {answer[0].upper()}{answer[1:]}."]
@@ -325,23 +328,37 @@ def _shell_word(name: str) -> str:
 @click.argument("data")
 @click.option("--known", multiple=True, metavar="COL", help="COL is known before sales contact: keep it even if a rule flags it (repeatable).")
 @click.option("--after", multiple=True, metavar="COL", help="COL is filled in after sales contact: leave it out of suggestions (repeatable).")
-@click.option("--forget", multiple=True, metavar="COL", help="Forget the answer for COL (repeatable).")
+@click.option("--level-after", multiple=True, metavar="COL=LEVEL",
+              help="Only LEVEL of COL is recorded after sales contact: COL is judged without it and LEVEL gets no points of its own (repeatable).")
+@click.option("--forget", multiple=True, metavar="COL[=LEVEL]", help="Forget the answers for COL (or for one LEVEL of it) (repeatable).")
 @outcome_option
 @store_option
-def leaks(data: str, known: tuple[str, ...], after: tuple[str, ...], forget: tuple[str, ...], outcome: str | None, store: Path | None) -> None:
-    """Show which columns look like they leak the outcome, and record whether each is known before sales contact."""
+def leaks(data: str, known: tuple[str, ...], after: tuple[str, ...], level_after: tuple[str, ...], forget: tuple[str, ...], outcome: str | None,
+          store: Path | None) -> None:
+    """Show which columns look like they leak the outcome, and record whether each (or one level of it) is known before sales contact."""
     from lead_model.data.leads import load_leads
-    from lead_model.data.leaks import leak_check, save_answer
+    from lead_model.data.leaks import ignored_levels_sentence, leak_check, save_answer, save_level_answer, split_column_level, stored_levels, usable_levels
 
     leads = load_leads(data, outcome, store=store)
-    for column, answer in [*((c, True) for c in known), *((c, False) for c in after), *((c, None) for c in forget)]:
+    for column, answer in [*((c, True) for c in known), *((c, False) for c in after)]:
         save_answer(leads, column, answer)
+    for text in level_after:
+        save_level_answer(leads, *split_column_level(leads, text), True)
+    for text in forget:
+        if text in leads.profiles:  # the column's answer and those of its levels
+            save_answer(leads, text, None)
+            for level in stored_levels(leads).get(text, ()):
+                save_level_answer(leads, text, level, None)
+        else:
+            save_level_answer(leads, *split_column_level(leads, text), None)
     verdicts = leak_check(leads)
     lines = [line for v in verdicts.values() for line in leak_lines(v, leads.name)]
     kept = [v.column for v in verdicts.values() if v.answer is True]
     click.echo("\n".join(lines) if lines else f"No column of '{leads.name}' looks like it leaks the outcome.")
     if kept:
         click.echo(f"Known before sales contact (your answers, kept): {', '.join(kept)}.")
+    for column, levels in usable_levels(leads, stored_levels(leads)).items():
+        click.echo(f"{column}: {ignored_levels_sentence(levels)}")
 
 
 # ----- suggestions -------------------------------------------------------------------
