@@ -125,7 +125,8 @@ def change_roles(fn, *args) -> None:
 
 
 power = wb.power()
-verdicts = leak_check(leads, power, loading.leak_answers(leads))  # answers memoised: no store read per run
+# answers memoised: no store read per run; a column with levels recorded after contact is judged again without them
+verdicts = leak_check(leads, power, loading.leak_answers(leads), loading.leak_levels(leads))
 ANSWERS = {"Known before sales contact": True, "Filled in after sales contact": False}
 
 
@@ -135,28 +136,42 @@ def on_answer(column: str, key: str) -> None:
     callback()(lambda: loading.save_leak_answer(leads, column, ANSWERS.get(choice)))()
 
 
-if not any(v.leaky or v.needs_answer for v in verdicts.values()):
-    st.success("No column looks like it leaks the outcome.")
-for v in verdicts.values():
-    if not (v.leaky or v.needs_answer or v.answer is not None):
-        continue
-    text, answer_col, button = st.columns([5, 2, 1.3], vertical_alignment="center")
-    if v.leaky:
-        text.warning(f"**Possible leak: {md(v.column)}.** {md(v.evidence)} A column filled in after a lead converts makes history "
-                     "look better than the future will be: it stays out of suggestions unless it is known before sales contact.")
-    elif v.needs_answer:
-        text.info(f"**Question: {md(v.column)}.** {md(v.question)}")
-    else:
-        text.success(md(v.evidence))
-    key = f"known::{v.column}"
-    current = next((label for label, known in ANSWERS.items() if known == v.answer), None)
-    if st.session_state.get(key) != current:
-        st.session_state[key] = current
-    answer_col.radio(f"Is {v.column} known before sales contact?", list(ANSWERS), key=key, index=None, label_visibility="collapsed",
-                     on_change=on_answer, args=(v.column, key))
-    if v.leaky and button.button("Ignore column", key=f"ignore_leak::{v.column}", type="primary", width="stretch",
-                                 help=f"Set '{v.column}' to ignore: it leaves the model and the suggestions."):
-        change_roles(loading.ignore_columns, [v.column])
+@callback()
+def on_level(column: str, level: str, after: bool) -> None:
+    """Store (or forget) "only ``level`` of ``column`` is recorded after sales contact"; the verdicts and the suggester follow."""
+    loading.save_leak_level(leads, column, level, after)
+
+
+with st.container(key="leak_checks"):  # always drawn: the answers below come and go without moving the rest of the page
+    if not any(v.leaky or v.needs_answer for v in verdicts.values()):
+        st.success("No column looks like it leaks the outcome.")
+    for v in verdicts.values():
+        if not (v.leaky or v.needs_answer or v.answer is not None or v.ignored_levels):
+            continue
+        text, answer_col, button = st.columns([5, 2, 1.6], vertical_alignment="center")
+        if v.leaky:
+            text.warning(f"**Possible leak: {md(v.column)}.** {md(v.evidence)} A column filled in after a lead converts makes history "
+                         "look better than the future will be: it stays out of suggestions unless it is known before sales contact.")
+        elif v.needs_answer:
+            text.info(f"**Question: {md(v.column)}.** {md(v.question)}")
+        else:
+            text.success(md(v.evidence))
+        key = f"known::{v.column}"
+        current = next((label for label, known in ANSWERS.items() if known == v.answer), None)
+        if st.session_state.get(key) != current:
+            st.session_state[key] = current
+        answer_col.radio(f"Is {v.column} known before sales contact?", list(ANSWERS), key=key, index=None, label_visibility="collapsed",
+                         on_change=on_answer, args=(v.column, key))
+        if v.leaky and button.button("Ignore column", key=f"ignore_leak::{v.column}", type="primary", width="stretch",
+                                     help=md(f"Set '{v.column}' to ignore: it leaves the model and the suggestions.")):
+            change_roles(loading.ignore_columns, [v.column])
+        if v.leaky and v.answer is None and v.pure_level is not None:  # the evidence is one level: answer for it alone
+            button.button(md(v.level_offer), key=f"ignore_level::{v.column}", width="stretch", help=md(v.level_offer_help),
+                          on_click=on_level, args=(v.column, v.pure_level, True))
+        for level in v.ignored_levels:
+            button.button(md(f"Count '{level}' again"), key=f"count_level::{v.column}::{level}", width="stretch",
+                          help=md(f"Forget that '{level}' is recorded after sales contact: it counts in the leak check and the points again."),
+                          on_click=on_level, args=(v.column, level, False))
 
 # ----- roles -------------------------------------------------------------------------------
 st.subheader("Column roles")

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.data.leads import LeadSet, load_leads, open_dataset
-from lead_model.data.leaks import save_answer, stored_answers
+from lead_model.data.leaks import save_answer, save_level_answer, stored_leak_answers
 from lead_model.data.roles import RoleOverride
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
 from lead_model.errors import LeadModelError
@@ -253,11 +253,12 @@ def set_ignored(columns: list[str]) -> str:
 
 
 # ----- leak answers ------------------------------------------------------------------------
-# The room's "known before sales contact?" answers, per stored dataset, read once (a DuckDB
-# connect costs ~30-40 ms on every page run) and updated by ``save_leak_answer``. Process-wide,
-# so every session sees an answer given in another one. (An answer the CLI stores while the app
-# runs is seen after the dataset is opened again.)
-_ANSWERS: dict[tuple[str, str, str], dict[str, bool]] = {}
+# The room's "known before sales contact?" answers and the levels it said are recorded after
+# contact, per stored dataset, read once (a DuckDB connect costs ~30-40 ms on every page run)
+# and updated by ``save_leak_answer`` / ``save_leak_level``. Process-wide, so every session sees
+# an answer given in another one. (An answer the CLI stores while the app runs is seen after the
+# dataset is opened again.)
+_ANSWERS: dict[tuple[str, str, str], tuple[dict[str, bool], dict[str, tuple[str, ...]]]] = {}
 _ANSWERS_LOCK = threading.Lock()
 
 
@@ -271,28 +272,49 @@ def _forget_answers(name: str) -> None:
             del _ANSWERS[key]
 
 
-def leak_answers(current: LeadSet) -> dict[str, bool]:
-    """``leaks.stored_answers`` of ``current``, memoised per dataset until an answer is saved through ``save_leak_answer``."""
+def _leak_memo(current: LeadSet) -> tuple[dict[str, bool], dict[str, tuple[str, ...]]]:
     key = _answers_key(current)
     with _ANSWERS_LOCK:
         if key in _ANSWERS:
-            return dict(_ANSWERS[key])
-    answers = stored_answers(current)
+            return _ANSWERS[key]
+    both = stored_leak_answers(current)
     with _ANSWERS_LOCK:
-        _ANSWERS[key] = answers
-    return dict(answers)
+        _ANSWERS[key] = both
+    return both
+
+
+def leak_answers(current: LeadSet) -> dict[str, bool]:
+    """``leaks.stored_answers`` of ``current``, memoised per dataset until an answer is saved through ``save_leak_answer``."""
+    return dict(_leak_memo(current)[0])
+
+
+def leak_levels(current: LeadSet) -> dict[str, tuple[str, ...]]:
+    """``leaks.stored_levels`` of ``current`` (levels recorded after sales contact), memoised like ``leak_answers``."""
+    return dict(_leak_memo(current)[1])
+
+
+def leak_key(current: LeadSet) -> tuple:
+    """Every leak answer of ``current`` as one hashable value: a suggestion is fit once per key."""
+    answers, levels = _leak_memo(current)
+    return tuple(sorted(answers.items())), tuple(sorted(levels.items()))
 
 
 def save_leak_answer(current: LeadSet, column: str, known: bool | None) -> dict[str, bool]:
     """``leaks.save_answer``, keeping the memo of ``leak_answers`` in step."""
     try:
-        answers = save_answer(current, column, known)
-    except Exception:
-        _forget_answers(current.name)
-        raise
-    with _ANSWERS_LOCK:
-        _ANSWERS[_answers_key(current)] = dict(answers)
-    return answers
+        save_answer(current, column, known)
+    finally:
+        _forget_answers(current.name)  # read both kinds again, at once, on the next page run
+    return leak_answers(current)
+
+
+def save_leak_level(current: LeadSet, column: str, level: str, after: bool | None) -> dict[str, tuple[str, ...]]:
+    """``leaks.save_level_answer`` (level ``level`` of ``column`` recorded after sales contact, or forget it), keeping the memo in step."""
+    try:
+        save_level_answer(current, column, level, after)
+    finally:
+        _forget_answers(current.name)  # read both kinds again, at once, on the next page run
+    return leak_levels(current)
 
 
 # ----- suggestions -------------------------------------------------------------------------
@@ -316,8 +338,8 @@ def default_suggest_options(current: LeadSet) -> dict:
     )
 
 
-def _suggestion_future(current: LeadSet, m: ScoringModel, options: dict, answers: dict[str, bool], background: bool) -> Future:
-    key = (current, m, tuple(sorted(options.items())), tuple(sorted(answers.items())))
+def _suggestion_future(current: LeadSet, m: ScoringModel, options: dict, answers: tuple, background: bool) -> Future:
+    key = (current, m, tuple(sorted(options.items())), answers)
     with _SUGGESTIONS_LOCK:
         future = _SUGGESTIONS.get(key)
         if future is not None:
@@ -347,8 +369,8 @@ def _suggestion_future(current: LeadSet, m: ScoringModel, options: dict, answers
     return future
 
 
-def suggestion(current: LeadSet, m: ScoringModel, options: dict, answers: dict[str, bool]) -> Suggestion:
-    """``suggest(current, m, **options)`` under these leak ``answers``, fit once per key for every session (raises LeadModelError)."""
+def suggestion(current: LeadSet, m: ScoringModel, options: dict, answers: tuple) -> Suggestion:
+    """``suggest(current, m, **options)`` under these leak ``answers`` (``leak_key``), fit once per key for every session (raises LeadModelError)."""
     future = _suggestion_future(current, m, options, answers, background=False)
     return future.result()
 
@@ -356,7 +378,7 @@ def suggestion(current: LeadSet, m: ScoringModel, options: dict, answers: dict[s
 def prefetch_suggestion(current: LeadSet, m: ScoringModel) -> None:
     """Start fitting the default suggestion of ``current`` and ``m`` in the background (nothing if it is fit or fitting)."""
     try:
-        _suggestion_future(current, m, default_suggest_options(current), leak_answers(current), background=True)
+        _suggestion_future(current, m, default_suggest_options(current), leak_key(current), background=True)
     except Exception as exc:  # noqa: BLE001 - a prefetch never stops a load; the page fits on its visit
         print(f"suggestion not prefetched: {exc}", file=sys.stderr)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lead_model.data.leaks import ignored_levels_sentence, leak_check
 from lead_model.errors import LeadModelError
 from lead_model.suggest.fit import Suggestion, current_bins, lockable_levels, with_current_points
 from lead_model.model.bands import bands_text, unreachable_bands
@@ -67,7 +68,7 @@ options = dict(
     **({"max_score": float(max_score)} if scale == SCALES[0] else {"points_to_double": float(doubling)}),
 )
 hit = st.session_state.get(RESULT_KEY)
-answers = loading.leak_answers(leads)  # the Data page's "known before sales contact?" answers decide what leaks
+answers = loading.leak_key(leads)  # the Data page's answers (known before sales contact? levels recorded after?) decide what leaks
 if run or hit is None or hit[0] is not leads or hit[2] != answers:
     try:
         with st.spinner("Fitting points..."):
@@ -81,9 +82,16 @@ else:
 s: Suggestion
 stats = s.points.stats
 
-for name in stats.leaky():
-    evidence = stats.attributes.set_index("attribute").loc[name, "leak_evidence"]
-    st.warning(f"**Possible leak: {md(name)}.** {md(evidence)} Left out of the suggestions unless you tick 'Use attributes that look leaky'.")
+verdicts = leak_check(leads, wb.power(), loading.leak_answers(leads), loading.leak_levels(leads))  # for the per-level choice
+with st.container(key="leak_warnings"):  # always drawn: warnings come and go with the Data page's answers
+    for name in stats.leaky():
+        evidence = stats.attributes.set_index("attribute").loc[name, "leak_evidence"]
+        level = verdicts[name].level_question if name in verdicts else ""
+        level = f" {level.rstrip('.')} (on the Data page: {verdicts[name].level_offer})." if level else ""
+        st.warning(f"**Possible leak: {md(name)}.** {md(evidence)} Left out of the suggestions unless you tick 'Use attributes that look leaky'."
+                   + md(level))
+    for name, levels in stats.ignored_levels.items():
+        st.caption(f"**{md(name)}**: {md(ignored_levels_sentence(levels))}")
 
 # ----- validation ---------------------------------------------------------------------------
 st.subheader("Train and holdout")

@@ -299,3 +299,48 @@ def test_ignore_these_columns_multiselect(app):
     app.button(key="apply_ignored").click().run()
     assert not app.exception, app.exception
     assert app.session_state["workbench"].leads.attributes["webinar_attended"].kind == "boolean"
+
+
+def test_ignore_one_level_only_and_count_it_again(tmp_path, monkeypatch):
+    """A lead source flagged over one small level set after contact: 'Ignore level ... only' keeps the column, the
+    Suggestions page follows the stored answer (0 points, the note), and 'Count ... again' undoes it."""
+    from test_leaks import sales_call_export
+
+    from lead_model.data.leaks import LEVEL_NOTE, leak_check, stored_levels
+
+    sales_call_export(tmp_path / "calls.csv")
+    at = start(monkeypatch, tmp_path / "store.duckdb", tmp_path / "calls.csv")
+    assert any(plain(w.value).startswith("**Possible leak: lead_source.**") for w in at.warning)
+    offer = at.button(key="ignore_level::lead_source")
+    assert plain(offer.label) == "Ignore level 'Sales call' only" and at.button(key="ignore_leak::lead_source").label == "Ignore column"
+    at.switch_page("pages/suggestions.py").run()
+    assert not at.exception, at.exception
+    warning = next(plain(w.value) for w in at.warning if "Possible leak: lead_source" in plain(w.value))
+    assert "If only 'Sales call' is recorded after sales contact, answer for that level alone" in warning
+    assert "lead_source" not in at.session_state["suggestion"][1].points.chosen
+
+    at.switch_page("pages/data.py").run()
+    at.button(key="ignore_level::lead_source").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    leads = at.session_state["workbench"].leads
+    assert stored_levels(leads) == {"lead_source": ("Sales call",)} and "lead_source" in leads.attributes  # the column stays
+    assert not [w for w in at.warning if "Possible leak: lead_source" in plain(w.value)]
+    expected = leak_check(leads)["lead_source"].evidence
+    assert any(plain(s.value) == expected for s in at.success) and "'Sales call' is recorded after sales contact" in expected
+    again = at.button(key="count_level::lead_source::Sales call")
+    assert plain(again.label) == "Count 'Sales call' again"
+
+    at.switch_page("pages/suggestions.py").run()
+    assert not at.exception, at.exception
+    s = at.session_state["suggestion"][1]
+    assert "lead_source" in s.points.chosen
+    row = s.points.table.set_index(["attribute", "level"]).loc[("lead_source", "Sales call")]
+    assert row["suggested_points"] == 0 and row["why"].startswith(LEVEL_NOTE)
+    assert any("recorded after sales contact" in plain(c.value) and "lead_source" in plain(c.value) for c in at.caption)
+
+    at.switch_page("pages/data.py").run()
+    at.button(key="count_level::lead_source::Sales call").click().run()
+    assert not at.exception, at.exception
+    assert stored_levels(at.session_state["workbench"].leads) == {}
+    assert any("Possible leak: lead_source" in plain(w.value) for w in at.warning)

@@ -27,6 +27,15 @@ activity, owner, reason, closed, won, lost, call duration) is a **question**, no
 the room answers "known before sales contact?" per column, the answer is stored with the
 dataset (``save_answer``) and wins over the rules: known in time keeps a flagged column,
 filled in after contact leaves it out of suggestions whatever the rules say.
+
+A column flagged over **one level** (rule 2: a lead-source column whose small 'Sales call'
+level is set after contact) need not go as a whole: the room can say that *level* is recorded
+after sales contact (``save_level_answer``, stored with the dataset under ``LEVELS_KEY``).
+The column is then judged again without that level's leads (``quality.attribute_power``
+with ``ignored_levels``), and the suggester gives the level no points of its own (0 points,
+fit with a term of its own so its leads do not lift any other level or attribute). Only levels
+of categorical columns can be answered this way; '(missing)' is the fill-rate rule's business
+and a numeric column's bins are no levels of the file.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lead_model.formatting import count
+from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
 
 FILL_GAP = 0.8  # rule 1: difference in the share of leads with a value
 FILL_ASYMMETRY_GAP = 0.25  # rule 1: filled this much more often for converted leads ...
@@ -53,6 +63,8 @@ AUC_LIMIT = 0.8  # rule 3
 RULES = ("fill rate", "pure level", "alone")
 TABLE_COLUMNS = ["column", "auc", "rules", "evidence"]
 ANSWERS_KEY = "known_before_contact"  # dataset settings: column -> True (known in time) / False (filled in after contact)
+LEVELS_KEY = "after_contact_levels"  # dataset settings: column -> [levels recorded after sales contact]
+LEVEL_NOTE = "recorded after sales contact (your answer): no points of its own"  # the suggester's note on such a level
 
 # Words in a column name that suggest it is filled in after sales contact (a question, never a verdict).
 POST_CONTACT_WORDS = ("status", "stage", "tag", "tags", "quality", "owner", "reason", "closed", "close", "won", "lost", "duration", "disposition", "outcome")
@@ -98,6 +110,8 @@ class LeakVerdict:
     reasons: tuple[LeakReason, ...]
     name_hint: str | None = None
     answer: bool | None = None
+    ignored_levels: tuple[str, ...] = ()  # levels the room said are recorded after sales contact (judged without them)
+    categorical: bool = False  # a categorical column: one of its levels can be answered for alone
 
     @property
     def leaky(self) -> bool:
@@ -114,15 +128,47 @@ class LeakVerdict:
         return self.answer is None and (bool(self.reasons) or self.name_hint is not None)
 
     @property
+    def pure_level(self) -> str | None:
+        """The level that can be answered for alone ("recorded after sales contact?"): the level of the pure-level rule, in a
+        categorical column, when it is one of the file's values (not '(missing)' or '(other)'); None otherwise."""
+        level = next((r.level for r in self.reasons if r.rule == "pure level"), None)
+        if not self.categorical or level is None or level in (MISSING_LABEL, OTHER_LABEL):
+            return None
+        return level
+
+    @property
+    def level_offer(self) -> str:
+        """The choice of answering for the pure level alone: "Ignore level 'Sales call' only"."""
+        return f"Ignore level '{self.pure_level}' only" if self.pure_level is not None else ""
+
+    @property
+    def level_offer_help(self) -> str:
+        """What answering for the pure level alone does, in one sentence."""
+        if self.pure_level is None:
+            return ""
+        return (f"Say '{self.pure_level}' is recorded after sales contact: '{self.column}' is judged again without its leads and "
+                f"the level gets no points of its own; the rest of '{self.column}' stays in the suggestions.")
+
+    @property
+    def level_question(self) -> str:
+        """"If only 'Sales call' is recorded after sales contact, answer for that level alone: ..." ('' without a pure level)."""
+        if self.pure_level is None or self.answer is not None:
+            return ""
+        return (f"If only '{self.pure_level}' is recorded after sales contact, answer for that level alone: the rest of "
+                f"'{self.column}' is judged and scored as usual.")
+
+    @property
     def evidence(self) -> str:
         """One sentence: "'deal_size' has a value for ...; '(missing)' (300 leads) converts at 0.0%."."""
         said = {True: " You said it is known before sales contact, so it is kept.",
                 False: " You said it is filled in after sales contact, so it is left out."}.get(self.answer, "")
+        levels = f" {ignored_levels_sentence(self.ignored_levels)}" if self.ignored_levels else ""
         if not self.reasons:
             if self.answer is False:
-                return f"'{self.column}' is filled in after sales contact (your answer), so it is left out."
-            return f"'{self.column}' shows no sign of leaking the outcome." + said
-        return f"'{self.column}' " + "; ".join(r.clause for r in self.reasons) + "." + said
+                return f"'{self.column}' is filled in after sales contact (your answer), so it is left out." + levels
+            without = f" without {_quoted(self.ignored_levels)}" if self.ignored_levels else ""
+            return f"'{self.column}' shows no sign of leaking the outcome{without}." + said + levels
+        return f"'{self.column}' " + "; ".join(r.clause for r in self.reasons) + "." + said + levels
 
     @property
     def question(self) -> str:
@@ -132,8 +178,24 @@ class LeakVerdict:
         return f"Is '{self.column}' known before sales contact? " + (" and ".join(w for w in why if w) + ".").capitalize()
 
 
-def judge(row, answer: bool | None = None) -> LeakVerdict:
-    """The verdict for one row of ``quality.attribute_power``'s measures, and the room's answer if any."""
+def _quoted(levels) -> str:
+    """"'A'", "'A' and 'B'", "'A', 'B' and 'C'"."""
+    q = [f"'{lv}'" for lv in levels]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
+def ignored_levels_sentence(levels) -> str:
+    """"You said 'Sales call' is recorded after sales contact: its leads are left out of the leak check and it gets no points of its own."."""
+    levels = tuple(levels)
+    if len(levels) == 1:
+        return f"You said {_quoted(levels)} is recorded after sales contact: its leads are left out of the leak check and it gets no points of its own."
+    return f"You said {_quoted(levels)} are recorded after sales contact: their leads are left out of the leak check and they get no points of their own."
+
+
+def judge(row, answer: bool | None = None, ignored_levels: tuple[str, ...] = ()) -> LeakVerdict:
+    """The verdict for one row of ``quality.attribute_power``'s measures, and the room's answer if any.
+
+    ``ignored_levels`` are the levels the row was measured without (the room said they are recorded after contact)."""
     reasons = []
     gap = row.present_converted - row.present_not_converted
     asymmetric = gap >= FILL_ASYMMETRY_GAP and row.present_converted >= FILL_ASYMMETRY_RATIO * row.present_not_converted
@@ -149,24 +211,48 @@ def judge(row, answer: bool | None = None) -> LeakVerdict:
         ))
     if row.auc > AUC_LIMIT:
         reasons.append(LeakReason("alone", f"on its own it ranks leads with AUC {row.auc:.2f}", value=float(row.auc)))
-    return LeakVerdict(row.column, float(row.auc), tuple(reasons), post_contact_hint(row.column), answer)
+    categorical = getattr(row, "kind", None) == "categorical"
+    return LeakVerdict(row.column, float(row.auc), tuple(reasons), post_contact_hint(row.column), answer, tuple(ignored_levels), categorical)
 
 
-def leak_check(leads, power: pd.DataFrame | None = None, answers: dict[str, bool] | None = None) -> dict[str, LeakVerdict]:
+def leak_check(
+    leads, power: pd.DataFrame | None = None, answers: dict[str, bool] | None = None, levels: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, LeakVerdict]:
     """A verdict per attribute of ``leads``, strongest alone first.
 
-    Pass ``power`` to reuse ``attribute_power``; ``answers`` (column -> known before contact)
-    default to those stored with the dataset (``stored_answers``).
+    Pass ``power`` to reuse ``attribute_power`` (measured with every level); ``answers``
+    (column -> known before contact) and ``levels`` (column -> levels recorded after contact)
+    default to those stored with the dataset (``stored_answers``, ``stored_levels``). A column
+    with such levels is measured again without their leads.
     """
     from lead_model.data.quality import attribute_power
 
     power = attribute_power(leads) if power is None else power
-    answers = stored_answers(leads) if answers is None else answers
-    return {v.column: v for v in (judge(r, answers.get(r.column)) for r in power.itertuples(index=False))}
+    if answers is None or levels is None:
+        stored_known, stored_after = stored_leak_answers(leads)
+        answers = stored_known if answers is None else answers
+        levels = stored_after if levels is None else levels
+    levels = usable_levels(leads, levels)
+    if levels:
+        again = {r["column"]: r for r in attribute_power(leads, ignored_levels=levels, columns=list(levels)).to_dict("records")}
+        power = pd.DataFrame([again.get(r["column"], r) for r in power.to_dict("records")], columns=power.columns)
+    return {v.column: v for v in (judge(r, answers.get(r.column), levels.get(r.column, ())) for r in power.itertuples(index=False))}
 
 
-def stored_answers(leads) -> dict[str, bool]:
-    """The room's "known before sales contact?" answers stored with the dataset of ``leads`` ({} when none or no store)."""
+def usable_levels(leads, levels: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]]:
+    """The stored levels that still are levels of a categorical attribute of ``leads`` (roles or the file may have changed since)."""
+    out = {}
+    for column, values in (levels or {}).items():
+        enc = leads.attributes.get(column)
+        if enc is None or enc.kind != "categorical":
+            continue
+        kept = tuple(v for v in values if v in enc.levels)
+        if kept:
+            out[column] = kept
+    return out
+
+
+def _settings(leads) -> dict:
     from lead_model.data.store import LeadStore
 
     path = getattr(leads, "store_path", None)
@@ -176,7 +262,25 @@ def stored_answers(leads) -> dict[str, bool]:
         info = LeadStore(path).info(leads.name)
     except Exception:  # noqa: BLE001 - an in-memory or unlisted LeadSet has no stored answers
         return {}
-    return {c: bool(v) for c, v in (info.settings or {}).get(ANSWERS_KEY, {}).items()}
+    return info.settings or {}
+
+
+def stored_leak_answers(leads) -> tuple[dict[str, bool], dict[str, tuple[str, ...]]]:
+    """Both kinds of answers stored with the dataset of ``leads``, read at once: (``stored_answers``, ``stored_levels``)."""
+    settings = _settings(leads)
+    known = {c: bool(v) for c, v in settings.get(ANSWERS_KEY, {}).items()}
+    after = {c: tuple(str(v) for v in vs) for c, vs in settings.get(LEVELS_KEY, {}).items() if vs}
+    return known, after
+
+
+def stored_answers(leads) -> dict[str, bool]:
+    """The room's "known before sales contact?" answers stored with the dataset of ``leads`` ({} when none or no store)."""
+    return stored_leak_answers(leads)[0]
+
+
+def stored_levels(leads) -> dict[str, tuple[str, ...]]:
+    """The levels the room said are recorded after sales contact, per column, stored with the dataset of ``leads``."""
+    return stored_leak_answers(leads)[1]
 
 
 def save_answer(leads, column: str, known: bool | None) -> dict[str, bool]:
@@ -197,6 +301,47 @@ def save_answer(leads, column: str, known: bool | None) -> dict[str, bool]:
     settings[ANSWERS_KEY] = answers
     store.update_settings(leads.name, settings)
     return answers
+
+
+def save_level_answer(leads, column: str, level: str, after: bool | None) -> dict[str, tuple[str, ...]]:
+    """Store "level ``level`` of ``column`` is recorded after sales contact" with the dataset (``after`` True), or forget it
+    (False or None); returns every column's levels. Only a level of a categorical attribute can be answered for."""
+    from lead_model.data.store import LeadStore
+    from lead_model.errors import LeadModelError, did_you_mean
+
+    if column not in leads.profiles:
+        raise LeadModelError(f"the data has no column '{column}'{did_you_mean(column, list(leads.profiles))}; answer for one of the dataset's columns.")
+    enc = leads.attributes.get(column)
+    if after and enc is None:
+        raise LeadModelError(f"'{column}' is not scored (its role is {leads.roles[column].role}); answer for a level of an attribute.")
+    if after and enc.kind != "categorical":
+        raise LeadModelError(f"'{column}' is {enc.kind}, so it has no levels to answer for alone; answer for the whole column instead.")
+    if after and level not in enc.levels:
+        raise LeadModelError(f"'{column}' has no level '{level}'{did_you_mean(level, list(enc.levels))}; name one of its values.")
+    store = LeadStore(leads.store_path)
+    settings = dict(store.info(leads.name).settings or {})
+    levels = {c: list(v) for c, v in settings.get(LEVELS_KEY, {}).items()}
+    mine = [v for v in levels.get(column, []) if v != level]
+    if after:
+        mine.append(level)
+    if mine:
+        levels[column] = mine
+    else:
+        levels.pop(column, None)
+    settings[LEVELS_KEY] = levels
+    store.update_settings(leads.name, settings)
+    return {c: tuple(v) for c, v in levels.items()}
+
+
+def split_column_level(leads, text: str) -> tuple[str, str]:
+    """'lead_source=Sales call' as (column, level): the first '=' after which the left part is a column of ``leads``
+    (column names and levels may hold '=' themselves)."""
+    from lead_model.errors import LeadModelError
+
+    for i, ch in enumerate(text):
+        if ch == "=" and text[:i] in leads.profiles:
+            return text[:i], text[i + 1:]
+    raise LeadModelError(f"'{text}' is not COLUMN=LEVEL with one of the dataset's columns; write e.g. lead_source=Partner.")
 
 
 def leak_table(verdicts: dict[str, LeakVerdict]) -> pd.DataFrame:

@@ -192,22 +192,34 @@ def _auc_by_rate(n_leads: np.ndarray, n_conv: np.ndarray) -> float:
     return roc_auc(n_leads[order], n_conv[order])
 
 
-def attribute_power(leads: LeadSet) -> pd.DataFrame:
+def attribute_power(leads: LeadSet, ignored_levels: dict[str, tuple[str, ...]] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """How well each attribute separates converted leads on its own, and the evidence for a leak.
 
     Columns: column, kind, group, auc (single-attribute AUC, see module docstring),
     present_converted, present_not_converted (fractions with a value), purest_level,
     purest_leads, purest_rate (the best-supported level converting nearest 0% or 100%),
     the measures ``lead_model.data.leaks`` judges.
+
+    ``ignored_levels`` (column -> levels of a categorical attribute) measures those columns
+    without the leads at those levels (the room said they are recorded after sales contact):
+    every measure, the base rate and the shares are taken over the column's other leads.
+    ``columns`` limits the table to some attributes.
     """
     rows = []
-    n_pos = leads.n_converted
-    base = leads.base_rate
+    ignored_levels = ignored_levels or {}
     for name, enc in leads.attributes.items():
+        if columns is not None and name not in columns:
+            continue
         codes, n_codes, labels = _analysis_codes(leads, name)
-        n_leads, n_conv = _counts(codes, n_codes, n_pos)
-        present_pos = 1 - n_conv[MISSING_CODE] / n_pos
-        present_neg = 1 - (n_leads[MISSING_CODE] - n_conv[MISSING_CODE]) / (leads.n_leads - n_pos)
+        n_leads, n_conv = _counts(codes, n_codes, leads.n_converted)
+        dropped = [i for i, label in enumerate(labels) if enc.kind == "categorical" and 0 < i <= len(enc.levels) and label in ignored_levels.get(name, ())]
+        n_leads[dropped] = 0
+        n_conv[dropped] = 0
+        total, n_pos = int(n_leads.sum()), int(n_conv.sum())
+        base = n_pos / total if total else math.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            present_pos = 1 - n_conv[MISSING_CODE] / n_pos
+            present_neg = 1 - (n_leads[MISSING_CODE] - n_conv[MISSING_CODE]) / (total - n_pos)
         # pool rare levels so that a handful of leads cannot make a level look pure
         rare = (n_leads < MIN_SUPPORT) & (n_leads > 0)
         pooled_leads = np.append(np.where(rare, 0, n_leads), n_leads[rare].sum())
@@ -216,8 +228,8 @@ def attribute_power(leads: LeadSet) -> pd.DataFrame:
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = n_conv / n_leads
         _, upper = wilson_interval(n_conv, n_leads)
-        high_ok = (n_leads >= max(MIN_SUPPORT, HIGH_SHARE * leads.n_leads)) & (rate >= PURE_HIGH)
-        low_ok = (n_leads >= max(MIN_SUPPORT, LOW_SHARE * leads.n_leads)) & (rate <= base * PURE_LOW_FACTOR) & (upper < base * PURE_LOW_CI_FACTOR)
+        high_ok = (n_leads >= max(MIN_SUPPORT, HIGH_SHARE * total)) & (rate >= PURE_HIGH)
+        low_ok = (n_leads >= max(MIN_SUPPORT, LOW_SHARE * total)) & (rate <= base * PURE_LOW_FACTOR) & (upper < base * PURE_LOW_CI_FACTOR)
         pure = high_ok | low_ok
         purest = None
         if pure.any():

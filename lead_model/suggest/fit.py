@@ -41,6 +41,11 @@ How the points are made (each step is a parameter of ``suggest_points``):
    (the mean of that attribute's points over the level's leads minus its mean over all leads,
    in the direction of the disagreement), and that attribute's level most over-represented
    among them. Levels on fewer than 3 x ``shrink_leads`` leads are left to the shrinkage note.
+9. Levels recorded after sales contact (the room's answer, ``leaks.save_level_answer``; carried
+   by ``AttributeStats.ignored_levels``) get no points of their own: 0 points, the note
+   ``leaks.LEVEL_NOTE`` in ``why``. They keep a coefficient of their own in the fit, so their
+   leads' conversions are explained by that term and lift no other level or attribute, but
+   that coefficient takes no part in the scale, the shift to 0, the joint ranking or the notes.
 
 The fit keeps the current model's caps and knock-outs (``suggest`` reports what they cost:
 the same points scored without them, side by side, in ``Suggestion.kept``).
@@ -63,7 +68,7 @@ from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
 from lead_model.suggest.validation import HoldoutSplit, Validation, split_leads, subset, validate
 from lead_model.data.leads import LeadSet
-from lead_model.data.leaks import LeakVerdict, leak_check
+from lead_model.data.leaks import LEVEL_NOTE, LeakVerdict, leak_check
 from lead_model.model.bands import band_table, suggest_bands, unreachable_bands
 from lead_model.model.schema import Attribute, Bin, Caps, Level, Metadata, PointsOnly, ScoringModel
 from lead_model.engine.scoring import attribute_codes, points_vector
@@ -104,6 +109,11 @@ class _Block:
     labels: list[str]
     edges: tuple[float, ...] | None
     fixed: np.ndarray  # float per code, NaN where the coefficient is fit
+    ignored: tuple[int, ...] = ()  # codes recorded after sales contact (the room's answer): fit, but no points of their own
+
+    def known(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per code) without the ignored codes."""
+        return np.delete(values, list(self.ignored)) if self.ignored else values
 
 
 def suggest_points(
@@ -178,7 +188,7 @@ def suggest_points(
                 for lv_attr, lv in locked_levels:
                     if lv_attr == a:  # checked above: lv is one of the labels
                         fixed[labels.index(lv)] = pts[labels.index(lv)] / scale
-            out.append(_Block(a, enc.kind, enc.group, codes, labels, e, fixed))
+            out.append(_Block(a, enc.kind, enc.group, codes, labels, e, fixed, _ignored_codes(stats, a, labels, locked_levels)))
         return out
 
     def offset_at(scale: float) -> np.ndarray | None:
@@ -199,8 +209,8 @@ def suggest_points(
         # Scale from an unlocked fit, so locked points can be turned into log-odds before the real fit.
         blocks = blocks_at(None)
         coefs = _fit(leads.converted, blocks, None, l2)
-        shrunk = [_shrink(c, b.codes, shrink_leads) for c, b in zip(coefs, blocks)]
-        free_range = sum(float(np.ptp(c)) for c in shrunk)
+        shrunk = [_shrink(c, b.codes, shrink_leads, ignored=b.ignored) for c, b in zip(coefs, blocks)]
+        free_range = sum(float(np.ptp(b.known(c))) for c, b in zip(shrunk, blocks))
         locked_range = sum(int(points_vector(leads, a).max() - points_vector(leads, a).min()) for a in whole_locked)
         if free_range <= 0:
             raise LeadModelError("no attribute separates converted from unconverted leads, so there are no points to suggest; check the outcome column.")
@@ -211,15 +221,17 @@ def suggest_points(
     rows, attrs = [], []
     scored: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}  # attribute: lead codes, points per code, labels (for the notes)
     for block, coef in zip(blocks, coefs):
-        coef = _shrink(coef, block.codes, shrink_leads, block.fixed)
+        coef = _shrink(coef, block.codes, shrink_leads, block.fixed, block.ignored)
         counts = np.bincount(block.codes, minlength=len(block.labels))[: len(block.labels)]
         conv = np.bincount(block.codes[: leads.n_converted], minlength=len(block.labels))[: len(block.labels)]
         if np.isnan(block.fixed).all():
-            shift = coef.min() if baseline == "lowest" else coef[int(np.argmax(counts))]
+            known, known_counts = block.known(coef), block.known(counts)
+            shift = known.min() if baseline == "lowest" else known[int(np.argmax(known_counts))]
         else:
             shift = 0.0  # locked levels anchor the attribute
         points = np.rint((coef - shift) * scale).astype(int)
         points[~np.isnan(block.fixed)] = np.rint(block.fixed[~np.isnan(block.fixed)] * scale).astype(int)
+        points[list(block.ignored)] = 0  # recorded after sales contact: no points of its own
         if np.abs(points).max() > 1000:
             raise LeadModelError(f"'{block.name}' would get more than 1000 points; use fewer points to double the odds or a lower maximum score.")
         if merge_equal_bins and block.kind == "numeric" and np.isnan(block.fixed).all():
@@ -232,7 +244,8 @@ def suggest_points(
                 "attribute": block.name, "group": block.group, "level": label, "current_points": current_pts[code],
                 "suggested_points": int(points[code]), "leads": int(counts[code]),
                 "conversion_rate": conv[code] / counts[code] if counts[code] else math.nan, "coefficient": float(coef[code]),
-                "why": _why(counts[code], conv[code], leads.base_rate, not math.isnan(block.fixed[code]), shrink_leads, points[code], points.min()),
+                "why": _why(counts[code], conv[code], leads.base_rate, not math.isnan(block.fixed[code]), shrink_leads, points[code], points.min(),
+                            code in block.ignored),
             })
     for attr in whole_locked:
         vec = points_vector(leads, attr)
@@ -278,7 +291,7 @@ def _with_joint_notes(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, n
     for name, rows in table.groupby("attribute", sort=False):
         if name not in scored:
             continue
-        ok = rows[(rows["leads"] >= min_leads) & rows["conversion_rate"].notna()]
+        ok = rows[(rows["leads"] >= min_leads) & rows["conversion_rate"].notna() & ~rows["why"].str.startswith(LEVEL_NOTE)]
         tone = pd.Series([level_caption(lv, n, rate, base)[2] for lv, n, rate in zip(ok["level"], ok["leads"], ok["conversion_rate"])], index=ok.index)
         above, below = ok[ok["conversion_rate"] > base], ok[ok["conversion_rate"] < base]
         if above.empty or below.empty:
@@ -364,11 +377,13 @@ def _joint_spread(leads: LeadSet, stats: AttributeStats, names: list[str], l2: f
     blocks = []
     for a in names:
         codes, labels, _ = level_codes(leads, a, stats.edges.get(a))
-        blocks.append(_Block(a, "", "", codes if rows is None else codes[rows], labels, None, np.full(len(labels), np.nan)))
+        blocks.append(_Block(a, "", "", codes if rows is None else codes[rows], labels, None, np.full(len(labels), np.nan),
+                             _ignored_codes(stats, a, labels)))
     y = leads.converted if rows is None else leads.converted[rows]
     out = {}
     for block, coef in zip(blocks, _fit(y, blocks, None, l2)):
         n = np.bincount(block.codes, minlength=coef.size)[: coef.size].astype(np.float64)
+        n[list(block.ignored)] = 0.0  # a level recorded after sales contact moves no lead's score
         mean = float(n @ coef / n.sum())
         out[block.name] = math.sqrt(float(n @ np.square(coef - mean) / n.sum()))
     return out
@@ -459,10 +474,12 @@ def _merge_equal_bins(block: _Block, coef: np.ndarray, points: np.ndarray, count
     return merged, new_coef, new_points, n.astype(np.int64), np.bincount(new_code, weights=conv, minlength=k).astype(np.int64)
 
 
-def _shrink(coef: np.ndarray, codes: np.ndarray, shrink_leads: float, fixed: np.ndarray | None = None) -> np.ndarray:
-    """Pull sparse levels toward their attribute's average; levels no lead has get exactly the average."""
+def _shrink(coef: np.ndarray, codes: np.ndarray, shrink_leads: float, fixed: np.ndarray | None = None, ignored: tuple[int, ...] = ()) -> np.ndarray:
+    """Pull sparse levels toward their attribute's average (of the levels not ``ignored``); levels no lead has get exactly the average."""
     counts = np.bincount(codes, minlength=coef.size)[: coef.size].astype(np.float64)
-    mean = float(counts @ coef / counts.sum()) if counts.sum() else 0.0
+    weights = counts.copy()
+    weights[list(ignored)] = 0.0
+    mean = float(weights @ coef / weights.sum()) if weights.sum() else 0.0
     keep = np.divide(counts, counts + shrink_leads, out=np.zeros_like(counts), where=counts > 0)
     out = mean + (coef - mean) * keep
     if fixed is not None:
@@ -525,9 +542,17 @@ def _model_labels(leads: LeadSet, attr: Attribute) -> list[str]:
     return [MISSING_LABEL, *leads.attribute(attr.name).levels, OTHER_LABEL]
 
 
-def _why(n: int, k: int, base: float, locked: bool, shrink_leads: float, points: int, lowest: int) -> str:
+def _ignored_codes(stats: AttributeStats, name: str, labels: list[str], locked_levels: tuple[tuple[str, str], ...] = ()) -> tuple[int, ...]:
+    """Codes of ``name``'s levels recorded after sales contact (a locked level keeps its lock instead)."""
+    locked = {lv for a, lv in locked_levels if a == name}
+    return tuple(i for i, label in enumerate(labels[1:-1], start=1) if label in stats.ignored_levels.get(name, ()) and label not in locked)
+
+
+def _why(n: int, k: int, base: float, locked: bool, shrink_leads: float, points: int, lowest: int, ignored: bool = False) -> str:
     if locked:
         return "locked: kept as it is"
+    if ignored:
+        return LEVEL_NOTE + (f"; it converts at {k / n:.1%} on {count(n)}" if n else "")
     if n == 0:
         return "no lead has it: average points"
     rate = k / n

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from lead_model.suggest.binning import supervised_edges
 from lead_model.errors import LeadModelError
 from lead_model.engine.intervals import wilson_interval
 from lead_model.data.leads import LeadSet
-from lead_model.data.leaks import LeakVerdict, leak_check
+from lead_model.data.leaks import LeakVerdict, ignored_levels_sentence, leak_check
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, edge_labels
 
 WOE_SMOOTHING = 0.5  # leads added to each level's converted and unconverted counts before WoE
@@ -46,6 +46,9 @@ class AttributeStats:
     edges: dict[str, tuple[float, ...]]
     base_rate: float
     n_leads: int
+    # levels the room said are recorded after sales contact (leaks.LEVELS_KEY), per attribute: the attribute's
+    # information value leaves them out, and the suggester gives them no points of their own
+    ignored_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def leaky(self) -> list[str]:
         return self.attributes.loc[self.attributes["leaky"], "attribute"].tolist()
@@ -112,6 +115,8 @@ def attribute_statistics(
     pass ``leaks`` (``leak_check`` of the whole dataset) so a training part is judged as the
     Data page judged the dataset; by default the verdicts are made on ``leads``. Strength alone
     never makes a column leaky: real but strong signals (a previous campaign's outcome) are kept.
+    Levels a verdict was judged without (``LeakVerdict.ignored_levels``: recorded after sales
+    contact) stay in the level table but not in their attribute's information value.
     """
     if not leads.has_outcome:
         raise LeadModelError("attribute statistics need an outcome column; load the leads with --outcome.")
@@ -151,8 +156,13 @@ def attribute_statistics(
             y = leads.converted[ok]
             if ok.sum() > 2 and 0 < y.sum() < y.size and np.ptp(enc.values[ok]) > 0:
                 pb = float(pointbiserialr(y, enc.values[ok]).statistic)
-        total_iv = float(iv.sum())
         leak = leaks.get(name)
+        ignored = tuple(leak.ignored_levels) if leak is not None else ()
+        if ignored:  # the information value of the levels known in time
+            known = np.array([not (0 < i < len(labels) - 1 and labels[i] in ignored) for i in keep])
+            total_iv = float(woe_iv(cnt[known], cv[known], smoothing)[1].sum()) if known.any() else 0.0
+        else:
+            total_iv = float(iv.sum())
         strength = "weak" if total_iv < WEAK_IV else "useful" if total_iv < 0.1 else "strong"
         if leak is not None and leak.leaky:
             verdict = f"looks leaky, left out: {leak.evidence.rstrip('.')}; is it filled in after sales contact? then it leaks the outcome"
@@ -162,6 +172,8 @@ def attribute_statistics(
             verdict = f"weak: information value {total_iv:.3f} < {WEAK_IV}, little to score on"
         else:
             verdict = f"{strength}: information value {total_iv:.3f}"
+        if ignored and not (leak is not None and leak.leaky):
+            verdict += f" ({ignored_levels_sentence(ignored).rstrip('.')})"
         leaky = leak is not None and leak.leaky
         attr_rows.append({
             "attribute": name, "kind": enc.kind, "group": enc.group, "information_value": total_iv, "chi2": chi2,
@@ -172,7 +184,8 @@ def attribute_statistics(
     attributes = pd.DataFrame(attr_rows).sort_values("information_value", ascending=False, kind="stable").reset_index(drop=True)
     attributes.insert(3, "rank", np.arange(1, len(attributes) + 1))
     levels = pd.concat(level_frames, ignore_index=True)[LEVEL_COLUMNS]
-    return AttributeStats(attributes[ATTRIBUTE_COLUMNS], levels, used_edges, base, n)
+    ignored_levels = {a: tuple(v.ignored_levels) for a, v in leaks.items() if v.ignored_levels and a in names}
+    return AttributeStats(attributes[ATTRIBUTE_COLUMNS], levels, used_edges, base, n, ignored_levels)
 
 
 def _chi_square(count: np.ndarray, conv: np.ndarray) -> tuple[float, float, float]:
