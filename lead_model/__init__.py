@@ -11,6 +11,7 @@ _EXPORTS = {
     "ScoringModel": "lead_model.model.schema",
     "ScoringEngine": "lead_model.engine.scoring",
     "score_leads": "lead_model.engine.scoring",
+    "VersionRegistry": "lead_model.model.versions",
 }
 
 
@@ -28,4 +29,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-__all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads"]
+__all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads", "VersionRegistry"]
