@@ -83,6 +83,7 @@ pages = [
     data_page,
     designer_page,
     st.Page(str(APP_DIR / "pages" / "suggestions.py"), title="Suggestions", icon=":material/auto_awesome:", url_path="suggestions"),
+    st.Page(str(APP_DIR / "pages" / "review.py"), title="Review", icon=":material/history:", url_path="review"),
     st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 page = st.navigation(pages, position="top")

@@ -13,13 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.charts import backtest as charts
+from lead_model.data.roles import UNKNOWN_GROUP_LABEL, counted_as_fit
 from lead_model.formatting import DASH, count
 from lead_model.model.bands import unreachable_bands
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import capacity_advice as advise_capacity
 from lead_model.workbench.describe import knockout_text, lead_story, level_caption, slider_limit, threshold_range
 from lead_model.errors import LeadModelError
-from pages import callbacks, loading, resume
+from pages import callbacks, loading, resume, versioning
 from pages.messages import for_app, fragment_timing, no_traceback, show_flash
 from pages.session import ATTRIBUTES_KEY, CAP_KEYS, CAPACITY_KEY, MONTHS_KEY, RESULTS_FRAGMENT, THRESHOLD_KEY, bind, edges_key, edges_text, points_key
 from pages.session import require_workbench
@@ -48,7 +49,8 @@ TONES = {"above": ":green[**{}**]", "below": ":red[**{}**]", "near": "**{}**"}
 
 
 def attribute_editor(attr, expanded: bool) -> None:
-    exp = st.expander(f"**{md(attr.name)}** · {attr.kind}", expanded=expanded, key=f"exp::{attr.name}", on_change="rerun")
+    unknown = f" · group {UNKNOWN_GROUP_LABEL}" if counted_as_fit(leads.roles.get(attr.name), attr.group) else ""  # no clue in the name
+    exp = st.expander(f"**{md(attr.name)}** · {attr.kind}{unknown}", expanded=expanded, key=f"exp::{attr.name}", on_change="rerun")
     if exp.open is False:  # collapsed: draw nothing inside (saves work on every move)
         return
     with exp:
@@ -296,6 +298,11 @@ with st.sidebar:
     b3, b4 = st.columns(2)
     b3.button("Reset to baseline", on_click=callbacks.reset_to_baseline, width="stretch", icon=":material/restart_alt:", help="Back to the baseline model (undoable)")
     b4.button("Set as baseline", on_click=callbacks.set_baseline, width="stretch", icon=":material/flag:", help="Compare from now on with the current model")
+    v1, v2 = st.columns(2)
+    with v1.popover("Save version", icon=":material/save:", width="stretch", help="Save this model as a named version (and publish it)"):
+        versioning.save_form(wb, "designer")
+    v2.page_link("pages/review.py", label="Compare, review", icon=":material/history:", help="Compare with the live model, review it over time")
+    show_flash("versions")
     for group, title in (("fit", "Fit: who they are"), ("engagement", "Engagement: what they did")):
         st.subheader(title)
         attrs = [a for a in model.attributes if a.group == group]
