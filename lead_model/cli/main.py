@@ -107,21 +107,18 @@ class LeadModelGroup(click.Group):
         return click.ClickException(error_message(exc))
 
 
-def _say_waiting(path: Path) -> None:
-    """The store is busy (another lead-model or the app writes to it): said once per command, on stderr."""
-    global _waited
-    if not _waited:
-        _waited = True
-        click.echo(f"Waiting for the lead store {path} (another lead-model or app is using it) ...", err=True)
-
-
-_waited = False
-
-
 def _store_value(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """--store's callback: every store the command opens says on stderr, once per command, that it waits for a busy file."""
     from lead_model.data.store import set_wait_notice
 
-    set_wait_notice(_say_waiting)  # every store this command opens says once that it waits
+    said: list[Path] = []
+
+    def say_waiting(path: Path) -> None:
+        if not said:
+            said.append(path)
+            click.echo(f"Waiting for the lead store {path} (another lead-model or app is using it) ...", err=True)
+
+    set_wait_notice(say_waiting)
     return value
 
 
