@@ -128,7 +128,7 @@ class AttributeDrift:
 
 def share(x: float) -> str:
     """A share of leads in a drift sentence: whole percent ('12%'), one decimal below 10% ('3.5%')."""
-    return pct(x, 1 if abs(x) < 0.1 else 0)
+    return pct(x, 1 if abs(x) < 0.0995 else 0)  # 0.0999 reads 10%, not 10.0%
 
 
 def model_levels(leads: LeadSet, attr: Attribute) -> tuple[np.ndarray, np.ndarray, list[str]]:

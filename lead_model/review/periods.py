@@ -19,8 +19,8 @@ from lead_model.formatting import count
 
 BY = ("quarter", "month")
 MAX_PERIODS = 1200  # a hundred years of months: more means the created column holds something else
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
-_MONTH = re.compile(r"^\s*(\d{4})\s*-\s*(\d{1,2})\s*$")
+_QUARTER = re.compile(r"^\s*([0-9]{4})\s*-?\s*[Qq]([1-4])\s*$")
+_MONTH = re.compile(r"^\s*([0-9]{4})\s*-\s*([0-9]{1,2})\s*$")
 _EXAMPLE = {"quarter": "2024-Q1", "month": "2024-01"}
 
 
@@ -48,6 +48,7 @@ def parse_period(text: str, by: str, span: tuple[str, str] | None = None) -> int
     check_by(by)
     text = str(text)
     runs = f" (the data runs from {span[0]} to {span[1]})" if span else ""
+    shown = " ".join(text.split())[:40]  # the text as typed, on one line
     quarter, month = _QUARTER.match(text), _MONTH.match(text)
     if month and not 1 <= int(month.group(2)) <= 12:
         month = None
@@ -56,10 +57,10 @@ def parse_period(text: str, by: str, span: tuple[str, str] | None = None) -> int
     if by == "month" and month:
         return int(month.group(1)) * 12 + int(month.group(2)) - 1
     if by == "quarter" and month:
-        raise LeadModelError(f"'{text.strip()}' is a month but the review is by quarter; give a quarter like 2024-Q1{runs} or review by month.")
+        raise LeadModelError(f"'{shown}' is a month but the review is by quarter; give a quarter like 2024-Q1{runs} or review by month.")
     if by == "month" and quarter:
-        raise LeadModelError(f"'{text.strip()}' is a quarter but the review is by month; give a month like 2024-01{runs} or review by quarter.")
-    raise LeadModelError(f"'{text.strip()}' is not a {by}; write it like {_EXAMPLE[by]}{runs}.")
+        raise LeadModelError(f"'{shown}' is a quarter but the review is by month; give a month like 2024-01{runs} or review by quarter.")
+    raise LeadModelError(f"'{shown}' is not a {by}; write it like {_EXAMPLE[by]}{runs}.")
 
 
 def date_codes(created: np.ndarray, by: str) -> np.ndarray:
