@@ -36,16 +36,17 @@ def load_model(model_path: Path | None, version: int | None, store: Path | None,
     return saved.model, f"version {saved.id} '{saved.name}'", saved.live
 
 
-def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
-    """Columns padded to their widest cell; the first ``left`` columns left-aligned, the rest right-aligned."""
+def _table(header: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:
+    """Columns padded to their widest cell; the columns in ``left`` (text) left-aligned, the others (numbers) right-aligned."""
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    fmt = lambda cells: "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()  # noqa: E731
+    fmt = lambda cells: "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()  # noqa: E731
     return [fmt(header), *[fmt(r) for r in rows]]
 
 
 def review_report(r: Review, dataset: str) -> str:
     """The review as text: the periods table, the drift table and the summary."""
     from lead_model.formatting import count, pct, score
+    from lead_model.review.describe import unit_value
     from lead_model.review.drift import share
 
     t = r.periods
@@ -62,7 +63,7 @@ def review_report(r: Review, dataset: str) -> str:
         cells = [row.period, f"{row.leads:,}", pct(row.conversion), f"{row.mql:,}", pct(row.mql_rate), pct(row.precision), pct(row.recall),
                  pct(row.mql_conversion), pct(row.rest_conversion), score(row.auc)]
         if money:
-            cells += [f"{row.pipeline_captured:,.0f}", f"{row.pipeline_missed:,.0f}"]
+            cells += [unit_value(row.pipeline_captured, "amount"), unit_value(row.pipeline_missed, "amount")]
         rows.append(cells)
     lines += _table(header, rows)
     lines += ["", f"Drift from {r.reference} to {r.recent} (PSI below 0.10 stable, 0.10 to 0.25 watch, 0.25 and above act):"]
@@ -71,26 +72,14 @@ def review_report(r: Review, dataset: str) -> str:
         top = d.moved_most(1)
         moved = f"{top[0].level}: {share(top[0].reference_share)} -> {share(top[0].recent_share)}" if top else ""
         drift_rows.append([d.attribute, f"{d.psi:.3f}", d.verdict, moved])
-    lines += _table(["attribute", "PSI", "verdict", "level that moved most"], drift_rows, left=1)
+    lines += _table(["attribute", "PSI", "verdict", "level that moved most"], drift_rows, left=(0, 2, 3))
     lines += ["", "Summary:", *[f"- {s}" for s in r.summary]]
     return "\n".join(lines)
 
 
 def compare_report(c: Comparison, dataset: str, before_source: str | None = None, after_source: str | None = None) -> str:
     """The comparison as text: what changed, the KPI table with deltas, the crossers."""
-    from lead_model.formatting import lift, pct, score
-
-    def shown(value: float, unit: str, delta: bool = False) -> str:
-        sign = "+" if delta and value > 0 else ""
-        if unit == "share":
-            return f"{sign}{value * 100:.1f} pts" if delta else pct(value)
-        if unit == "ratio":
-            return f"{sign}{value:.2f}x" if delta else lift(value)
-        if unit == "auc":
-            return f"{sign}{score(value)}"
-        if unit == "amount":
-            return f"{sign}{value:,.0f}"
-        return f"{sign}{value:,.0f}"
+    from lead_model.review.describe import unit_delta, unit_value
 
     after = after_source or f"'{c.after.metadata.name}'"
     before = before_source or f"'{c.before.metadata.name}'"
@@ -98,14 +87,13 @@ def compare_report(c: Comparison, dataset: str, before_source: str | None = None
     lines += [f"- {s}" for s in c.changes] or ["- nothing: the two models are the same."]
     rows = []
     for k in c.kpis.itertuples(index=False):
-        d = k.delta
-        rows.append([k.metric, shown(k.before, k.unit), shown(k.after, k.unit), shown(d, k.unit, delta=True) if d == d else "–"])
+        rows.append([k.metric, unit_value(k.before, k.unit), unit_value(k.after, k.unit), unit_delta(k.delta, k.unit) or "0"])
     lines += ["", *_table(["KPI", "before", "after", "delta"], rows)]
     lines += ["", "Leads crossing the MQL line: " + c.crossers.sentence()]
     if len(c.examples):
         cols = [col for col in ("lead_id", "row", "score_before", "score_after", "mql_after", "converted") if col in c.examples.columns]
         ex = [[str(v) for v in row] for row in c.examples[cols].head(10).itertuples(index=False)]
-        lines += ["", "Examples (points per attribute with --json):", *_table(cols, ex, left=1)]
+        lines += ["", "Examples (points per attribute with --json):", *_table(cols, ex, left=(0,))]
     return "\n".join(lines)
 
 
