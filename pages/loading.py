@@ -21,7 +21,7 @@ import streamlit as st
 
 from lead_model.data.leads import LeadSet, load_leads, open_dataset
 from lead_model.data.leaks import save_answer, save_level_answer, stored_leak_answers
-from lead_model.data.roles import RoleOverride
+from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL, RoleOverride
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
@@ -209,12 +209,15 @@ def _resume_offer(store: str, wb: Workbench) -> Autosave | None:
 
 # ----- roles --------------------------------------------------------------------------------
 def roles_table(current: LeadSet) -> pd.DataFrame:
-    """The roles as an editable table: column, role, kind, group, missing (share), distinct, reason."""
+    """The roles as an editable table: column, role, kind, group, missing (share), distinct, reason.
+
+    An attribute whose group is unknown reads ``roles.UNKNOWN_GROUP_LABEL`` ("unknown — counted as fit until you choose")."""
     rows = []
     for name, role in current.roles.items():
         prof = current.profiles[name]
+        group = UNKNOWN_GROUP_LABEL if role.shown_group == UNKNOWN_GROUP else role.group
         rows.append({
-            "column": name, "role": role.role, "kind": role.kind, "group": role.group,
+            "column": name, "role": role.role, "kind": role.kind, "group": group,
             "missing": prof.n_missing / prof.rows if prof.rows else math.nan, "distinct": prof.n_distinct, "reason": role.reason,
         })
     return pd.DataFrame(rows, columns=["column", "role", "kind", "group", "missing", "distinct", "reason"])

@@ -344,3 +344,18 @@ def test_ignore_one_level_only_and_count_it_again(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert stored_levels(at.session_state["workbench"].leads) == {}
     assert any("Possible leak: lead_source" in plain(w.value) for w in at.warning)
+
+
+def test_role_picker_says_unknown_until_a_group_is_chosen(app):
+    from lead_model.data.roles import UNKNOWN_GROUP_LABEL
+
+    roles = app.data_editor[0].value.set_index("column")
+    assert roles.loc["lead_source", "group"] == UNKNOWN_GROUP_LABEL and roles.loc["job_level", "group"] == "fit"
+    quality = next(d.value for d in app.dataframe if "placeholder_share" in d.value.columns).set_index("column")
+    assert quality.loc["lead_source", "group"] == "unknown"
+    edit_roles(app, {"lead_source": {"group": "engagement"}})
+    assert not app.exception, app.exception
+    leads = app.session_state["workbench"].leads
+    assert (leads.roles["lead_source"].group, leads.roles["lead_source"].shown_group) == ("engagement", "engagement")
+    assert app.session_state["workbench"].model.attribute("lead_source").group == "engagement"
+    assert app.data_editor[0].value.set_index("column").loc["lead_source", "group"] == "engagement"

@@ -303,3 +303,14 @@ def test_a_knockout_without_a_condition_is_refused_in_one_sentence(app, sample_m
         "Choose a limit (below or at or above) or tick 'Also when missing' before adding a knock-out on 'company_size'."
     ]
     assert_tiles(app, sample_model)
+
+
+def test_an_attribute_whose_group_is_unknown_is_marked(app, sample_model):
+    """lead_source's name says neither fit nor engagement: the model counts it as fit, and its expander says so."""
+    from lead_model.data.roles import UNKNOWN_GROUP_LABEL
+
+    leads = app.session_state["workbench"].leads
+    assert leads.roles["lead_source"].shown_group == "unknown" and sample_model.attribute("lead_source").group == "fit"
+    labels = {e.label.split(" · ")[0].strip("*").replace("\\", ""): e.label for e in app.expander if " · " in e.label}
+    assert labels["lead_source"].endswith(f"· group {UNKNOWN_GROUP_LABEL}")
+    assert "group" not in labels["job_level"] and "group" not in labels["website_visits"]  # fit and engagement by their names

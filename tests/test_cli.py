@@ -193,3 +193,14 @@ def test_help_does_not_import_the_heavy_libraries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_load_report_says_unknown_for_a_group_the_name_does_not_tell(env):
+    (env / "sources.csv").write_text("lead_source,title,visits,converted\n" + "".join(
+        f"{'Web' if i % 3 else 'Event'},{'VP' if i % 2 else 'Manager'},{i % 5},{'yes' if i % 4 == 0 else 'no'}\n" for i in range(40)))
+    result = run("load", "sources.csv")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[:4] for line in result.output.splitlines() if line.split()[:1] in (["lead_source"], ["title"], ["visits"])}
+    assert rows == {"lead_source": ["lead_source", "attribute", "categorical", "unknown"], "title": ["title", "attribute", "categorical", "fit"],
+                    "visits": ["visits", "attribute", "numeric", "engagement"]}
+    assert "no clue in the name; choose fit or engagement" in result.output

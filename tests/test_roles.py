@@ -209,3 +209,40 @@ def test_sequential_numbers_are_ids_and_two_ids_can_exist():
     assert "sequential" in leads.roles["row number"].reason
     assert leads.roles["employees"].role == "attribute" and leads.roles["visits"].role == "attribute"
     assert leads.lead_id_column == "Lead ID"
+
+
+@pytest.mark.parametrize(
+    ("name", "guess", "why"),
+    [("website_visits", "engagement", "'visit' in the name is something a lead did"), ("time_on_site", "engagement", "'time_on'"),
+     ("Title", "fit", "'title' in the name says who the lead is"), ("company.size", "fit", "'company'"), ("Country, Region", "fit", "'country'"),
+     ("NumberOfEmployees", "fit", "'employees'"), ("age", "fit", "'age'"), ("zone", "unknown", "no clue in the name"),
+     ("lead_source", "unknown", "unknown: no clue in the name; choose fit or engagement (counted as fit until you do)"),
+     ("newsletter", "unknown", "no clue"), ('SELECT * FROM "x"', "unknown", "no clue"), ("statement", "unknown", "no clue")],
+)
+def test_group_guess_says_unknown_when_the_name_gives_no_clue(name, guess, why):
+    from lead_model.data.roles import group_guess
+
+    got, reason = group_guess(name)
+    assert got == guess and why in reason and reason.startswith(guess)
+    assert default_group(name) == ("fit" if guess == "unknown" else guess)  # what a model counts it as
+
+
+def test_an_unknown_group_is_counted_as_fit_until_someone_chooses():
+    from lead_model.data.roles import UNKNOWN_GROUP, counted_as_fit
+
+    ps = profiles(prof("lead_source", distinct=5), prof("job_title", distinct=5), outcome_prof())
+    roles = infer_roles(ps)
+    r = roles["lead_source"]
+    assert (r.role, r.group, r.group_known, r.shown_group) == ("attribute", "fit", False, UNKNOWN_GROUP)
+    assert "no clue in the name; choose fit or engagement" in r.reason
+    assert (roles["job_title"].group, roles["job_title"].shown_group) == ("fit", "fit")
+    assert counted_as_fit(r, "fit") and not counted_as_fit(r, "engagement") and not counted_as_fit(roles["job_title"], "fit")
+    assert infer_roles(ps, overrides={"lead_source": RoleOverride(kind="categorical")})["lead_source"].shown_group == UNKNOWN_GROUP
+    chosen = infer_roles(ps, overrides={"lead_source": RoleOverride(group="fit")})["lead_source"]
+    assert (chosen.group, chosen.shown_group) == ("fit", "fit")
+    engaged = infer_roles(ps, overrides={"lead_source": RoleOverride(group="engagement")})["lead_source"]
+    assert (engaged.group, engaged.shown_group) == ("engagement", "engagement")
+    ignored = infer_roles(ps, exclude=("lead_source",))
+    assert ignored["lead_source"].shown_group is None  # not an attribute: no group at all
+    back = with_role(ignored, ps, "lead_source", RoleOverride(role="attribute"))["lead_source"]  # scored again: the guess again
+    assert (back.group, back.shown_group) == ("fit", UNKNOWN_GROUP)

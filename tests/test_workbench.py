@@ -165,3 +165,22 @@ def test_lead_story_says_mql_distance_tier_grade_and_caps(tiny, tiny_model):
         assert ("The fit cap (10) took" in story.sentence) == (raw_fit > 10)
         assert (story.breakdown["points"] != 0).all() and story.breakdown["points"].is_monotonic_decreasing
         assert story.sentence.endswith("This lead converted." if tiny.converted[position] else "This lead did not convert.")
+
+
+def test_an_unknown_group_stays_unknown_until_chosen_in_the_role_picker(tiny, tiny_model, tmp_path, tiny_csv):
+    from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL
+    from lead_model.model.starter import starter_model
+
+    assert tiny.roles["newsletter"].shown_group == UNKNOWN_GROUP  # nothing in the name says fit or engagement
+    assert tiny.attributes["newsletter"].group == "fit" and starter_model(tiny).attribute("newsletter").group == "fit"  # counted as fit
+    row = {"column": "newsletter", "role": "attribute", "kind": "boolean"}
+    assert merge_role_edits(tiny, (), (), [{**row, "group": UNKNOWN_GROUP_LABEL}]).overrides == ()  # the picker as it was: no change
+    chosen = merge_role_edits(tiny, (), (), [{**row, "group": "fit"}])  # choosing fit is a choice, though fit is what it counted as
+    assert chosen.overrides == (("newsletter", "attribute", "boolean", "fit"),)
+    again = load_leads(tiny_csv, store=tmp_path / "s3.duckdb", roles={c: RoleOverride(role=r, kind=k, group=g) for c, r, k, g in chosen.overrides})
+    assert again.roles["newsletter"].shown_group == "fit"
+    kind_only = merge_role_edits(tiny, (), (), [{**row, "kind": "categorical", "group": UNKNOWN_GROUP_LABEL}])
+    assert kind_only.overrides == (("newsletter", "attribute", "categorical", None),)
+    other = load_leads(tiny_csv, store=tmp_path / "s4.duckdb", roles={c: RoleOverride(role=r, kind=k, group=g) for c, r, k, g in kind_only.overrides})
+    assert (other.roles["newsletter"].kind, other.roles["newsletter"].shown_group) == ("categorical", UNKNOWN_GROUP)
+    assert reconcile(tiny_model, other).attribute("newsletter").group == "fit"  # a model holds fit or engagement: unknown counts as fit

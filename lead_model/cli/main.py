@@ -260,7 +260,7 @@ def load_report(leads: LeadSet) -> str:
         f"{'column':28} {'role':10} {'kind':12} {'group':11} why",
     ]
     for r in leads.roles.values():
-        lines.append(f"{r.name[:28]:28} {r.role:10} {r.kind or '':12} {r.group or '':11} {r.reason}")
+        lines.append(f"{r.name[:28]:28} {r.role:10} {r.kind or '':12} {r.shown_group or '':11} {r.reason}")  # 'unknown': counted as fit
     if s.notes:
         lines += ["", *[f"- {n}" for n in s.notes]]
     return "\n".join(lines)

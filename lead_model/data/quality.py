@@ -99,7 +99,7 @@ def column_quality(leads: LeadSet) -> pd.DataFrame:
                 "column": name,
                 "role": role.role,
                 "kind": role.kind,
-                "group": role.group,
+                "group": role.shown_group,  # 'unknown' when the name gave no clue (counted as fit)
                 "dtype": prof.dtype,
                 "missing": prof.n_missing,
                 "missing_share": prof.n_missing / prof.rows if prof.rows else math.nan,
@@ -239,7 +239,7 @@ def attribute_power(leads: LeadSet, ignored_levels: dict[str, tuple[str, ...]] |
             {
                 "column": name,
                 "kind": enc.kind,
-                "group": enc.group,
+                "group": leads.roles[name].shown_group if name in leads.roles else enc.group,
                 "auc": auc,
                 "present_converted": float(present_pos),
                 "present_not_converted": float(present_neg),

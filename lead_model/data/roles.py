@@ -7,11 +7,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from lead_model.data.leaks import name_words  # one home for splitting a column name into words
 from lead_model.errors import LeadModelError, did_you_mean
 from lead_model.model.semantics import DEFAULT_FALSE_VALUES, DEFAULT_MISSING_VALUES, DEFAULT_TRUE_VALUES, missing_set
 
 Role = Literal["outcome", "id", "created", "attribute", "ignore"]
 Kind = Literal["categorical", "numeric", "boolean"]
+Group = Literal["fit", "engagement"]  # what a model counts an attribute as (the schema has these two groups)
+UNKNOWN_GROUP = "unknown"  # the guess when the name gives no clue; such a column is counted as fit until someone chooses
+UNKNOWN_GROUP_LABEL = "unknown — counted as fit until you choose"  # the role picker's words for it
 
 # One home for what a value means: lead_model.model.semantics (these are its defaults).
 DEFAULT_PLACEHOLDERS = DEFAULT_MISSING_VALUES
@@ -23,9 +27,20 @@ OUTCOME_NAMES = ("converted", "is_converted", "conversion", "won", "is_won", "cl
 MAX_LEVELS = 200  # more distinct values than this in a text column: free text or an identifier
 _ENGAGEMENT_WORDS = re.compile(
     r"visit|view|open|click|download|webinar|demo|page|session|event|attend|request|trial|activity|engag|"
-    r"form|chat|call|contact|campaign|previous|pdays|duration|last_|days_since|recency|frequency|touch|reply|respon|download",
+    r"form|chat|call|contact|campaign|previous|pdays|poutcome|duration|last_|days_since|recency|frequency|touch|reply|respon|download|"
+    r"time_on|time on|on_site|minutes|seconds|score_behav|behavio",
     re.IGNORECASE,
 )
+# Words for who a lead is (firmographics, demographics, the person's job): fit. Matched as whole words of the
+# name ('job_level' -> job, level), so 'age' does not match 'page' and 'state' does not match 'statement'.
+FIT_WORDS = frozenset({
+    "title", "job", "role", "seniority", "department", "dept", "function", "persona", "position",
+    "industry", "sector", "vertical", "segment", "company", "employer", "organisation", "organization", "org", "business", "firm",
+    "size", "employees", "employee", "headcount", "staff", "revenue", "turnover", "arr", "budget", "income", "salary",
+    "country", "region", "state", "city", "location", "geo", "territory", "zip", "postcode", "postal", "continent", "timezone", "language",
+    "age", "gender", "marital", "education", "degree", "personal", "domain",
+    "balance", "loan", "housing", "mortgage", "credit", "default",
+})
 _ID_NAME = re.compile(r"(^|[_\s])(id|uuid|guid|key|lead ?id|record ?id)$|^id$", re.IGNORECASE)
 # The money a converted lead brought: pipeline figures, never a score (it is known only after the deal).
 _AMOUNT_NAME = re.compile(
@@ -67,8 +82,14 @@ class ColumnRole:
     name: str
     role: Role
     kind: Kind | None = None
-    group: Literal["fit", "engagement"] | None = None
+    group: Group | None = None  # what the model counts the attribute as: fit or engagement
     reason: str = ""
+    group_known: bool = True  # False: the name gave no clue ('unknown'), so it is counted as fit until someone chooses
+
+    @property
+    def shown_group(self) -> str | None:
+        """The group as people should read it: 'fit', 'engagement', 'unknown' (counted as fit) or None (not an attribute)."""
+        return UNKNOWN_GROUP if self.group is not None and not self.group_known else self.group
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,8 @@ def _apply_override(role: ColumnRole, ov: RoleOverride, prof: ColumnProfile) -> 
     new_role = ov.role or role.role
     kind = ov.kind or role.kind
     group = ov.group or role.group
+    # chosen by someone, or guessed from the name (an 'unknown' guess stays unknown until a group is chosen)
+    known = True if ov.group else role.group_known if role.group else group_guess(prof.name)[0] != UNKNOWN_GROUP
     if new_role == "attribute":
         kind = kind or default_kind(prof)
         group = group or default_group(prof.name)
@@ -140,7 +163,8 @@ def _apply_override(role: ColumnRole, ov: RoleOverride, prof: ColumnProfile) -> 
             raise LeadModelError(f"column '{prof.name}' has {distinct} values, so it cannot be boolean; make it categorical.")
     else:
         kind = group = None
-    return ColumnRole(prof.name, new_role, kind, group, "set by you")
+        known = True
+    return ColumnRole(prof.name, new_role, kind, group, "set by you", known)
 
 
 def check_outcome(prof: ColumnProfile) -> None:
@@ -176,20 +200,31 @@ def default_kind(prof: ColumnProfile) -> Kind:
     return "categorical"
 
 
-def default_group(name: str) -> Literal["fit", "engagement"]:
-    return group_guess(name)[0]
+def counted_as_fit(role: ColumnRole | None, group: str) -> bool:
+    """True when a model's attribute is fit only because its column's group is unknown (the Designer marks it)."""
+    return role is not None and group == "fit" and role.shown_group == UNKNOWN_GROUP
 
 
-def group_guess(name: str) -> tuple[Literal["fit", "engagement"], str]:
-    """Fit or engagement for a column, and why, in words the room can check.
+def default_group(name: str) -> Group:
+    """The group a model counts column ``name`` as: the guess, with 'unknown' counted as fit."""
+    guess = group_guess(name)[0]
+    return "fit" if guess == UNKNOWN_GROUP else guess
+
+
+def group_guess(name: str) -> tuple[Literal["fit", "engagement", "unknown"], str]:
+    """Fit, engagement or unknown for a column, and why, in words the room can check.
 
     Engagement when the name speaks of an action ('visits', 'opens', 'downloads', 'webinar'...);
-    otherwise fit, said to be a guess, since nothing in the name tells.
+    fit when it names who the lead is (``FIT_WORDS``: title, industry, size, country...);
+    otherwise unknown rather than a coin toss (a model counts it as fit until someone chooses).
     """
     hit = _ENGAGEMENT_WORDS.search(name)
     if hit:
         return "engagement", f"engagement: '{hit.group(0).lower()}' in the name is something a lead did"
-    return "fit", "fit: a guess, nothing in the name is an action (set engagement if it counts what leads did)"
+    word = next((w for w in name_words(name) if w in FIT_WORDS), None)
+    if word:
+        return "fit", f"fit: '{word}' in the name says who the lead is"
+    return UNKNOWN_GROUP, "unknown: no clue in the name; choose fit or engagement (counted as fit until you do)"
 
 
 def _is_boolean_values(prof: ColumnProfile) -> bool:
@@ -258,7 +293,8 @@ def _infer_one(prof: ColumnProfile, allow_id: bool, allow_created: bool) -> Colu
     if allow_id and unique_share >= 0.999 and prof.dtype in ("text", "integer") and prof.n_distinct > 1000:
         return ColumnRole(name, "id", reason="a unique value per lead")
     group, why = group_guess(name)
-    return ColumnRole(name, "attribute", kind, group, reason=f"{kind} with {prof.n_distinct:,} values; {why}")
+    known = group != UNKNOWN_GROUP
+    return ColumnRole(name, "attribute", kind, group if known else "fit", reason=f"{kind} with {prof.n_distinct:,} values; {why}", group_known=known)
 
 
 def with_role(roles: dict[str, ColumnRole], profiles: dict[str, ColumnProfile], name: str, ov: RoleOverride) -> dict[str, ColumnRole]:

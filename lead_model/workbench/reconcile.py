@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lead_model.data.leads import LeadSet
+from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL
 from lead_model.engine.scoring import fits
 from lead_model.errors import LeadModelError
 from lead_model.model.schema import ScoringModel
@@ -20,7 +21,7 @@ from lead_model.model.starter import starter_attribute, starter_model
 
 ROLE_OPTIONS = ("attribute", "ignore", "outcome", "id", "created")
 KIND_OPTIONS = ("categorical", "numeric", "boolean")
-GROUP_OPTIONS = ("fit", "engagement")
+GROUP_OPTIONS = ("fit", "engagement", UNKNOWN_GROUP_LABEL)  # the role picker's choices; unknown is counted as fit
 
 Override = tuple[str, str | None, str | None, str | None]  # (column, role, kind, group)
 
@@ -92,7 +93,7 @@ def merge_role_edits(leads: LeadSet, exclude: Iterable[str], overrides: Iterable
     if unknown:
         raise LeadModelError(f"the data has no column '{unknown[0]}'; edit the roles of this dataset's columns only.")
     # Columns the edit does not list keep their roles.
-    by_column = {c: {"column": c, "role": r.role, "kind": r.kind, "group": r.group} for c, r in leads.roles.items()}
+    by_column = {c: {"column": c, "role": r.role, "kind": r.kind, "group": r.group if r.group_known else None} for c, r in leads.roles.items()}
     for r in edits:
         by_column[r["column"]] = {**by_column[r["column"]], **{k: v for k, v in r.items() if k in ("role", "kind", "group")}}
     rows = list(by_column.values())
@@ -117,9 +118,12 @@ def merge_role_edits(leads: LeadSet, exclude: Iterable[str], overrides: Iterable
         role = row["role"] or "ignore"
         kind = row.get("kind") if role == "attribute" else None
         group = row.get("group") if role == "attribute" else None
+        if group in (UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL):
+            group = None  # not chosen: the guess stands (an unknown column is counted as fit)
+        cur_group = cur.group if cur.group_known else None
         if role == "attribute" and cur.role == "attribute":
-            kind, group = kind or cur.kind, group or cur.group
-        if (role, kind, group) == (cur.role, cur.kind, cur.group):
+            kind, group = kind or cur.kind, group or cur_group
+        if (role, kind, group) == (cur.role, cur.kind, cur_group):
             continue
         if col == outcome:
             excluded.discard(col)
