@@ -114,3 +114,18 @@ def test_rates_rise_or_fall_only_beyond_chance():
     assert "held steady (30% in 2025-Q1, 33% in 2025-Q3" in rate_sentence("Precision", 0.30, 500, 0.33, 500, "2025-Q1", "2025-Q3", "no MQLs")
     assert volume_sentence("month", 100, 100, "2024-01", "2024-02") == "Leads per month stayed at 100 (2024-01 and 2024-02)."
     assert volume_sentence("quarter", 200, 150, "2024-Q1", "2024-Q2") == "Leads per quarter fell from 200 in 2024-Q1 to 150 in 2024-Q2 (-25%)."
+
+
+def test_a_period_without_leads_cannot_be_a_drift_end():
+    from lead_model.data.leads import leads_from_table
+    from lead_model.model.schema import ScoringModel
+
+    frame = pd.DataFrame({"created": pd.to_datetime(["2024-01-03", "2024-01-09", "2024-03-02", "2024-03-20"]).date,
+                          "segment": ["a", "b", "a", "b"], "converted": ["yes", "no", "no", "yes"]})
+    leads = leads_from_table(frame, "converted")
+    model = ScoringModel.from_dict({"attributes": [{"name": "segment", "kind": "categorical", "group": "fit", "levels": [{"value": "a", "points": 10}]}]})
+    with pytest.raises(LeadModelError, match=r"^2024-02 holds no leads, so drift cannot be measured from or to it; pick a month with leads\.$"):
+        review(leads, model, by="month", reference="2024-02")
+    r = review(leads, model, by="month")
+    assert r.periods["leads"].tolist() == [2, 0, 2]
+    assert r.summary[0] == "Leads per month stayed at 2 (2024-01 and 2024-03)."
