@@ -39,7 +39,7 @@ def data_path(argv: list[str]) -> str | None:
 # (1280 px wide, the Designer's sidebar open): narrow page margins; every tile's value shrinks
 # with its tile (container query units: 1cqi is 1% of the tile's width) instead of being cut to
 # "100.…". The Designer's tiles (key "kpis") must hold "100.00x" in a narrow tile and
-# "1,000,000 (100.0%)" in the wide MQLs tile, and deltas down to "-100.0 pts"; they also
+# "1,000,000 (100.0%)" in the wide MQLs and Pipeline tiles, and deltas down to "-100.0 pts"; they also
 # take less padding and gap than Streamlit's. tests/test_browser_layout.py checks it at 1280 x 800.
 STYLE = """
 <style>
@@ -52,7 +52,8 @@ STYLE = """
 .st-key-kpis [data-testid="stMetric"] > div { padding-left: 0.6rem; padding-right: 0.6rem; }
 .st-key-kpis [data-testid="stMetricValue"] { font-size: min(2.5rem, 22cqi); }
 .st-key-kpis [data-testid="stMetricDelta"] { font-size: min(1.05rem, 12.5cqi); }
-.st-key-kpis [data-testid="stColumn"]:nth-child(3) [data-testid="stMetricValue"] { font-size: min(2.5rem, 11cqi); }
+.st-key-kpis [data-testid="stColumn"]:nth-child(3) [data-testid="stMetricValue"],
+.st-key-kpis [data-testid="stColumn"]:nth-child(6) [data-testid="stMetricValue"] { font-size: min(2.5rem, 11cqi); }
 .st-key-mql_threshold [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 600; }
 .st-key-mql_threshold [data-testid="stSliderThumbValue"] { font-size: 1.1rem; font-weight: 600; }
 </style>

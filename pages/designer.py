@@ -174,7 +174,7 @@ def _pipeline() -> None:
     result = wb.result()
     with st.container(key="kpis"):  # the key scopes the tiles' projector-sized fonts (app.py)
         tiles = wb.tiles()
-        widths = [1, 1, 2, 1, 1, 1.8][: len(tiles)]
+        widths = [1, 1, 2, 1, 1, 2][: len(tiles)]  # MQLs and Pipeline hold the longest values
         for col, tile in zip(st.columns(widths), tiles):
             col.metric(tile.label, tile.value, tile.delta, delta_color=tile.delta_color, border=True)
     st.markdown(f"##### {charts.confusion_sentence(result)}")

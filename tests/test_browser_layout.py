@@ -2,7 +2,7 @@
 
 One server per data set (module-scoped; the bank data comes in through LEAD_MODEL_DATA, its
 outcome column ``y`` detected). A session opens the Designer (the Rules expander and the lead
-explorer open, a lead found), then Data, Suggestions and Export from the top navigation, and
+explorer open, a lead found), then Data, Suggestions, Review (a version saved, every tab) and Export from the top navigation, and
 on each page checks:
 
 - KPI tiles (``stMetricValue``, ``stMetricDelta``) and buttons: neither the element nor anything
@@ -44,7 +44,8 @@ pytestmark = [
 ]
 
 WIDTH, HEIGHT = 1280, 800
-PAGES = ("Data", "Suggestions", "Export")  # after the Designer, from the top navigation
+PAGES = ("Data", "Suggestions", "Review", "Export")  # after the Designer, from the top navigation
+REVIEW_TABS = ("Drift", "Compare", "Versions")  # after its first tab
 
 # Records text drawn on canvases (the dataframes' headers) before any page script runs.
 GRID_TEXT_JS = r"""
@@ -258,6 +259,16 @@ def walk_every_page(browser, server, data: Path, shots: Path) -> list[str]:
                 visit.open_expander(" · ")  # the first suggested attribute's points table
                 visit.open_expander("Tests of association")
             visit.check(title.lower())
+            if title == "Review":  # save a version to compare with, then every tab (a hidden tab's text has no width)
+                page.get_by_role("tab", name="Versions").click()
+                page.get_by_label("Version name").fill("Before the suggestions")
+                page.get_by_role("button", name="Save version").click()
+                page.get_by_text("Saved #1").wait_for(timeout=30_000)
+                visit.settle()
+                for tab in REVIEW_TABS:
+                    page.get_by_role("tab", name=tab).click()
+                    visit.settle()
+                    visit.check(f"review_{tab.lower()}")
             if title == "Suggestions":  # a model far from the baseline: large deltas on the Designer
                 page.get_by_role("button", name="Apply all to the Designer").click()
                 visit.settle()
