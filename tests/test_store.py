@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -9,7 +13,7 @@ from conftest import write_csv
 
 from lead_model import LeadModelError, load_leads
 from lead_model.data.sources import sniff_encoding
-from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, quote
+from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, lock_wait_seconds, quote, set_wait_notice
 
 
 def tables(store) -> set[str]:
@@ -143,3 +147,145 @@ def test_sniff_encoding(tmp_path):
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         assert sniff_encoding(tmp_path / name) == want[name], name
+
+
+# ----- fingerprints ----------------------------------------------------------------------------
+def brute_fingerprint_sum(store, table: str) -> int:
+    """The sum of DuckDB's per-row hashes, added up here in Python from one hash per row."""
+    con = duckdb.connect(str(store))
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE {quote(table)}").fetchall()]
+        hashes = con.execute(f"SELECT hash({', '.join(quote(c) for c in cols)}) FROM {quote(table)}").fetchall()
+        return sum(h for (h,) in hashes)
+    finally:
+        con.close()
+
+
+def test_fingerprint_follows_content_not_row_order(store):
+    import hashlib
+    import json
+
+    s = LeadStore(store)
+    rows = {"__row": [0, 1, 2, 3], "it's \"seg\"": ["a", None, "b", "a"], "n": [1.5, 2.0, None, 4.0]}
+    order = [2, 0, 3, 1]
+    s.ingest(pa.table(rows), "one", "f.csv")
+    s.ingest(pa.table({k: [v[i] for i in order] for k, v in rows.items()}), "shuffled", "f.csv")
+    s.ingest(pa.table({**rows, "n": [1.5, 2.0, None, 4.5]}), "one cell", "f.csv")
+    s.ingest(pa.table({"__row": rows["__row"], "other name": rows["it's \"seg\""], "n": rows["n"]}), "renamed", "f.csv")
+    s.ingest(pa.table({k: v[:3] for k, v in rows.items()}), "fewer", "f.csv")
+    fps = {name: s.fingerprint(name) for name in ("one", "shuffled", "one cell", "renamed", "fewer")}
+    assert fps["one"] == fps["shuffled"] and fps["one"].rows == 4 and fps["fewer"].rows == 3
+    assert len({fp.hash for fp in fps.values()} - {fps["one"].hash}) == 3  # each other content has a hash of its own
+    # The hash is the column names and types with the sum of the rows' hashes, summed here independently.
+    info = s.info("one")
+    con = duckdb.connect(str(store))
+    columns = [list(r) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [info.table]).fetchall()]
+    con.close()
+    total = brute_fingerprint_sum(store, info.table)
+    assert fps["one"].hash == hashlib.blake2b(json.dumps([columns, str(total)]).encode(), digest_size=16).hexdigest()
+
+
+def test_fingerprint_is_taken_at_publish_kept_and_never_carried_to_other_content(tmp_path, store):
+    leads_csv(tmp_path / "v1.csv", ["a", "b", "a"], ["yes", "no", "no"])
+    leads_csv(tmp_path / "v2.csv", ["a", "b", "c"], ["yes", "no", "no"])
+    load_leads(tmp_path / "v1.csv", store=store, name="leads", exclude=["segment"])
+    s = LeadStore(store)
+    first = s.fingerprint("leads")
+    kept = s.info("leads").settings["fingerprint"]
+    assert kept == {"table": s.info("leads").table, "rows": 3, "hash": first.hash}
+    load_leads(tmp_path / "v1.csv", store=store, name="leads")  # the same file again: same rows, same fingerprint
+    assert s.fingerprint("leads") == first
+    load_leads(tmp_path / "v2.csv", store=store, name="leads")  # other content under the same name
+    second = s.fingerprint("leads")
+    assert second.rows == 3 and second.hash != first.hash
+    assert s.info("leads").settings["fingerprint"]["table"] == s.info("leads").table
+    # A dataset stored before fingerprints existed gets one on first use, and keeps it.
+    con = duckdb.connect(str(store))
+    con.execute("UPDATE lead_datasets SET settings = '{\"outcome\": null}' WHERE name = 'leads'")
+    con.close()
+    assert "fingerprint" not in s.info("leads").settings
+    assert s.fingerprint("leads") == second and s.info("leads").settings["fingerprint"]["hash"] == second.hash
+    # A stale fingerprint (another table's) is not believed.
+    s.update_settings("leads", {**s.info("leads").settings, "fingerprint": {"table": "leads_old", "rows": 1, "hash": "x"}})
+    assert s.fingerprint("leads") == second
+    with pytest.raises(LeadModelError, match="no dataset 'nope'"):
+        s.fingerprint("nope")
+
+
+# ----- a store that waits for its lock -------------------------------------------------------------
+def hold_lock(store, seconds: float) -> subprocess.Popen:
+    """Another process holding the store file open (DuckDB's exclusive lock) for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(store)!r}); print('locked', flush=True); time.sleep({seconds}); c.close()"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_store_held_by_another_process_is_waited_for(store):
+    from lead_model import VersionRegistry, ScoringModel
+
+    LeadStore(store).datasets()
+    waits: list = []
+    holder = hold_lock(store, 1.0)
+    try:
+        started = time.monotonic()
+        registry = VersionRegistry(LeadStore(store, on_wait=waits.append))
+        saved = registry.save(ScoringModel(), "saved while busy")
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert waits == [store]  # said once
+    assert 0.2 < waited < 10, waited
+    assert VersionRegistry(store).get(saved.id).name == "saved while busy"
+
+
+def test_a_store_busy_for_longer_than_the_wait_says_so_in_one_sentence(store, monkeypatch):
+    LeadStore(store).datasets()
+    monkeypatch.setenv("LEAD_MODEL_LOCK_WAIT", "0.4")
+    holder = hold_lock(store, 3.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LeadModelError) as err:
+            LeadStore(store).datasets()
+        waited = time.monotonic() - started
+        assert str(err.value) == (f"the lead store {store} has been busy for 0.4 s (another lead-model or app is writing to it); "
+                                  "try again in a moment.")
+        assert 0.4 <= waited < 1.5, waited
+        with pytest.raises(LeadModelError, match=r"has been busy for 0 s"):  # the constructor's wait wins over the environment
+            LeadStore(store, lock_wait=0).datasets()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert LeadStore(store).datasets() == []
+
+
+def test_lock_wait_settings_are_checked(store, monkeypatch):
+    for bad in ("soon", "-1", "inf", "nan"):
+        monkeypatch.setenv("LEAD_MODEL_LOCK_WAIT", bad)
+        with pytest.raises(LeadModelError, match=r"^LEAD_MODEL_LOCK_WAIT=.* is not a number of seconds"):
+            lock_wait_seconds()
+    monkeypatch.setenv("LEAD_MODEL_LOCK_WAIT", " 2.5 ")
+    assert lock_wait_seconds() == 2.5
+    monkeypatch.delenv("LEAD_MODEL_LOCK_WAIT")
+    assert lock_wait_seconds() == 30.0
+    for bad in (-1, float("inf"), "30"):
+        with pytest.raises(LeadModelError, match="lock_wait must be a number of seconds"):
+            LeadStore(store, lock_wait=bad)
+
+
+def test_the_process_wide_wait_notice(store):
+    LeadStore(store).datasets()
+    said: list = []
+    previous = set_wait_notice(said.append)
+    holder = hold_lock(store, 0.5)
+    try:
+        s = LeadStore(store)
+        s.datasets()
+        s.datasets()
+    finally:
+        set_wait_notice(previous)
+        holder.wait(timeout=30)
+    assert said == [store]  # once per store object, however many of its operations waited

@@ -240,10 +240,10 @@ class VersionRegistry:
 
     def _fingerprint_of(self, leads: LeadSet) -> Fingerprint | None:
         """The Fingerprint of the stored rows ``leads`` were read from; None for leads outside a store (or reloaded since)."""
-        info = leads.info  # waits for a store write still under way
         path = Path(leads.store_path)
-        if not info.table or str(path) == ":memory:" or not path.exists():
+        if str(path) == ":memory:" or not path.exists():
             return None
+        info = leads.info  # waits for a store write still under way
         same = path.resolve() == self.store.path.resolve()
         store = self.store if same else LeadStore(path, lock_wait=self.store.lock_wait, on_wait=self.store.on_wait)
         current = next((d for d in store.datasets() if d.name == leads.name), None)
