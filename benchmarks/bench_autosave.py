@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lead_model import ScoringModel, load_leads  # noqa: E402
-from lead_model.workbench.autosave import WRITER, Autosave, Autosaver, latest_autosave, now_iso, save_autosave  # noqa: E402
+from lead_model.workbench.autosave import WRITER, Autosave, Autosaver, dataset_fingerprint, latest_autosave, now_iso, save_autosave  # noqa: E402
 from lead_model.workbench.workshop import Workbench  # noqa: E402
 
 
@@ -41,8 +41,9 @@ def main() -> None:
     leads = load_leads(ROOT / "sample_data" / "leads.csv", store=store)
     model = ScoringModel.from_file(ROOT / "sample_data" / "sample_model.yaml")
     print(f"model JSON {len(model.to_json()):,} bytes; store {store.stat().st_size / 1e6:.1f} MB")
+    content = dataset_fingerprint(store, leads.name)  # autosaves are keyed by the dataset's content
 
-    plain, hooked = Workbench(leads, model), Workbench(leads, model, on_change=Autosaver(store, leads.name, leads.info.table))
+    plain, hooked = Workbench(leads, model), Workbench(leads, model, on_change=Autosaver(store, leads.name, content))
     base = model.attribute("job_level").level_points()["VP"]
     t_plain, t_hook = [], []
     for i in range(args.moves):
@@ -55,7 +56,7 @@ def main() -> None:
 
     writes = []
     for i in range(args.moves):
-        s = Autosave(leads.name, leads.info.table, model.replace(mql_threshold=i), model, now_iso(), i, "bench")
+        s = Autosave(leads.name, content, model.replace(mql_threshold=i), model, now_iso(), i, "bench")
         started = time.perf_counter()
         save_autosave(store, s)
         writes.append(time.perf_counter() - started)
@@ -65,7 +66,7 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(args.moves):
         hooked.set_points("job_level", "VP", base - 1 - i)
-    got = latest_autosave(store, leads.name, leads.info.table)
+    got = latest_autosave(store, leads.name, content)
     elapsed = time.perf_counter() - started
     assert got is not None and got.model == hooked.model, "the last move was not saved"
     print(f"burst: {args.moves} moves, {WRITER.writes - before} writes, last move readable after {elapsed * 1000:.0f} ms")

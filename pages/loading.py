@@ -28,7 +28,7 @@ from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count
 from lead_model.model.schema import ScoringModel
 from lead_model.suggest.fit import Suggestion, suggest
-from lead_model.workbench.autosave import Autosave, Autosaver, resume_offer
+from lead_model.workbench.autosave import Autosave, Autosaver, dataset_fingerprint, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
 from pages.messages import flash, for_app
@@ -188,20 +188,35 @@ def _adopt(new: LeadSet, spec: DatasetSpec, sample: bool) -> str:
         wb.history = old.history  # the room keeps its undo history across a reload of the same data
     else:
         wb = Workbench(new, choice.model)
-    wb.on_change = Autosaver(spec.store, new.name, new.info.table)  # every edit is saved for a reload (F5) to continue
+    # Keyed by the dataset's content, not its table: a restarted server loading the same file offers to continue.
+    fingerprint = _fingerprint(spec.store, new.name)
+    if fingerprint is not None:
+        wb.on_change = Autosaver(spec.store, new.name, fingerprint)  # every edit is saved for a reload (F5, a restart) to continue
     ss[WORKBENCH] = wb
     ss[DATASET] = spec
-    ss[RESUME] = _resume_offer(spec.store, wb)
+    made_now = not choice.kept and choice.model is not sample_model  # a starter model: stamped now, no edit to wait for
+    ss[RESUME] = _resume_offer(spec.store, wb, fingerprint, check_updated=not made_now) if fingerprint is not None else None
     prefetch_suggestion(new, wb.model)  # the Suggestions page's first visit finds its fit ready
     return choice.message
 
 
-def _resume_offer(store: str, wb: Workbench) -> Autosave | None:
+def _fingerprint(store: str, name: str) -> str | None:
+    """The autosave key of the stored dataset ``name``; None (no autosave) when the store cannot say."""
+    import duckdb
+
+    try:
+        return dataset_fingerprint(store, name)
+    except (LeadModelError, duckdb.Error) as exc:
+        print(f"autosave off: {exc}", file=sys.stderr)
+        return None
+
+
+def _resume_offer(store: str, wb: Workbench, fingerprint: str, check_updated: bool = True) -> Autosave | None:
     """The last session's autosave on this data, if it is worth offering; a store that cannot be read offers nothing."""
     import duckdb
 
     try:
-        return resume_offer(store, wb.leads, wb.model, wb.baseline)
+        return resume_offer(store, wb.leads, wb.model, wb.baseline, fingerprint, check_updated=check_updated)
     except (LeadModelError, duckdb.Error) as exc:
         print(f"autosave not read: {exc}", file=sys.stderr)
         return None

@@ -96,8 +96,9 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     log_dir: str | Path | None = None,
     app: str | Path = APP,
+    port: int | None = None,
 ) -> StreamlitServer:
-    """Start the app on a free loopback port and wait until its health endpoint answers.
+    """Start the app on a free loopback port (``port`` first, when given: a restart) and wait until its health endpoint answers.
 
     ``store`` (a DuckDB file path) becomes LEAD_MODEL_STORE (a file in a fresh temp dir when None). Raises RuntimeError
     with the server's log when it dies or does not answer within ``timeout`` seconds.
@@ -110,8 +111,9 @@ def start_server(
     env.update(extra_env or {})
     env.setdefault("PYTHONUNBUFFERED", "1")
     last_error: Exception | None = None
-    for _attempt in range(3):  # a free port can be taken between bind() and streamlit's listen()
-        port = free_port()
+    wanted = port
+    for attempt in range(3):  # a free port can be taken between bind() and streamlit's listen()
+        port = wanted if attempt == 0 and wanted is not None else free_port()
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(app),
             "--server.address", "127.0.0.1",
@@ -121,7 +123,7 @@ def start_server(
             "--browser.gatherUsageStats", "false",
             "--", "--data", str(data),
         ]  # fmt: skip
-        log_file = open(log_path, "w")
+        log_file = open(log_path, "a")  # a restarted server's log follows the first one's
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         server = StreamlitServer(proc, port, log_path, log_file)
         try:

@@ -9,7 +9,7 @@ from conftest import start_app
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
-from lead_model.workbench.autosave import latest_autosave
+from lead_model.workbench.autosave import dataset_fingerprint, latest_autosave
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "leads.csv"
@@ -37,8 +37,8 @@ def offers(at: AppTest) -> list[str]:
 
 
 def saved_now(at: AppTest):
-    leads = at.session_state["workbench"].leads
-    return latest_autosave(at.session_state["dataset"].store, leads.name, leads.info.table)
+    leads, store = at.session_state["workbench"].leads, at.session_state["dataset"].store
+    return latest_autosave(store, leads.name, dataset_fingerprint(store, leads.name))
 
 
 def test_moves_are_saved_and_a_new_session_continues_them(store, monkeypatch):
@@ -98,3 +98,30 @@ def test_no_offer_when_the_saved_model_is_the_starting_one(store, monkeypatch):
     first.slider(key="mql_threshold").set_value(start.mql_threshold).run()  # moved back: the saved model is the start
     assert saved_now(first).model == start
     assert offers(session(store, monkeypatch)) == []
+
+
+def test_a_restarted_server_loading_the_same_file_offers_to_continue(tmp_path, monkeypatch):
+    """A restart (make run, --data FILE) loads the file again into a new table: the same content is offered its work, other content is not."""
+    from pages import loading
+
+    data = tmp_path / "leads.csv"
+    data.write_bytes(SAMPLE.read_bytes())  # a file of this test's own, so the other content below can replace it
+    store = tmp_path / "store.duckdb"
+    first = start_app(monkeypatch, store, data)
+    start = first.session_state["workbench"].model
+    first.slider(key="mql_threshold").set_value(start.mql_threshold + 3).run()
+    table = first.session_state["workbench"].leads.info.table
+
+    loading._leads_from_file.clear()  # what a restart does: no LeadSet in memory, the file is read and stored again
+    second = start_app(monkeypatch, store, data)
+    assert second.session_state["workbench"].leads.info.table != table
+    [line] = offers(second)
+    assert f"1 change: MQL threshold {start.mql_threshold} -> {start.mql_threshold + 3}" in line
+    second.button(key="resume_continue").click().run()
+    assert second.session_state["workbench"].model.mql_threshold == start.mql_threshold + 3
+
+    lines = data.read_text().splitlines(keepends=True)
+    data.write_text("".join(lines[:-1]))  # one lead fewer: other content under the same name
+    loading._leads_from_file.clear()
+    third = start_app(monkeypatch, store, data)
+    assert offers(third) == [] and third.session_state["workbench"].model.mql_threshold == start.mql_threshold

@@ -1,4 +1,4 @@
-"""Autosave without the app: save and load, newest wins, per dataset and table, the change wording, the offer, the Workbench hook."""
+"""Autosave without the app: save and load, newest wins, per dataset and content, the change wording, the offer, the Workbench hook."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from lead_model.data.leads import load_leads
 from lead_model.data.store import LeadStore
 from lead_model.workbench.autosave import (
     AUTOSAVE_TABLE,
+    KEPT_PER_DATASET,
     WRITER,
     Autosave,
     Autosaver,
+    dataset_fingerprint,
     describe_changes,
     latest_autosave,
     offer_text,
@@ -29,29 +31,34 @@ def leads(tiny_csv, store):
     return load_leads(tiny_csv, "converted", store=store, name="tiny")
 
 
+def key(leads) -> str:
+    """The autosave key of the content of ``leads``' dataset."""
+    return dataset_fingerprint(leads.store_path, leads.name)
+
+
 def saved(leads, model, baseline=None, at="2026-12-01T14:05:00.000000+00:00", changes=1, changed="x") -> Autosave:
-    return Autosave(leads.name, leads.info.table, model, baseline or model, at, changes, changed)
+    return Autosave(leads.name, key(leads), model, baseline or model, at, changes, changed)
 
 
 def rows(store) -> list[tuple]:
     con = duckdb.connect(str(store))
     try:
-        return con.execute(f"SELECT dataset, tbl, changes FROM {AUTOSAVE_TABLE} ORDER BY dataset, tbl").fetchall()
+        return con.execute(f"SELECT dataset, fingerprint, changes FROM {AUTOSAVE_TABLE} ORDER BY dataset, fingerprint").fetchall()
     finally:
         con.close()
 
 
 # ----- the table -----------------------------------------------------------------------------
 def test_save_and_load_round_trip(leads, store, tiny_model):
-    assert latest_autosave(store, "tiny", leads.info.table) is None  # no table yet: created, empty
+    assert latest_autosave(store, "tiny", key(leads)) is None  # no table yet: created, empty
     moved = tiny_model.with_points("industry", "Software", 35)
     save_autosave(store, saved(leads, moved, tiny_model, changes=3, changed="industry: Software 20 -> 35"))
-    got = latest_autosave(store, "tiny", leads.info.table)
+    got = latest_autosave(store, "tiny", key(leads))
     assert (got.model, got.baseline, got.changes, got.changed) == (moved, tiny_model, 3, "industry: Software 20 -> 35")
     assert got.saved_time.hour == 14 and got.saved_time.utcoffset().total_seconds() == 0
     # the same DuckDB file as the datasets, and not held open: another connection can open it read-write at once
     assert {d.name for d in LeadStore(store).datasets()} == {"tiny"}
-    assert rows(store) == [("tiny", leads.info.table, 3)]
+    assert rows(store) == [("tiny", key(leads), 3)]
 
 
 def test_newest_wins_whatever_order_the_writes_land_in(leads, store, tiny_model):
@@ -59,29 +66,62 @@ def test_newest_wins_whatever_order_the_writes_land_in(leads, store, tiny_model)
     earlier = saved(leads, tiny_model.replace(mql_threshold=5), at="2026-12-01T14:05:00.000000+00:00", changes=1)
     save_autosave(store, later)
     save_autosave(store, earlier)  # e.g. a slower writer: must not replace the newer save
-    assert latest_autosave(store, "tiny", leads.info.table).model.mql_threshold == 7
+    assert latest_autosave(store, "tiny", key(leads)).model.mql_threshold == 7
     newest = saved(leads, tiny_model.replace(mql_threshold=9), at="2026-12-01T14:07:00.000000+00:00", changes=3)
     save_autosave(store, newest)
-    assert latest_autosave(store, "tiny", leads.info.table).model.mql_threshold == 9
-    assert len(rows(store)) == 1  # one row per dataset and table
+    assert latest_autosave(store, "tiny", key(leads)).model.mql_threshold == 9
+    assert len(rows(store)) == 1  # one row per dataset and content
 
 
-def test_autosaves_are_per_dataset_and_per_table(tiny_csv, store, tiny_model):
+def test_autosaves_are_per_dataset_and_content(tiny_csv, store, tiny_model):
     a = load_leads(tiny_csv, "converted", store=store, name="a")
+    first = key(a)  # the dataset's content now (key() asks the store about the name's current rows)
     b = load_leads(tiny_csv, "converted", store=store, name="b")
+    fp = LeadStore(store).fingerprint("a")
+    assert first == f"{fp.rows}:{fp.hash}" and fp.rows == 12 and key(b) == first  # the same rows under two names
     save_autosave(store, saved(a, tiny_model.replace(mql_threshold=1)))
     save_autosave(store, saved(b, tiny_model.replace(mql_threshold=2)))
-    assert latest_autosave(store, "a", a.info.table).model.mql_threshold == 1
-    assert latest_autosave(store, "b", b.info.table).model.mql_threshold == 2
-    assert latest_autosave(store, "a", b.info.table) is None
-    # The file loaded again under the same name is a new table: the old model is not its own.
+    assert latest_autosave(store, "a", first).model.mql_threshold == 1
+    assert latest_autosave(store, "b", first).model.mql_threshold == 2
+    # The same file loaded again (a restarted server, --data FILE) lands in a new table, and its work is offered.
     a2 = load_leads(tiny_csv, "converted", store=store, name="a")
-    assert a2.info.table != a.info.table
-    assert latest_autosave(store, "a", a2.info.table) is None
-    assert resume_offer(store, a2, tiny_model) is None
-    # Its first save drops the row of the table that is gone; the other dataset keeps its row.
-    save_autosave(store, saved(a2, tiny_model.replace(mql_threshold=3)))
-    assert rows(store) == [("a", a2.info.table, 1), ("b", b.info.table, 1)]
+    assert a2.info.table != a.info.table and key(a2) == first
+    offer = resume_offer(store, a2, tiny_model)
+    assert offer is not None and offer.model.mql_threshold == 1
+    # A file with other content under the same name is not offered the old work ...
+    changed = tiny_csv.with_name("changed.csv")
+    changed.write_text(tiny_csv.read_text().replace("L12,2024-06-30,Retail,90,", "L12,2024-06-30,Retail,91,"))
+    a3 = load_leads(changed, "converted", store=store, name="a")
+    other = key(a3)
+    assert other != first and resume_offer(store, a3, tiny_model) is None
+    save_autosave(store, saved(a3, tiny_model.replace(mql_threshold=3), at="2026-12-01T15:00:00.000000+00:00"))
+    # ... and keeps it: the first file loaded once more is offered its own work again
+    a4 = load_leads(tiny_csv, "converted", store=store, name="a")
+    assert key(a4) == first and resume_offer(store, a4, tiny_model).model.mql_threshold == 1
+    assert rows(store) == sorted([("a", first, 1), ("a", other, 1), ("b", first, 1)])
+    # At most KEPT_PER_DATASET contents per name, the newest; a dataset the store no longer holds loses its row.
+    LeadStore(store).drop("b")
+    for i in range(KEPT_PER_DATASET):
+        save_autosave(store, Autosave("a", f"99:{i}", tiny_model, tiny_model, f"2026-12-02T1{i}:00:00.000000+00:00", 1, ""))
+    assert rows(store) == [("a", f"99:{i}", 1) for i in range(KEPT_PER_DATASET)]  # a's two older contents and b went
+
+
+def test_autosaves_keyed_by_table_are_carried_over_to_content_keys(tiny_csv, tmp_path, tiny_model):
+    """A store written before fingerprints: the row of the dataset's current table is kept under its content, others go."""
+    store = tmp_path / "old.duckdb"
+    leads = load_leads(tiny_csv, "converted", store=store, name="tiny")
+    con = duckdb.connect(str(store))
+    con.execute(f"CREATE TABLE {AUTOSAVE_TABLE} (dataset VARCHAR, tbl VARCHAR, saved_at VARCHAR, model VARCHAR, baseline VARCHAR,"
+                " changes BIGINT, changed VARCHAR, PRIMARY KEY (dataset, tbl))")
+    moved = tiny_model.replace(mql_threshold=4)
+    con.execute(f"INSERT INTO {AUTOSAVE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ["tiny", leads.info.table, "2026-12-01T14:05:00.000000+00:00", moved.to_json(), tiny_model.to_json(), 2, "MQL threshold"])
+    con.execute(f"INSERT INTO {AUTOSAVE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ["tiny", "leads_gone", "2026-12-01T14:06:00.000000+00:00", moved.to_json(), tiny_model.to_json(), 9, "x"])
+    con.close()
+    got = latest_autosave(store, "tiny", key(leads))
+    assert (got.model, got.changes) == (moved, 2)
+    assert rows(store) == [("tiny", key(leads), 2)]
 
 
 def test_a_failed_save_leaves_the_previous_one(leads, store, tiny_model, monkeypatch):
@@ -89,7 +129,7 @@ def test_a_failed_save_leaves_the_previous_one(leads, store, tiny_model, monkeyp
 
     save_autosave(store, saved(leads, tiny_model.replace(mql_threshold=6)))
     later = saved(leads, tiny_model.replace(mql_threshold=8), at="2026-12-01T16:00:00.000000+00:00")
-    bad = Autosave("elsewhere", "leads_x", tiny_model.replace(mql_threshold=99), tiny_model, later.saved_at, 1, "")
+    bad = Autosave("elsewhere", "8:x", tiny_model.replace(mql_threshold=99), tiny_model, later.saved_at, 1, "")
     real = ScoringModel.to_json
 
     def fails_on_99(self):  # the second row of the transaction fails half-way through the save
@@ -101,8 +141,8 @@ def test_a_failed_save_leaves_the_previous_one(leads, store, tiny_model, monkeyp
     with pytest.raises(OSError):
         save_autosave(store, [later, bad])  # one transaction: the first row is rolled back too
     monkeypatch.undo()
-    assert latest_autosave(store, "tiny", leads.info.table).model.mql_threshold == 6
-    assert latest_autosave(store, "elsewhere", "leads_x") is None
+    assert latest_autosave(store, "tiny", key(leads)).model.mql_threshold == 6
+    assert latest_autosave(store, "elsewhere", "8:x") is None
 
 
 def test_a_row_that_no_longer_reads_is_not_offered(leads, store, tiny_model):
@@ -110,7 +150,7 @@ def test_a_row_that_no_longer_reads_is_not_offered(leads, store, tiny_model):
     con = duckdb.connect(str(store))
     con.execute(f"UPDATE {AUTOSAVE_TABLE} SET model = '{{\"schema_version\": 99}}'")
     con.close()
-    assert latest_autosave(store, "tiny", leads.info.table) is None
+    assert latest_autosave(store, "tiny", key(leads)) is None
 
 
 # ----- what changed ----------------------------------------------------------------------------
@@ -167,6 +207,7 @@ def test_offer_is_newer_than_the_start_model(leads, store, tiny_model):
     save_autosave(store, saved(leads, tiny_model.replace(mql_threshold=5), at="2026-12-01T14:05:00.000000+00:00"))
     newer_file = tiny_model.model_copy(update={"metadata": tiny_model.metadata.model_copy(update={"updated": "2026-12-01T15:00:00+00:00"})})
     assert resume_offer(store, leads, newer_file) is None
+    assert resume_offer(store, leads, newer_file, check_updated=False) is not None  # a starter model made just now: its stamp is no edit
     older_file = tiny_model.model_copy(update={"metadata": tiny_model.metadata.model_copy(update={"updated": "2026-12-01T13:00:00+00:00"})})
     assert resume_offer(store, leads, older_file) is not None
 
@@ -211,11 +252,11 @@ def test_resume_restores_model_baseline_and_count(tiny, tiny_model):
 
 
 def test_autosaver_saves_every_change_and_a_reload_sees_the_last(leads, store, tiny_model):
-    bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, leads.info.table))
+    bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, key(leads)))
     writes = WRITER.writes
     for p in range(21, 41):  # a slider dragged from 20 to 40: twenty changes, queued
         bench.set_points("industry", "Software", p)
-    got = latest_autosave(store, "tiny", leads.info.table)  # waits for this process's queued writes
+    got = latest_autosave(store, "tiny", key(leads))  # waits for this process's queued writes
     assert got.model == bench.model and got.changes == 20 and got.changed == "industry: Software 39 -> 40"
     assert WRITER.writes - writes < 20  # coalesced: a burst of moves makes fewer writes
     offer = resume_offer(store, leads, tiny_model)
@@ -223,23 +264,23 @@ def test_autosaver_saves_every_change_and_a_reload_sees_the_last(leads, store, t
 
 
 def test_autosaver_in_the_foreground_writes_at_once(leads, store, tiny_model):
-    bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, leads.info.table, background=False))
+    bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, key(leads), background=False))
     bench.set_threshold(3)
     bench.set_baseline()
-    got = latest_autosave(store, "tiny", leads.info.table)
+    got = latest_autosave(store, "tiny", key(leads))
     assert got.baseline.mql_threshold == 3 and got.changed == "set the current model as the baseline" and got.changes == 2
 
 
 def test_queueing_a_save_is_quick(leads, store, tiny_model):
     """The hook runs on every slider move: describing the change and queueing it must cost well under a millisecond or so."""
-    saver = Autosaver(store, leads.name, leads.info.table)
+    saver = Autosaver(store, leads.name, key(leads))
     bench = Workbench(leads, tiny_model, on_change=saver)
     started = time.perf_counter()
     for p in range(100):
         bench.set_points("industry", "Software", p)
     per_move = (time.perf_counter() - started) / 100
     WRITER.flush()
-    assert latest_autosave(store, "tiny", leads.info.table).model.attribute("industry").level_points()["Software"] == 99
+    assert latest_autosave(store, "tiny", key(leads)).model.attribute("industry").level_points()["Software"] == 99
     assert per_move < 0.02, f"{per_move * 1000:.1f} ms per move (edit + hook)"
 
 
@@ -254,11 +295,11 @@ def test_a_store_locked_by_another_program_is_written_once_it_is_free(leads, sto
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, leads.info.table))
+        bench = Workbench(leads, tiny_model, on_change=Autosaver(store, leads.name, key(leads)))
         bench.set_threshold(4)  # queued: the edit itself never waits for the store
         assert bench.model.mql_threshold == 4
     finally:
         holder.wait(timeout=30)
     assert WRITER.flush(timeout=15)
-    got = latest_autosave(store, "tiny", leads.info.table)
+    got = latest_autosave(store, "tiny", key(leads))
     assert got is not None and got.model.mql_threshold == 4

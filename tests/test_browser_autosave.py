@@ -109,3 +109,54 @@ def test_reload_then_continue_brings_the_moved_model_back(server, browser, core)
         assert page.get_by_text(OFFER).count() == 0
     finally:
         page.close()
+
+
+def test_a_restarted_server_offers_to_continue(tmp_path, browser, core):
+    """Move a slider, stop the server, start it again on the same file and store (``make run``, ``--data FILE``), reload:
+    the file is stored again in a new table, yet the offer is there (autosaves are keyed by the dataset's content)."""
+    import lead_model
+    from lead_model.data.store import LeadStore
+    from lead_model.workbench.autosave import dataset_fingerprint, latest_autosave
+
+    if _MISSING:  # only reached under CI=true (skipped otherwise)
+        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    leads, model = core
+    store = tmp_path / "lead_store.duckdb"
+    start_points = model.attribute("job_level").level_points()["VP"]
+    want = tiles(lead_model.backtest(leads, model.with_points("job_level", "VP", start_points - 2)))
+    first = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, log_dir=tmp_path)
+    second = None
+    page = bs.open_page(browser, first.url + bs.DESIGNER_PATH, width=1280, height=800)
+    try:
+        ready(page, first)
+        table = LeadStore(store).info("leads").table
+        loc = bs.reveal_slider(page, POINTS_LABEL)
+        for target in (start_points - 1, start_points - 2):
+            if not loc.evaluate("el => document.activeElement === el"):
+                loc.focus()
+            page.keyboard.press("ArrowLeft")
+            wait_until(lambda: bs.slider_value(page, POINTS_LABEL) == target, f"the slider at {target}")
+            bs.wait_idle(page, timeout=30)
+        wait_until(lambda: bs.metric_text(page, "Precision") == want["Precision"], f"Precision {want['Precision']}")
+        # the server's background writer has stored the last move (read through the store's lock, as another program would)
+        content = dataset_fingerprint(store, "leads")
+        wait_until(lambda: (s := latest_autosave(store, "leads", content)) is not None and s.changes == 2, "the autosave of both moves")
+
+        first.stop()  # the server process ends: nothing of the session survives in memory
+        second = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, log_dir=tmp_path, port=first.port)
+        page.goto(second.url + bs.DESIGNER_PATH)  # the same address when the port was free again: a reload
+        ready(page, second)
+        assert LeadStore(store).info("leads").table != table  # the file was stored again
+        offer = page.get_by_text(OFFER)
+        wait_until(lambda: offer.count() == 1, "the offer to continue after the restart")
+        text = offer.first.inner_text().replace("\u2192", "->")
+        assert f"2 changes: job_level: VP {start_points} -> {start_points - 2}" in text, text
+        page.get_by_role("button", name="Continue", exact=True).click()
+        wait_until(lambda: bs.metric_text(page, "Precision") == want["Precision"], f"Precision {want['Precision']} after Continue")
+        bs.wait_idle(page, timeout=30)
+        assert bs.slider_value(page, POINTS_LABEL) == start_points - 2
+    finally:
+        page.close()
+        first.stop()
+        if second is not None:
+            second.stop()

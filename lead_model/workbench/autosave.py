@@ -1,10 +1,15 @@
 """Autosave: the model a room is designing, kept per dataset in the lead store, so a browser reload loses nothing.
 
-One row per dataset and table in ``lead_autosaves`` (in the store's DuckDB file, beside
+One row per dataset name and *content* in ``lead_autosaves`` (in the store's DuckDB file, beside
 ``lead_datasets``): the working model, its baseline, when it was saved, how many changes the
-session made since it opened the dataset and the last change in words. The table name is part
-of the key, so a file loaded again under the same name (a new table) never gets the old
-file's model offered.
+session made since it opened the dataset and the last change in words. The content is the
+dataset's ``Fingerprint`` (``LeadStore.fingerprint``: its row count and an order-independent
+hash of its rows, taken when it was stored), so the same file loaded again, by a restarted
+server (``make run``, ``--data FILE``) or from the Data page, is offered the work done on it,
+though it lands in a new table; a file with other content under the same name is not. The
+last ``KEPT_PER_DATASET`` contents of each name keep their row; rows of datasets the store no
+longer holds are dropped. A store written before fingerprints (rows keyed by table) is
+carried over once: rows of a table that is still its dataset's get that dataset's fingerprint.
 
 Speed: opening the store, upserting a 7 KB model and closing it (the file is never held open
 between operations: the CLI and other servers use it too) takes ~75 ms, up to ~250 ms when
@@ -14,8 +19,8 @@ writes the newest queued state of each dataset, coalescing a burst of moves into
 ``latest_autosave`` waits for queued writes of the same store first, so a reload served by
 this process always sees the last change.
 
-Atomic: each write is one transaction (upsert of one row, plus dropping rows whose table
-is gone), so a crash leaves the previous save or the new one, never half a model. Newest
+Atomic: each write is one transaction (upsert of one row, plus dropping the rows no longer
+kept), so a crash leaves the previous save or the new one, never half a model. Newest
 wins: a row is replaced only by a save made later (``saved_at``), whatever order the writes
 land in.
 """
@@ -23,6 +28,7 @@ land in.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import threading
 import time
@@ -33,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lead_model.data.leads import LeadSet
-from lead_model.data.store import LeadStore
+from lead_model.data.store import FINGERPRINT_KEY, Fingerprint, LeadStore, table_fingerprint
 from lead_model.engine.scoring import fits
 from lead_model.errors import LeadModelError
 from lead_model.model.diff import describe_changes
@@ -43,22 +49,28 @@ if TYPE_CHECKING:
     from lead_model.workbench.workshop import Workbench
 
 AUTOSAVE_TABLE = "lead_autosaves"
+KEPT_PER_DATASET = 5  # contents (fingerprints) of one dataset name whose last work is kept
 OFFER_CHANGES = 3  # changes the "continue?" line lists before "…"
 RETRY_SECONDS = 2.0  # at most this long between tries while another program holds the store's lock
 
 log = logging.getLogger(__name__)
 
 _CREATE = (
-    f"CREATE TABLE IF NOT EXISTS {AUTOSAVE_TABLE} (dataset VARCHAR, tbl VARCHAR, saved_at VARCHAR, model VARCHAR,"
-    " baseline VARCHAR, changes BIGINT, changed VARCHAR, PRIMARY KEY (dataset, tbl))"
+    f"CREATE TABLE IF NOT EXISTS {AUTOSAVE_TABLE} (dataset VARCHAR, fingerprint VARCHAR, saved_at VARCHAR, model VARCHAR,"
+    " baseline VARCHAR, changes BIGINT, changed VARCHAR, PRIMARY KEY (dataset, fingerprint))"
 )
 _UPSERT = (
-    f"INSERT INTO {AUTOSAVE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset, tbl) DO UPDATE SET"
+    f"INSERT INTO {AUTOSAVE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset, fingerprint) DO UPDATE SET"
     " saved_at = excluded.saved_at, model = excluded.model, baseline = excluded.baseline,"
     f" changes = excluded.changes, changed = excluded.changed WHERE excluded.saved_at > {AUTOSAVE_TABLE}.saved_at"
 )
-# Rows of this dataset whose table no dataset holds any more (the file was loaded again since).
-_PRUNE = f"DELETE FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND tbl <> ? AND tbl NOT IN (SELECT tbl FROM lead_datasets)"
+# Rows of this dataset beyond its KEPT_PER_DATASET most recently saved contents, and rows of datasets the store no longer holds.
+_PRUNE = (
+    f"DELETE FROM {AUTOSAVE_TABLE} WHERE (dataset = ? AND fingerprint NOT IN (SELECT fingerprint FROM {AUTOSAVE_TABLE}"
+    f" WHERE dataset = ? ORDER BY saved_at DESC LIMIT {KEPT_PER_DATASET})) OR dataset NOT IN (SELECT name FROM lead_datasets)"
+)
+_READY: set[str] = set()  # stores whose autosave table has the current layout (checked once per process)
+_READY_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class Autosave:
     """
 
     dataset: str
-    table: str
+    fingerprint: str  # the dataset's content (``fingerprint_key``), not its table: the same file loaded again is the same
     model: ScoringModel
     baseline: ScoringModel
     saved_at: str
@@ -90,20 +102,77 @@ def _store(store: LeadStore | str | Path) -> LeadStore:
     return store if isinstance(store, LeadStore) else LeadStore(store)
 
 
+def fingerprint_key(fp: Fingerprint) -> str:
+    """A Fingerprint as the autosave key: '50000:3f2a...' (rows, then the hash)."""
+    return f"{fp.rows}:{fp.hash}"
+
+
+def dataset_fingerprint(store: LeadStore | str | Path, dataset: str) -> str:
+    """The autosave key of dataset ``dataset``'s content (``LeadStore.fingerprint``; raises LeadModelError if it is not stored)."""
+    return fingerprint_key(_store(store).fingerprint(dataset))
+
+
+def _prepare(con) -> None:
+    """Create the autosave table, or carry a table keyed by stored table (before fingerprints) over to one keyed by content."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?", [AUTOSAVE_TABLE]).fetchall()}
+    if "tbl" not in columns:
+        con.execute(_CREATE)
+        return
+    current = {name: (tbl, json.loads(settings or "{}")) for name, tbl, settings in con.execute("SELECT name, tbl, settings FROM lead_datasets").fetchall()}
+    rows = []
+    for dataset, tbl, *rest in con.execute(f"SELECT dataset, tbl, saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE}").fetchall():
+        if dataset not in current or current[dataset][0] != tbl:
+            continue  # its file was loaded again since: not the content it was made on
+        kept = current[dataset][1].get(FINGERPRINT_KEY)
+        if isinstance(kept, dict) and kept.get("table") == tbl and "rows" in kept and "hash" in kept:
+            fp = Fingerprint(int(kept["rows"]), str(kept["hash"]))
+        else:
+            fp = table_fingerprint(con, tbl)
+        rows.append([dataset, fingerprint_key(fp), *rest])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE {AUTOSAVE_TABLE}")
+        con.execute(_CREATE)
+        for r in rows:
+            con.execute(_UPSERT, r)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("autosaves in %s carried over to content keys (%d kept)", AUTOSAVE_TABLE, len(rows))
+
+
+def _connect(store: LeadStore):
+    """A connection to the store with the autosave table ready (its layout checked once per process and store)."""
+    con = store.connect()
+    try:
+        key = str(store.path.resolve())
+        with _READY_LOCK:
+            if key not in _READY:
+                _prepare(con)
+                _READY.add(key)
+                return con
+        con.execute(_CREATE)  # cheap, and the file may have been replaced since
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 # ----- the table ---------------------------------------------------------------------------
 def save_autosave(store: LeadStore | str | Path, saves: Autosave | Iterable[Autosave]) -> None:
     """Write one or more autosaves now, in one transaction (a later save already stored is kept)."""
     saves = [saves] if isinstance(saves, Autosave) else list(saves)
     if not saves:
         return
-    con = _store(store).connect()
+    con = _connect(_store(store))
     try:
-        con.execute(_CREATE)
         con.execute("BEGIN TRANSACTION")
         try:
             for s in saves:
-                con.execute(_PRUNE, [s.dataset, s.table])
-                con.execute(_UPSERT, [s.dataset, s.table, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed])
+                con.execute(_UPSERT, [s.dataset, s.fingerprint, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed])
+                con.execute(_PRUNE, [s.dataset, s.dataset])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -112,8 +181,9 @@ def save_autosave(store: LeadStore | str | Path, saves: Autosave | Iterable[Auto
         con.close()
 
 
-def latest_autosave(store: LeadStore | str | Path, dataset: str, table: str) -> Autosave | None:
-    """The autosave of ``dataset`` on ``table``, or None (none yet, or a row whose models no longer read).
+def latest_autosave(store: LeadStore | str | Path, dataset: str, fingerprint: str) -> Autosave | None:
+    """The autosave of ``dataset`` with content ``fingerprint`` (``dataset_fingerprint``), or None (none yet, or a
+    row whose models no longer read).
 
     Waits first (up to a few seconds) for this process's queued saves to the same store.
     """
@@ -121,11 +191,10 @@ def latest_autosave(store: LeadStore | str | Path, dataset: str, table: str) -> 
     WRITER.flush(store.path)
     if not store.path.exists():
         return None
-    con = store.connect()
+    con = _connect(store)
     try:
-        con.execute(_CREATE)
         row = con.execute(
-            f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND tbl = ?", [dataset, table]
+            f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND fingerprint = ?", [dataset, fingerprint]
         ).fetchone()
     finally:
         con.close()
@@ -137,22 +206,29 @@ def latest_autosave(store: LeadStore | str | Path, dataset: str, table: str) -> 
     except LeadModelError as exc:  # e.g. saved by a newer version of the app: nothing to offer
         log.warning("autosave of %r not read: %s", dataset, exc)
         return None
-    return Autosave(dataset, table, model, baseline, row[0], int(row[3]), row[4] or "")
+    return Autosave(dataset, fingerprint, model, baseline, row[0], int(row[3]), row[4] or "")
 
 
-def resume_offer(store: LeadStore | str | Path, leads: LeadSet, start: ScoringModel, start_baseline: ScoringModel | None = None) -> Autosave | None:
+def resume_offer(
+    store: LeadStore | str | Path, leads: LeadSet, start: ScoringModel, start_baseline: ScoringModel | None = None, fingerprint: str | None = None,
+    *, check_updated: bool = True,
+) -> Autosave | None:
     """The autosave to offer a session that opens ``leads`` with ``start``, or None.
 
-    Offered only when it fits the data (roles may have changed since), differs from ``start``
-    (and its baseline from ``start_baseline``), and was saved after ``start`` was last
-    updated (``metadata.updated``, when the model file says).
+    Looked up by the dataset's name and content (``fingerprint``, default: ``dataset_fingerprint``
+    of ``leads.name``), so a restarted server that loads the same file again offers it. Offered
+    only when it fits the data (roles may have changed since), differs from ``start`` (and its
+    baseline from ``start_baseline``), and was saved after ``start`` was last updated
+    (``metadata.updated``, when the model file says; ``check_updated=False`` for a start model
+    made on the spot, a starter model, whose stamp is the moment it was made, not an edit).
     """
-    saved = latest_autosave(store, leads.name, leads.info.table)
+    fingerprint = fingerprint or dataset_fingerprint(store, leads.name)
+    saved = latest_autosave(store, leads.name, fingerprint)
     if saved is None or not fits(leads, saved.model):
         return None
     if saved.model == start and saved.baseline == (start_baseline or start):
         return None
-    updated = start.metadata.updated
+    updated = start.metadata.updated if check_updated else None
     if updated:
         try:
             stamp = datetime.fromisoformat(updated)
@@ -162,7 +238,7 @@ def resume_offer(store: LeadStore | str | Path, leads: LeadSet, start: ScoringMo
         except ValueError:
             pass
     if not fits(leads, saved.baseline):
-        saved = Autosave(saved.dataset, saved.table, saved.model, start_baseline or start, saved.saved_at, saved.changes, saved.changed)
+        saved = Autosave(saved.dataset, saved.fingerprint, saved.model, start_baseline or start, saved.saved_at, saved.changes, saved.changed)
     return saved
 
 
@@ -182,19 +258,19 @@ def offer_text(saved: Autosave, start: ScoringModel) -> str:
 class Autosaver:
     """The Workbench's ``on_change`` hook for one dataset: queues the new state for the background writer.
 
-    ``Autosaver(store, dataset, table)``; ``background=False`` writes at once (tests, the CLI).
+    ``Autosaver(store, dataset, fingerprint)`` (``dataset_fingerprint``); ``background=False`` writes at once (tests, the CLI).
     """
 
-    def __init__(self, store: LeadStore | str | Path, dataset: str, table: str, background: bool = True):
+    def __init__(self, store: LeadStore | str | Path, dataset: str, fingerprint: str, background: bool = True):
         self.store = _store(store)
         self.dataset = dataset
-        self.table = table
+        self.fingerprint = fingerprint
         self.background = background
         self.last: Autosave | None = None
 
     def __call__(self, bench: Workbench, previous: ScoringModel) -> None:
         changed = "; ".join(describe_changes(previous, bench.model)) or "set the current model as the baseline"
-        save = Autosave(self.dataset, self.table, bench.model, bench.baseline, now_iso(), bench.changes, changed)
+        save = Autosave(self.dataset, self.fingerprint, bench.model, bench.baseline, now_iso(), bench.changes, changed)
         self.last = save
         if self.background:
             WRITER.submit(self.store.path, save)
@@ -203,7 +279,7 @@ class Autosaver:
 
 
 class _Writer:
-    """One background thread writing the newest queued autosave of each (store, dataset, table)."""
+    """One background thread writing the newest queued autosave of each (store, dataset, content)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -213,7 +289,7 @@ class _Writer:
         self.writes = 0  # transactions committed (a burst of moves makes few)
 
     def submit(self, path: Path, save: Autosave, attempt: int = 0) -> None:
-        key = (str(path), save.dataset, save.table)
+        key = (str(path), save.dataset, save.fingerprint)
         with self._cond:
             queued = self._pending.get(key)
             if queued is None or queued[1].saved_at <= save.saved_at:
@@ -268,4 +344,7 @@ class _Writer:
 WRITER = _Writer()
 atexit.register(WRITER.flush)
 
-__all__ = ["AUTOSAVE_TABLE", "Autosave", "Autosaver", "describe_changes", "latest_autosave", "offer_text", "resume_offer", "save_autosave"]
+__all__ = [
+    "AUTOSAVE_TABLE", "Autosave", "Autosaver", "dataset_fingerprint", "describe_changes", "fingerprint_key", "latest_autosave", "offer_text",
+    "resume_offer", "save_autosave",
+]
