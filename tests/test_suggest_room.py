@@ -274,3 +274,19 @@ def test_only_levels_shown_green_or_red_get_a_note():
     why = _with_joint_notes(table, scored, 0.10, 90)
     assert why == ["x; " + JOINT_NOTE, "y", "z"]  # 'hi' gets fewer points than 'lo', which converts below the base rate
     assert _with_joint_notes(table, scored, 0.10, 101) == ["x", "y", "z"]  # too few leads: the shrinkage note says enough
+
+
+def test_the_cli_report_prints_the_why_of_points_that_disagree(confounded):
+    """The notes the Suggestions page shows beside a disagreeing point, in the text report too (one line per level)."""
+    from lead_model.suggest.fit import point_notes
+
+    s = suggest(confounded, max_attributes=3, min_iv=0.0, holdout="none")
+    t = s.points.table.set_index(["attribute", "level"])
+    noted = {(a, lv) for a, lv, *_ in point_notes(s.points.table)}
+    assert noted == {k for k, why in t["why"].items() if "fitted jointly" in why} and ("channel", "Events") in noted
+    report = suggestion_report(s)
+    events = t.loc[("channel", "Events")]
+    line = next(x for x in report.splitlines() if x.startswith("  channel Events: "))
+    assert line.startswith(f"  channel Events: {events['suggested_points']} points, converts at {events['conversion_rate']:.1%}: fitted jointly: ")
+    assert line.endswith(events["why"][events["why"].index("fitted jointly"):])
+    assert "Why some points differ from the raw conversion rate" in report

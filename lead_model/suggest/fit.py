@@ -678,6 +678,23 @@ def suggest(
     return Suggestion(points, split, validation, table, kept)
 
 
+def point_notes(table: pd.DataFrame) -> list[tuple[str, str, int, float, str]]:
+    """(attribute, level, points, conversion rate, note) for each level of a suggestion's table whose points need a word:
+    the joint-fit note on points that disagree with the raw rate (step 8), and levels recorded after sales contact (step 9)."""
+    out = []
+    for r in table.itertuples():
+        why = str(r.why)
+        if why.startswith(LEVEL_NOTE):
+            note = LEVEL_NOTE
+        elif "fitted jointly" in why:
+            start = why.find(JOINT_NOTE) if JOINT_NOTE in why else why.find("fitted jointly")
+            note = why[start:]
+        else:
+            continue
+        out.append((r.attribute, str(r.level), int(r.suggested_points), float(r.conversion_rate), note))
+    return out
+
+
 def suggestion_report(s: Suggestion) -> str:
     """The suggestion as text for the command line: attributes, points, train vs holdout, thresholds."""
     p = s.points
@@ -700,6 +717,10 @@ def suggestion_report(s: Suggestion) -> str:
         t = p.table[(p.table["attribute"] == a) & (p.table["leads"] > 0)]
         items = ", ".join(f"{r.level} {r.suggested_points} ({pct(r.conversion_rate)}, {r.leads:,})" for r in t.itertuples())
         lines.append(f"  {a}: {items}")
+    notes = point_notes(p.table)
+    if notes:
+        lines += ["", "Why some points differ from the raw conversion rate (the Suggestions page's 'Why' column):"]
+        lines += [f"  {a} {level}: {points} points, converts at {pct(rate)}: {note}" for a, level, points, rate, note in notes]
     lines += ["", f"Validation ({s.split.description}):", f"  {'metric':20} {'train':>10} {'holdout':>10} {'gap':>10}"]
     for r in s.validation.display_table().itertuples():
         lines.append(f"  {r.metric:20} {r.train:>10} {r.holdout:>10} {r.gap:>10}")
