@@ -221,17 +221,20 @@ def backtest_command(data: str, model_path: Path, outcome: str | None, threshold
 @main.command()
 @click.argument("data")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="The model file (.json or .yaml).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write: CSV, or Parquet when the name ends in .parquet.")
+@click.option("--reasons", is_flag=True, help="Also write points_<attribute> per attribute and each lead's top reasons in words (column 'reasons').")
+@click.option("--raw", is_flag=True, help="CSV: write text cells starting with = + - @ as they are (by default they get a leading ' so spreadsheets never run them).")
 @store_option
-def score(data: str, model_path: Path, output: Path, store: Path | None) -> None:
+def score(data: str, model_path: Path, output: Path, reasons: bool, raw: bool, store: Path | None) -> None:
     """Score leads: the input rows in input order with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
     from lead_model.data.leads import load_leads
-    from lead_model.export.scored import write_scored_csv
+    from lead_model.export.scored import write_scored
     from lead_model.model.schema import ScoringModel
 
     model = ScoringModel.from_file(model_path)
     leads = load_leads(data, store=store, model=model, require_outcome=False)
-    write_scored_csv(leads, model, output)
+    write_scored(leads, model, output, reasons=reasons, raw=raw)
     click.echo(f"Wrote {output}: {leads.summary.rows:,} rows scored with '{model.metadata.name}'.")
 
 
