@@ -56,6 +56,7 @@ STYLE = """
 .st-key-kpis [data-testid="stColumn"]:nth-child(6) [data-testid="stMetricValue"] { font-size: min(2.5rem, 11cqi); }
 .st-key-mql_threshold [data-testid="stWidgetLabel"] p { font-size: 1.2rem; font-weight: 600; }
 .st-key-mql_threshold [data-testid="stSliderThumbValue"] { font-size: 1.1rem; font-weight: 600; }
+.st-key-leak_checks [data-testid="stButton"] button * { white-space: normal; overflow-wrap: anywhere; }
 </style>
 """
 

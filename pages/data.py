@@ -199,11 +199,11 @@ edited = st.data_editor(
         "column": st.column_config.TextColumn("Column"),
         "role": st.column_config.SelectboxColumn("Role", options=list(ROLE_OPTIONS), required=True),
         "kind": st.column_config.SelectboxColumn("Kind", options=list(KIND_OPTIONS)),
-        "group": st.column_config.SelectboxColumn("Group", options=list(GROUP_OPTIONS), width=290,
+        "group": st.column_config.SelectboxColumn("Group", options=list(GROUP_OPTIONS), width=270,
                                                   help="Fit: who they are; engagement: what they did. Unknown is counted as fit until you choose."),
         "missing": st.column_config.ProgressColumn("Missing", format="percent", min_value=0.0, max_value=1.0),
         "distinct": st.column_config.NumberColumn("Values", format="localized", help="Distinct values"),
-        "reason": st.column_config.TextColumn("Why", width="large"),
+        "reason": st.column_config.TextColumn("Why", width="medium", help="Hover a cell for all of it"),
     },
 )
 if st.button("Apply roles", type="primary", key="apply_roles"):
