@@ -25,6 +25,7 @@ from lead_model.data.roles import (
     ColumnProfile,
     ColumnRole,
     RoleOverride,
+    check_outcome,
     guess_amount_column,
     infer_roles,
     placeholder_set,
@@ -437,23 +438,83 @@ def _profile_column(table: pa.Table, name: str, ph: frozenset[str]) -> tuple[str
     n_null = col.null_count
     if dtype in ("text", "boolean"):
         tc = _text_column(col, ph)
-        real = ~tc.is_placeholder
-        top = _top_values(tc, real)
-        ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
-        return name, ColumnProfile(
-            name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
-            _numeric_share(tc) if dtype == "text" else 0.0, top,
-        ), tc
+        return name, _text_profile(name, dtype, rows, n_null, tc), tc
     if dtype == "date":
         n_distinct = pc.count_distinct(col).as_py()
         return name, ColumnProfile(name, dtype, rows, n_null, 0, {}, int(n_distinct), 0.0, ()), None
     uniq, counts = _number_counts(col)
+    return name, _number_profile(name, dtype, rows, uniq, counts), None
+
+
+def _text_profile(name: str, dtype: str, rows: int, n_null: int, tc: _TextColumn) -> ColumnProfile:
+    real = ~tc.is_placeholder
+    top = _top_values(tc, real)
+    ph_counts = {tc.dictionary[i]: int(tc.counts[i]) for i in np.flatnonzero(tc.is_placeholder) if tc.counts[i]}
+    return ColumnProfile(
+        name, dtype, rows, n_null, int(sum(ph_counts.values())), ph_counts, int(real.sum()),
+        _numeric_share(tc) if dtype == "text" else 0.0, top,
+    )
+
+
+def _number_profile(name: str, dtype: str, rows: int, uniq: np.ndarray, counts: np.ndarray) -> ColumnProfile:
+    """``uniq``: the distinct non-missing values, ascending; ``counts``: how often each occurs."""
     top: tuple = ()
     if len(uniq) <= MAX_LEVELS:
         order = np.argsort(-counts, kind="stable")
         top = tuple((_format_number(uniq[i]), int(counts[i])) for i in order)
     low, high = (float(uniq[0]), float(uniq[-1])) if len(uniq) else (math.nan, math.nan)
-    return name, ColumnProfile(name, dtype, rows, int(rows - counts.sum()), 0, {}, int(len(uniq)), 1.0, top, low, high), None
+    return ColumnProfile(name, dtype, rows, int(rows - counts.sum()), 0, {}, int(len(uniq)), 1.0, top, low, high)
+
+
+def profile_from_counts(name: str, values: pa.Array, counts: np.ndarray, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> ColumnProfile:
+    """The profile ``load_leads`` gives a column holding each of ``values`` (distinct, nulls allowed) ``counts[i]`` times.
+
+    For engines that count values where the rows are (Spark): a few distinct values and their
+    counts give the loader's own profile, so its outcome rules apply unchanged.
+    """
+    return _profile_from_counts(name, values, np.asarray(counts, dtype=np.int64), placeholder_set(placeholders))[0]
+
+
+def _profile_from_counts(name: str, values: pa.Array, counts: np.ndarray, ph: frozenset[str]) -> tuple[ColumnProfile, _TextColumn | None]:
+    rows = int(counts.sum())
+    dtype = _dtype_of(values.type)
+    if dtype not in ("integer", "float"):  # dates as text: an outcome is never a date
+        tc = _text_column(pa.chunked_array([values]), ph)
+        weighted = np.bincount(tc.indices + 1, weights=counts, minlength=len(tc.dictionary) + 1)[1:].astype(np.int64)
+        tc = replace(tc, counts=weighted)
+        n_null = int(counts[np.asarray(values.is_null())].sum())
+        return _text_profile(name, "boolean" if dtype == "boolean" else "text", rows, n_null, tc), tc
+    numbers = _as_float(pa.chunked_array([values]))
+    real = ~np.isnan(numbers)
+    uniq, which = np.unique(numbers[real], return_inverse=True)
+    weighted = np.bincount(which, weights=counts[real], minlength=uniq.size).astype(np.int64)
+    return _number_profile(name, dtype, rows, uniq, weighted), None
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeValues:
+    """How ``load_leads`` reads an outcome column, given its distinct values and their counts.
+
+    ``converted[i]`` / ``valid[i]`` say whether a row holding ``values[i]`` is a conversion and
+    whether it has an outcome at all (rows without one are left out of a backtest).
+    """
+
+    profile: ColumnProfile
+    positive_value: str
+    converted: np.ndarray  # bool per value
+    valid: np.ndarray  # bool per value
+
+
+def outcome_values(name: str, values: pa.Array, counts: np.ndarray, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> OutcomeValues:
+    """The loader's outcome rule (two values, which one means converted, what is missing) from value counts.
+
+    Raises LeadModelError as ``load_leads`` does when the column does not hold two values.
+    """
+    ph = placeholder_set(placeholders)
+    prof, tc = _profile_from_counts(name, values, np.asarray(counts, dtype=np.int64), ph)
+    check_outcome(prof)
+    converted, valid, pos = _encode_outcome(pa.table({name: values}), prof, tc, ph)
+    return OutcomeValues(prof, pos, converted, valid)
 
 
 def _number_counts(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
