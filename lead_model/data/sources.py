@@ -101,7 +101,18 @@ def _scratch_cursor() -> duckdb.DuckDBPyConnection:
 
 
 def sniff_dialect(path: Path, encoding: str) -> str:
-    """read_csv options fixing the delimiter, quote, escape and comment ("" to let read_csv guess).
+    """read_csv options fixing the delimiter, quote, escape and comment ("" to let read_csv guess)."""
+    found = csv_dialect(path, encoding)
+    if found is None:
+        return ""
+    delimiter, escape = found
+    return f" delim={literal(delimiter)}, quote='\"', escape={literal(escape)}, comment='',"
+
+
+def csv_dialect(path: Path, encoding: str) -> tuple[str, str] | None:
+    """The file's (delimiter, escape) with '"' as the quote and no comments; None when no dialect fits.
+
+    The one sniffing rule: DuckDB's reader (``sniff_dialect``) and Spark's both follow it.
 
     The lenient reader (strict_mode=false) guesses the dialect badly: a quoted field holding
     ';' makes it split on ';', doubled quotes ("") stay doubled in values and names, a name
@@ -123,11 +134,11 @@ def sniff_dialect(path: Path, encoding: str) -> str:
     finally:
         con.close()
     if not found:
-        return ""
+        return None
     delimiter, escape = found[0]
     delimiter = _header_delimiter(path, encoding, delimiter)
     escape = "\\" if escape == "\\" else '"'  # only a backslash is a believable alternative
-    return f" delim={literal(delimiter)}, quote='\"', escape={literal(escape)}, comment='',"
+    return delimiter, escape
 
 
 DELIMITERS = (",", ";", "\t", "|")
