@@ -61,9 +61,9 @@ def drift_bars(levels: pd.DataFrame, reference: str, recent: str, height: int | 
     height = height or max(160, 26 * 2 * len(order))
     chart = (
         alt.Chart(data)
-        .mark_bar()
+        .mark_bar(clip=True)
         .encode(
-            y=alt.Y("level", type="nominal", sort=order, title=None),
+            y=alt.Y("level", type="nominal", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
             yOffset=alt.YOffset("period", type="nominal", sort=[reference, recent]),
             x=alt.X("share", type="quantitative", title="Share of leads", axis=alt.Axis(format="%")),
             color=alt.Color("period", type="nominal", scale=alt.Scale(domain=[reference, recent], range=[BASELINE_COLOR, CURRENT_COLOR])),
