@@ -31,24 +31,26 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 STEPS = {1: _v1_to_v2}
 
 
-def migrate(data: dict[str, Any], source: str = "model") -> dict[str, Any]:
+def migrate(data: dict[str, Any], source: str = "model", field_prefix: str = "") -> dict[str, Any]:
     """``data`` as a current-version model dict (a copy when anything changed).
 
     A file without ``schema_version`` is version 1 (the field was optional there), unless it
-    has fields only later versions know (``semantics``).
+    has fields only later versions know (``semantics``). ``field_prefix`` goes before the field
+    an error names ('model.' for the model inside a shipping config).
     """
+    field = f"{field_prefix}schema_version"
     from lead_model.model.schema import SCHEMA_VERSION
 
     version = data.get("schema_version", SCHEMA_VERSION if "semantics" in data else 1)
     if isinstance(version, bool) or not isinstance(version, int):
-        raise LeadModelError(f"{source}: field 'schema_version' must be a whole number (1 to {SCHEMA_VERSION}), not {version!r}; fix it and load the model again.")
+        raise LeadModelError(f"{source}: field '{field}' must be a whole number (1 to {SCHEMA_VERSION}), not {version!r}; fix it and load the model again.")
     if version > SCHEMA_VERSION:
         raise LeadModelError(
-            f"{source}: field 'schema_version' is {version}, newer than this lead-model understands ({SCHEMA_VERSION}); "
+            f"{source}: field '{field}' is {version}, newer than this lead-model understands ({SCHEMA_VERSION}); "
             "upgrade lead-model-studio to read it, or fix it and load the model again."
         )
     if version < 1:
-        raise LeadModelError(f"{source}: field 'schema_version' must be 1 to {SCHEMA_VERSION}, not {version}; fix it and load the model again.")
+        raise LeadModelError(f"{source}: field '{field}' must be 1 to {SCHEMA_VERSION}, not {version}; fix it and load the model again.")
     if version == SCHEMA_VERSION:
         return data
     data = copy.deepcopy(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -266,17 +267,26 @@ class ScoringModel(_Strict):
 
     # ----- files ------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: Any, source: str = "model") -> ScoringModel:
-        """Validate a dict; a bad one raises LeadModelError naming the field."""
+    def from_dict(cls, data: Any, source: str = "model", field_prefix: str = "") -> ScoringModel:
+        """Validate a dict; a bad one raises LeadModelError naming the field (and the allowed values).
+
+        A shipping config (lead_model.export.config: ``config_version`` and ``model`` at the
+        top) gives its ``model`` part. ``field_prefix`` is put before every field named in an
+        error ('model.' for the model inside a config).
+        """
+        if isinstance(data, dict) and CONFIG_MARK in data:
+            if not isinstance(data.get("model"), dict):
+                raise LeadModelError(f"{source}: field '{field_prefix}model' is missing; a shipping config holds the model file under 'model'.")
+            return cls.from_dict(data["model"], source, field_prefix=f"{field_prefix}model.")
         if not isinstance(data, dict):
             raise LeadModelError(f"{source} is not a model: expected an object with 'attributes' and 'mql_threshold'.")
         from lead_model.model.migration import migrate
 
-        data = migrate(data, source)
+        data = migrate(data, source, field_prefix)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise LeadModelError(_describe_validation_error(exc, source)) from None
+            raise LeadModelError(describe_validation_error(exc, source, data, cls, field_prefix)) from None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -352,15 +362,129 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def _describe_validation_error(exc: ValidationError, source: str) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+def describe_validation_error(exc: ValidationError, source: str, data: Any = None, root: type[BaseModel] | None = None,
+                              field_prefix: str = "") -> str:
+    """One sentence for the first problem pydantic found: the field, what it holds and, where the schema knows them, the allowed values.
+
+    "model.yaml: field 'attributes.0.group' (attribute 'job_level') is 'fitt'; allowed: fit, engagement; fix it and load the model
+    again." ``data`` (the dict validated) names the attribute; ``root`` (the pydantic class validated, default ScoringModel) gives
+    the allowed values and fields; ``field_prefix`` goes before the field ('model.' inside a shipping config).
+    """
+    root = root or ScoringModel
+    errors = exc.errors()
+    err = errors[0]
+    path, field = _field_path(root, err["loc"])
+    if err["type"] == "extra_forbidden":  # the unknown key itself is no field of the schema
+        path = [*_field_path(root, err["loc"][:-1])[0], err["loc"][-1]]
+    loc = field_prefix + (".".join(str(p) for p in path) or "(top level)")
+    where = _attribute_of(data, path)
+    shown = _shown(err.get("input"))
+    kind = err["type"]
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "missing":
+    if kind == "missing":
         msg = "is missing"
+    elif kind == "extra_forbidden":
+        allowed = _field_names(_model_at(root, path[:-1]))
+        msg = f"is not a field of the {'model' if root is ScoringModel else 'config'} schema" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+        msg += " (see 'lead-model schema')" if root is ScoringModel else ""
+    elif kind in ("literal_error", "enum"):
+        allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", str(err.get("ctx", {}).get("expected", "")))
+        msg = f"is {shown}; allowed: {', '.join(allowed)}" if allowed else f"is {shown}; {msg[0].lower()}{msg[1:]}"
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        msg = f"is {shown}, not a whole number" + _range_text(field)
+    elif kind in ("float_parsing", "float_type", "finite_number"):
+        msg = f"is {shown}, not a number"
+    elif kind in ("bool_parsing", "bool_type"):
+        msg = f"is {shown}; allowed: true, false"
+    elif kind in ("string_type", "string_too_short", "string_too_long"):
+        msg = f"is {shown}, not " + ("usable text" if kind != "string_type" else "text") + (" (it cannot be empty)" if kind == "string_too_short" else "")
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        msg = f"is {shown}, out of range" + (_range_text(field) or f": {msg[0].lower()}{msg[1:]}")
+    elif kind in ("date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"):
+        msg = f"is {shown}, not a date; write it as YYYY-MM-DD"
     elif loc != "(top level)" and not msg.startswith(("is ", "must ")):
         msg = f"is invalid: {msg[0].lower()}{msg[1:]}"
-    more = f" (and {exc.error_count() - 1} more problem{'s' if exc.error_count() > 2 else ''})" if exc.error_count() > 1 else ""
-    if err["type"] == "extra_forbidden":
-        msg = "is not a field of the model schema (see 'lead-model schema')"
-    return f"{source}: field '{loc}' {msg}{more}; fix it and load the model again."
+    problems = {tuple(_field_path(root, e["loc"])[0]) for e in errors}  # a union's members fail once each: one problem
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    return f"{source}: field '{loc}'{where} {msg}{more}; fix it and load the {'model' if root is ScoringModel else 'config'} again."
+
+
+# The key only a shipping config has at its top (lead_model.export.config); its model file is under 'model'.
+CONFIG_MARK = "config_version"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field_path(root: type[BaseModel], loc: tuple) -> tuple[list, Any]:
+    """``loc`` without pydantic's union-member tags ('str', 'bool', 'function-after[...]'), and the FieldInfo it ends at."""
+    path: list = []
+    model: Any = root
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            path.append(part)
+            continue
+        fields = getattr(model, "model_fields", None) if isinstance(model, type) else None
+        if fields is None or part not in fields:
+            continue  # a union member's tag
+        path.append(part)
+        field = fields[part]
+        model = _inner_model(field.annotation)
+    return path, field
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model an annotation holds (through tuple[...], X | None), or None."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(root: type[BaseModel], path: list) -> Any:
+    model: Any = root
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", {}) if isinstance(model, type) else {}
+        if part not in fields:
+            return None
+        model = _inner_model(fields[part].annotation)
+    return model
+
+
+def _field_names(model: Any) -> list[str]:
+    return list(getattr(model, "model_fields", {})) if isinstance(model, type) else []
+
+
+def _range_text(field: Any) -> str:
+    if field is None:
+        return ""
+    lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    if lo is not None and hi is not None:
+        return f"; allowed: whole numbers from {lo:,} to {hi:,}"
+    return ""
+
+
+def _attribute_of(data: Any, path: list) -> str:
+    """" (attribute 'job_level')" when the field is inside an attribute that has a name, else ''."""
+    if not (isinstance(data, dict) and len(path) >= 2 and path[0] == "attributes" and isinstance(path[1], int)):
+        return ""
+    attrs = data.get("attributes")
+    if isinstance(attrs, (list, tuple)) and 0 <= path[1] < len(attrs) and isinstance(attrs[path[1]], dict):
+        name = attrs[path[1]].get("name")
+        if isinstance(name, str) and name:
+            return f" (attribute {_shown(name)})"
+    return ""
+
+
+_describe_validation_error = describe_validation_error  # the name older callers use
