@@ -11,6 +11,7 @@ import math
 import sys
 import tempfile
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +32,7 @@ from lead_model.suggest.fit import Suggestion, suggest
 from lead_model.workbench.autosave import Autosave, Autosaver, dataset_fingerprint, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
-from pages.messages import flash, for_app
+from pages.messages import flash, for_app, unexpected
 from pages.session import DATASET, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, dataset, leads, ss, workbench
 
 Progress = Callable[[float, str], None]
@@ -101,6 +102,9 @@ def start(data_path: str | None) -> None:
                 load_file(data_path, progress=lambda fraction, text: bar.progress(fraction, text=text))
         except LeadModelError as exc:
             flash("error", for_app(exc))
+        except Exception as exc:  # noqa: BLE001 - our bug: one line for the room, the traceback in the log
+            traceback.print_exc()
+            flash("error", unexpected(exc))
         bar.empty()
         st.rerun()
 

@@ -37,3 +37,25 @@ def test_an_empty_file_is_a_sentence(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(LeadModelError, match="is empty"):
         read_source(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_integers_past_2_53_stay_exact_as_text(tmp_path, fmt):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lead_model import load_leads
+
+    ids = [5094572997602054286, 9007199254740993, -9007199254740993, 12]  # 2^53 + 1 would round as a float
+    phones = [4915112345678901, 4915112345678902, 4915112345678903, 4915112345678904]  # below 2^53: numbers stay numbers
+    if fmt == "csv":
+        path = write_csv(tmp_path / "big.csv", ["crm id", "phone", "converted"], [[i, p, c] for i, p, c in zip(ids, phones, ["yes", "no", "no", "yes"])])
+    else:
+        path = tmp_path / "big.parquet"
+        pq.write_table(pa.table({"crm id": pa.array(ids, pa.int64()), "phone": phones, "converted": ["yes", "no", "no", "yes"]}), path)
+    table = read_source(path)
+    assert table.column("crm id").to_pylist() == [str(i) for i in ids]
+    assert pa.types.is_integer(table.column("phone").type)
+    leads = load_leads(path, "converted", store=tmp_path / "s.duckdb")
+    assert leads.n_leads == 4 and leads.roles["crm id"].role in ("id", "ignore")
+    assert leads.rows(np.arange(4))["crm id"].tolist() == [str(i) for i in ids]

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lead_model.data.store import ROW_COLUMN, literal
 from lead_model.errors import LeadModelError
@@ -39,10 +40,31 @@ def read_source(path: Path) -> pa.Table:
         con.close()
     if table.num_rows == 0:
         raise LeadModelError(f"{path.name} has a header but no rows; export the leads again with data.")
+    table = _big_integers_as_text(table)
     if ROW_COLUMN in table.column_names:
         raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
     # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
     return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+EXACT_INTEGER = 2**53  # past this a float64 (how numbers are scored) no longer holds every integer
+
+
+def _big_integers_as_text(table: pa.Table) -> pa.Table:
+    """Whole-number columns with values past 2^53 (19-digit ids, phone numbers) as text, exactly as written.
+
+    Scores read numbers as float64, which would round such values (and Arrow refuses the
+    cast); as text they keep every digit, and a unique one per lead is found to be an id.
+    """
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        whole = pa.types.is_integer(col.type) or (pa.types.is_decimal(col.type) and col.type.scale == 0)
+        if not whole or col.null_count == len(col):
+            continue
+        bounds = pc.min_max(col).as_py()
+        if max(abs(int(bounds["min"])), abs(int(bounds["max"]))) >= EXACT_INTEGER:
+            table = table.set_column(i, name, pc.cast(col, pa.string()))
+    return table
 
 
 @contextmanager
