@@ -117,7 +117,8 @@ with tabs[1]:
         st.info("Drift needs a created date column and two periods with leads.")
     else:
         s = result.score
-        st.metric(f"Score distribution PSI, {reference} to {recent}", f"{s.psi:.3f}", s.verdict, delta_color="off", border=True)
+        st.metric(f"Score distribution PSI, {reference} to {recent}", f"{s.psi:.3f}", s.verdict, delta_color="off", delta_arrow="off", border=True,
+                  width=420)
         st.caption("PSI under 0.10: stable; 0.10 to 0.25: watch; 0.25 or more: act (re-check the points of that attribute).")
         st.dataframe(drift_rows(result.drift_table), hide_index=True, width="stretch")
         names = [d.attribute for d in result.attributes]
