@@ -295,55 +295,71 @@ class ScoringModel(_Strict):
     def from_file(cls, path: str | Path) -> ScoringModel:
         """Read a model from .json, .yaml or .yml."""
         path = Path(path)
-        if path.is_dir():
-            raise LeadModelError(f"model file {path} is a folder; give the path of a .json or .yaml model file.")
-        if not path.is_file():
-            raise LeadModelError(f"model file {path} does not exist; check the path.")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise LeadModelError(f"model file {path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again.") from None
-        return cls.from_text(text, source=path.name, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+        return cls.from_text(read_text_file(path), source=path.name, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
 
     @classmethod
     def from_text(cls, text: str, source: str = "model", yaml_format: bool | None = None) -> ScoringModel:
         """Parse JSON or YAML text (YAML is a superset, so unknown formats go through YAML)."""
-        if not text.strip():
-            raise LeadModelError(f"{source} is empty; export a model from the app or run 'lead-model init'.")
-        try:
-            data = json.loads(text) if yaml_format is False else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", getattr(exc, "lineno", None))
-            where = f" near line {line + 1 if hasattr(exc, 'problem_mark') else line}" if line is not None else ""
-            raise LeadModelError(f"{source} is not valid {'JSON' if yaml_format is False else 'YAML/JSON'}{where}; fix the syntax.") from None
-        return cls.from_dict(data, source=source)
+        return cls.from_dict(parse_text(text, source, yaml_format), source=source)
 
     def to_file(self, path: str | Path) -> Path:
         """Write JSON or YAML by the file's extension, atomically (a crash never leaves half a file)."""
         path = Path(path)
-        text = self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json()
-        if not path.parent.is_dir():
-            raise LeadModelError(f"cannot write {path}: the folder {path.parent} does not exist; create it first or write somewhere else.")
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_text_atomically(path, self.to_yaml() if path.suffix.lower() in (".yaml", ".yml") else self.to_json())
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     def to_yaml(self) -> str:
-        data = self.to_dict()
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        if "\x85" in text:  # PyYAML writes NEL raw in single quotes and reads it back as a space
-            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
-        return text
+        return yaml_text(self.to_dict())
 
     def stamped(self, author: str | None = None) -> ScoringModel:
         """A copy with metadata.updated (and created, if unset) set to now."""
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         meta = self.metadata.model_copy(update={"updated": now, "created": self.metadata.created or now, **({"author": author} if author else {})})
         return self.model_copy(update={"metadata": meta})
+
+
+def read_text_file(path: Path, what: str = "model file") -> str:
+    """The UTF-8 text of a .json or .yaml file; one sentence when it is a folder, absent or not UTF-8."""
+    if path.is_dir():
+        raise LeadModelError(f"{what} {path} is a folder; give the path of a .json or .yaml {what}.")
+    if not path.is_file():
+        raise LeadModelError(f"{what} {path} does not exist; check the path.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LeadModelError(f"{what} {path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again.") from None
+
+
+def parse_text(text: str, source: str = "model", yaml_format: bool | None = None) -> Any:
+    """The data of JSON or YAML text (YAML is a superset, so unknown formats go through YAML); one sentence when it cannot be read."""
+    if not text.strip():
+        raise LeadModelError(f"{source} is empty; export a model from the app or run 'lead-model init'.")
+    try:
+        return json.loads(text) if yaml_format is False else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", getattr(exc, "lineno", None))
+        where = f" near line {line + 1 if hasattr(exc, 'problem_mark') else line}" if line is not None else ""
+        raise LeadModelError(f"{source} is not valid {'JSON' if yaml_format is False else 'YAML/JSON'}{where}; fix the syntax.") from None
+
+
+def yaml_text(data: Any) -> str:
+    """``data`` as YAML that reads back equal (keys in order, text as written)."""
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if "\x85" in text:  # PyYAML writes NEL raw in single quotes and reads it back as a space
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+    return text
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it, so a crash never leaves half a file."""
+    if not path.parent.is_dir():
+        raise LeadModelError(f"cannot write {path}: the folder {path.parent} does not exist; create it first or write somewhere else.")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def json_schema() -> dict[str, Any]:
@@ -374,8 +390,6 @@ def describe_validation_error(exc: ValidationError, source: str, data: Any = Non
     errors = exc.errors()
     err = errors[0]
     path, field = _field_path(root, err["loc"])
-    if err["type"] == "extra_forbidden":  # the unknown key itself is no field of the schema
-        path = [*_field_path(root, err["loc"][:-1])[0], err["loc"][-1]]
     loc = field_prefix + (".".join(str(p) for p in path) or "(top level)")
     where = _attribute_of(data, path)
     shown = _shown(err.get("input"))
@@ -388,8 +402,13 @@ def describe_validation_error(exc: ValidationError, source: str, data: Any = Non
         msg = f"is not a field of the {'model' if root is ScoringModel else 'config'} schema" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
         msg += " (see 'lead-model schema')" if root is ScoringModel else ""
     elif kind in ("literal_error", "enum"):
-        allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", str(err.get("ctx", {}).get("expected", "")))
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", expected) or [x for x in re.split(r", | or ", expected) if x]
         msg = f"is {shown}; allowed: {', '.join(allowed)}" if allowed else f"is {shown}; {msg[0].lower()}{msg[1:]}"
+    elif len(kinds := {e["type"] for e in errors if _field_path(root, e["loc"])[0] == path}) > 1:  # a union: say every kind it takes
+        takes = [word for types_, word in (({"string_type"}, "text"), ({"bool_type", "bool_parsing"}, "true or false"),
+                                           ({"int_type", "int_parsing", "float_type", "float_parsing"}, "a number")) if kinds & types_]
+        msg = f"is {shown}, not {' or '.join(dict.fromkeys(takes))}" if takes else f"is invalid: {msg[0].lower()}{msg[1:]}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
         msg = f"is {shown}, not a whole number" + _range_text(field)
     elif kind in ("float_parsing", "float_type", "finite_number"):
@@ -419,20 +438,33 @@ def _shown(value: Any) -> str:
 
 
 def _field_path(root: type[BaseModel], loc: tuple) -> tuple[list, Any]:
-    """``loc`` without pydantic's union-member tags ('str', 'bool', 'function-after[...]'), and the FieldInfo it ends at."""
+    """``loc`` without pydantic's union-member tags ('str', 'int', 'function-after[...]'), and the FieldInfo it ends at."""
+    import types
+    import typing
+
     path: list = []
-    model: Any = root
     field = None
+    ann: Any = root
     for part in loc:
-        if isinstance(part, int):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        origin = typing.get_origin(ann)
+        if origin in (typing.Union, types.UnionType) and len(args) == 1:  # X | None: pydantic tags nothing
+            ann, origin = args[0], typing.get_origin(args[0])
+            args = list(typing.get_args(ann))
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
             path.append(part)
-            continue
-        fields = getattr(model, "model_fields", None) if isinstance(model, type) else None
-        if fields is None or part not in fields:
-            continue  # a union member's tag
-        path.append(part)
-        field = fields[part]
-        model = _inner_model(field.annotation)
+            field = ann.model_fields.get(part) if isinstance(part, str) else None
+            ann = field.annotation if field is not None else None
+        elif origin is dict:
+            path.append(part)  # a key of the mapping
+            ann = args[1] if len(args) == 2 else None
+        elif origin in (tuple, list) and isinstance(part, int):
+            path.append(part)
+            ann = args[0] if args else None
+        elif origin in (typing.Union, types.UnionType) and isinstance(part, str):
+            continue  # the union member pydantic tried: not a field
+        elif isinstance(part, int):
+            path.append(part)
     return path, field
 
 

@@ -238,8 +238,11 @@ class VersionRegistry:
         ids = [int(r[0]) for r in con.execute(f"SELECT id FROM {VERSIONS_TABLE} ORDER BY id").fetchall()] if con is not None else []
         return LeadModelError(f"no version {id} in the store {self.store.path} (versions: {id_ranges(ids)}); list them with 'lead-model versions list'.")
 
-    def _fingerprint_of(self, leads: LeadSet) -> Fingerprint | None:
+    def fingerprint_of(self, leads: LeadSet) -> Fingerprint | None:
         """The Fingerprint of the stored rows ``leads`` were read from; None for leads outside a store (or reloaded since)."""
+        return self._fingerprint_of(leads)
+
+    def _fingerprint_of(self, leads: LeadSet) -> Fingerprint | None:
         path = Path(leads.store_path)
         if str(path) == ":memory:" or not path.exists():
             return None
@@ -307,6 +310,11 @@ def _json_object(value: dict | None, what: str) -> str:
         raise LeadModelError(f"{what} cannot be stored as JSON ({exc}); keep to text, numbers, lists and dicts.") from None
 
 
+def headline(leads: LeadSet, model: ScoringModel) -> dict:
+    """The backtest headline a version keeps: the HEADLINE keys of ``backtest(leads, model).summary()`` ({} without an outcome)."""
+    return _headline(leads, model)
+
+
 def _headline(leads: LeadSet, model: ScoringModel) -> dict:
     if not leads.has_outcome:
         return {}
@@ -345,4 +353,4 @@ def _version(row: tuple) -> Version:
     )
 
 
-__all__ = ["HEADLINE", "LiveRecord", "Version", "VersionRegistry", "check_version_id", "check_version_name", "id_ranges"]
+__all__ = ["HEADLINE", "LiveRecord", "headline", "Version", "VersionRegistry", "check_version_id", "check_version_name", "id_ranges"]
