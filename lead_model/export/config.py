@@ -171,6 +171,15 @@ class ShippingConfig(_Strict):
         return out
 
 
+def open_config(path: str | Path) -> ShippingConfig:
+    """A shipping config, or a plain model file read as a config holding only its model (no sign-off, dataset or backtest)."""
+    path = Path(path)
+    data = parse_text(read_text_file(path), path.name, yaml_format=path.suffix.lower() in (".yaml", ".yml"))
+    if isinstance(data, dict) and CONFIG_MARK in data:
+        return ShippingConfig.from_dict(data, path.name)
+    return ShippingConfig(model=ScoringModel.from_dict(data, path.name))
+
+
 # ----- building one ------------------------------------------------------------------------
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -222,5 +231,5 @@ def save_signed_version(registry: VersionRegistry, model: ScoringModel, signed: 
     return registry.save(model, name[:MAX_NAME], author=author or signed.sales, notes=signed.notes, leads=leads, signoff=signed.to_dict())
 
 
-__all__ = ["CONFIG_VERSION", "DatasetRef", "ShippingConfig", "Signoff", "build_config", "config_from_version", "dataset_ref",
+__all__ = ["CONFIG_VERSION", "DatasetRef", "ShippingConfig", "Signoff", "build_config", "config_from_version", "dataset_ref", "open_config",
            "make_signoff", "save_signed_version"]
