@@ -11,6 +11,7 @@ from lead_model.formatting import count
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
+from pages import ship_section
 from pages.messages import flash, for_app, show_flash
 from pages.session import bind, require_workbench
 
@@ -47,6 +48,8 @@ with c2:
         key="download_scored",
         icon=":material/table_view:",
     )
+
+ship_section.draw(wb)  # sign-off, shipping config, scored leads with reasons, the workshop report
 
 st.divider()
 st.subheader("Model details")

@@ -187,6 +187,9 @@ def _now() -> str:
 
 def make_signoff(sales: str, marketing: str, date: dt.date | str | None = None, notes: str = "") -> Signoff:
     """A Signoff (today when ``date`` is None); one sentence naming the field when a name is blank or the date unreadable."""
+    for who, name in (("sales", sales), ("marketing", marketing)):
+        if not isinstance(name, str) or not name.strip():
+            raise LeadModelError(f"a sign-off needs the name of who agreed for {who}; type it and sign off again.")
     data = {"sales": sales, "marketing": marketing, "date": date if date is not None else dt.date.today(), "notes": notes}
     try:
         return Signoff.model_validate(data)
@@ -231,5 +234,14 @@ def save_signed_version(registry: VersionRegistry, model: ScoringModel, signed: 
     return registry.save(model, name[:MAX_NAME], author=author or signed.sales, notes=signed.notes, leads=leads, signoff=signed.to_dict())
 
 
+def signed_version_for(registry: VersionRegistry, model: ScoringModel) -> Version | None:
+    """The newest saved version of exactly ``model`` that carries a sign-off (archived ones too), or None."""
+    text = model.to_json()  # a version keeps its model as to_json() wrote it: equal models, equal text
+    for version in registry.list(include_archived=True):
+        if version.signoff and version.model_json == text:
+            return version
+    return None
+
+
 __all__ = ["CONFIG_VERSION", "DatasetRef", "ShippingConfig", "Signoff", "build_config", "config_from_version", "dataset_ref", "open_config",
-           "make_signoff", "save_signed_version"]
+           "make_signoff", "save_signed_version", "signed_version_for"]
