@@ -130,6 +130,13 @@ def outcome_option(fn):
     return click.option("--outcome", default=None, help="The converted yes/no column (inferred when not given).")(fn)
 
 
+def engine_options(fn):
+    fn = click.option("--spark-master", default=None, metavar="URL",
+                      help="With --engine spark: the cluster's master URL (default: $SPARK_MASTER, else local mode on 2 cores).")(fn)
+    return click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                        help="local: this machine; spark: the model's SQL on Apache Spark (DATA: a CSV/Parquet path Spark reads).")(fn)
+
+
 def exclude_option(fn):
     return click.option(
         "--exclude", multiple=True, metavar="COL", help="A column to leave out of the model (repeatable), e.g. one filled in after sales contact."
@@ -200,8 +207,10 @@ def init(data: str, outcome: str | None, exclude: tuple[str, ...], output: Path,
 @outcome_option
 @click.option("--threshold", type=int, default=None, help="Backtest at this MQL threshold instead of the model's.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@engine_options
 @store_option
-def backtest_command(data: str, model_path: Path, outcome: str | None, threshold: int | None, as_json: bool, store: Path | None) -> None:
+def backtest_command(data: str, model_path: Path, outcome: str | None, threshold: int | None, as_json: bool, engine: str, spark_master: str | None,
+                     store: Path | None) -> None:
     """Backtest a model on historical leads: precision, recall, lift, AUC, deciles and every threshold."""
     from lead_model.data.leads import load_leads
     from lead_model.engine.backtest import backtest
@@ -210,12 +219,18 @@ def backtest_command(data: str, model_path: Path, outcome: str | None, threshold
     model = ScoringModel.from_file(model_path)
     if threshold is not None:
         model = model.replace(mql_threshold=threshold)
-    leads = load_leads(data, outcome, store=store, model=model)
-    result = backtest(leads, model)
+    if engine == "spark":  # Spark counts the histograms, this machine computes every metric from them
+        from lead_model.data.store import dataset_name_for
+        from lead_model.engine.spark import spark_backtest
+
+        result, dataset = spark_backtest(data, model, outcome=outcome, master=spark_master), dataset_name_for(Path(data.rstrip("/")))
+    else:
+        leads = load_leads(data, outcome, store=store, model=model)
+        result, dataset = backtest(leads, model), leads.name
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2))
     else:
-        click.echo(backtest_report(leads, model, result))
+        click.echo(backtest_report(dataset, model, result))
 
 
 @main.command()
@@ -225,14 +240,23 @@ def backtest_command(data: str, model_path: Path, outcome: str | None, threshold
               help="File to write: CSV, or Parquet when the name ends in .parquet.")
 @click.option("--reasons", is_flag=True, help="Also write points_<attribute> per attribute and each lead's top reasons in words (column 'reasons').")
 @click.option("--raw", is_flag=True, help="CSV: write text cells starting with = + - @ as they are (by default they get a leading ' so spreadsheets never run them).")
+@engine_options
 @store_option
-def score(data: str, model_path: Path, output: Path, reasons: bool, raw: bool, store: Path | None) -> None:
+def score(data: str, model_path: Path, output: Path, reasons: bool, raw: bool, engine: str, spark_master: str | None, store: Path | None) -> None:
     """Score leads: the input rows in input order with score, fit_score, engagement_score, grade, tier, knocked_out, is_mql."""
     from lead_model.data.leads import load_leads
     from lead_model.export.scored import write_scored
     from lead_model.model.schema import ScoringModel
 
     model = ScoringModel.from_file(model_path)
+    if engine == "spark":
+        from lead_model.engine.spark import spark_score
+
+        if reasons:
+            raise LeadModelError("--reasons needs the local engine; drop --reasons or score with --engine local.")
+        written = spark_score(data, model, output, raw=raw, master=spark_master)
+        click.echo(f"Wrote {output}: {written.rows:,} rows scored with '{model.metadata.name}' on Spark.")
+        return
     leads = load_leads(data, store=store, model=model, require_outcome=False)
     write_scored(leads, model, output, reasons=reasons, raw=raw)
     click.echo(f"Wrote {output}: {leads.summary.rows:,} rows scored with '{model.metadata.name}'.")
@@ -269,11 +293,11 @@ def load_report(leads: LeadSet) -> str:
     return "\n".join(lines)
 
 
-def backtest_report(leads: LeadSet, model: ScoringModel, r: BacktestResult) -> str:
+def backtest_report(dataset: str, model: ScoringModel, r: BacktestResult) -> str:
     from lead_model.formatting import count, pct
 
     lines = [
-        f"Model '{model.metadata.name}' on '{leads.name}': {count(r.leads)}, {r.converted:,} converted ({r.base_rate:.2%}).",
+        f"Model '{model.metadata.name}' on '{dataset}': {count(r.leads)}, {r.converted:,} converted ({r.base_rate:.2%}).",
         f"MQL threshold {r.threshold}: {r.mql:,} MQLs ({pct(r.mql_rate)} of leads).",
         f"Of {r.mql:,} MQLs, {r.mql_converted:,} converted (precision {pct(r.precision)}); "
         f"{r.missed:,} conversions were missed below the threshold (recall {pct(r.recall)}).",
