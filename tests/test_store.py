@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 import time
@@ -289,3 +291,51 @@ def test_the_process_wide_wait_notice(store):
         set_wait_notice(previous)
         holder.wait(timeout=30)
     assert said == [store]  # once per store object, however many of its operations waited
+
+
+def test_the_lock_file_is_held_from_before_duckdb_opens_the_store_until_after_it_has_closed(tmp_path, monkeypatch):
+    """DuckDB reads the file's header before it locks the file; a process opening the store while another checkpoints
+    on close then works from the old header and overwrites committed rows. So the lock file covers open to close."""
+    import lead_model.data.store as store_module
+
+    path = tmp_path / "s.duckdb"
+    lock = f"{path}.lock"
+
+    def someone_holds_the_lock_file() -> bool:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT)  # a descriptor of its own: flock locks of another one conflict
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    seen = []
+    real_connect = duckdb.connect
+
+    class Watched:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def close(self):
+            seen.append(("close", someone_holds_the_lock_file()))
+            self.con.close()
+
+    def connect(*args, **kwargs):
+        seen.append(("open", someone_holds_the_lock_file()))
+        return Watched(real_connect(*args, **kwargs))
+
+    monkeypatch.setattr(store_module.duckdb, "connect", connect)
+    store = LeadStore(path)
+    outer = store.connect()
+    inner = LeadStore(tmp_path / "." / "s.duckdb").connect()  # another thread's connection in this process does not wait
+    inner.close()
+    assert someone_holds_the_lock_file()  # the outer connection still holds it
+    outer.close()
+    outer.close()  # twice is harmless
+    assert seen == [("open", True), ("open", True), ("close", True), ("close", True)]
+    assert not someone_holds_the_lock_file()

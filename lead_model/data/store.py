@@ -1,4 +1,12 @@
-"""The lead store: named datasets of raw lead rows in an embedded DuckDB file."""
+"""The lead store: named datasets of raw lead rows in an embedded DuckDB file.
+
+Processes take turns: besides DuckDB's own lock on the file, every connection holds an
+exclusive lock on ``<store>.lock`` from before DuckDB opens the file until after it closed it.
+DuckDB 2.0 reads the file's header *before* it locks the file, so a process opening the store
+while another was checkpointing (on close) could work from the old header: its save then
+overwrote the other's ("Could not read enough bytes", or committed versions gone: 2 of 400 in
+8 processes x 50 saves). Under the lock file no process opens the store mid-checkpoint.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +42,97 @@ _CREATE_DATASETS = (
 )
 T = TypeVar("T")
 _wait_notice: Callable[[Path], None] | None = None
+
+try:
+    import fcntl
+except ImportError:  # Windows: DuckDB's own lock only
+    fcntl = None
+
+
+class _LockFiles:
+    """This process's exclusive locks on stores' lock files, shared by its threads (they share one DuckDB instance).
+
+    ``take(path)`` never blocks: False when another process holds the lock (the caller waits
+    and tries again). The first taker in the process locks the file, the last ``give`` lets
+    it go, so connections of several threads (app sessions) never wait for each other here.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held: dict[str, list] = {}  # lock file -> [fd or None, holders]
+
+    def take(self, path: Path) -> bool:
+        key = _lock_file(path)
+        with self._guard:
+            held = self._held.get(key)
+            if held is not None:
+                held[1] += 1
+                return True
+            fd = None
+            if fcntl is not None and str(path) != ":memory:":
+                try:
+                    fd = os.open(key, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+                except OSError:  # a read-only folder: DuckDB's own lock (and its error) decide
+                    fd = None
+                if fd is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        os.close(fd)
+                        return False
+            self._held[key] = [fd, 1]
+            return True
+
+    def give(self, path: Path) -> None:
+        key = _lock_file(path)
+        with self._guard:
+            held = self._held[key]
+            held[1] -= 1
+            if held[1] == 0:
+                del self._held[key]
+                if held[0] is not None:
+                    os.close(held[0])  # closing the descriptor lets go of the lock
+
+
+def _lock_file(path: Path) -> str:
+    """The lock file beside a store, by its real path (two spellings of one store are one lock)."""
+    return os.path.realpath(path) + ".lock"
+
+
+_LOCK_FILES = _LockFiles()
+
+
+class StoreConnection:
+    """A DuckDB connection to the store (every DuckDB method works on it) that lets go of the lock file when closed."""
+
+    __slots__ = ("_con", "_path", "_open")
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+        self._con, self._path, self._open = con, path, True
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        try:
+            self._con.close()  # DuckDB checkpoints here, still under the lock file
+        finally:
+            _LOCK_FILES.give(self._path)
+
+    def __enter__(self) -> StoreConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a connection a caller forgot to close must not keep the lock file
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit the modules may be gone
+            pass
 
 
 def quote(identifier: str) -> str:
@@ -158,27 +258,32 @@ class LeadStore:
         self.on_wait = on_wait
         self._waited = False
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A new connection to the store file (waiting while another process holds it); the caller closes it."""
+    def connect(self) -> StoreConnection:
+        """A new connection to the store file (waiting while another process holds it); the caller closes it (``finally``)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline, pause = None, _FIRST_PAUSE
         while True:
-            try:
-                con = duckdb.connect(str(self.path))
-                break
-            except duckdb.Error as exc:
-                if not _is_lock_error(exc):
-                    raise self._open_error(exc) from None
-                now = time.monotonic()
-                if deadline is None:
-                    wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
-                    deadline = now + wait
-                    if wait > 0:
-                        self._notify_wait()
-                if now >= deadline:
-                    raise self._busy_error() from None
-                time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
-                pause = min(pause * 2, _MAX_PAUSE)
+            if _LOCK_FILES.take(self.path):
+                try:
+                    con = StoreConnection(duckdb.connect(str(self.path)), self.path)
+                    break
+                except duckdb.Error as exc:
+                    _LOCK_FILES.give(self.path)
+                    if not _is_lock_error(exc):  # else a program outside lead-model holds the file
+                        raise self._open_error(exc) from None
+                except BaseException:
+                    _LOCK_FILES.give(self.path)
+                    raise
+            now = time.monotonic()
+            if deadline is None:
+                wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
+                deadline = now + wait
+                if wait > 0:
+                    self._notify_wait()
+            if now >= deadline:
+                raise self._busy_error() from None
+            time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
+            pause = min(pause * 2, _MAX_PAUSE)
         try:
             for attempt in range(50):
                 try:
