@@ -387,7 +387,8 @@ def describe_validation_error(exc: ValidationError, source: str, data: Any = Non
     the allowed values and fields; ``field_prefix`` goes before the field ('model.' inside a shipping config).
     """
     root = root or ScoringModel
-    errors = exc.errors()
+    # a misspelt key is why its field is missing: say the key first
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
     path, field = _field_path(root, err["loc"])
     loc = field_prefix + (".".join(str(p) for p in path) or "(top level)")
