@@ -24,6 +24,7 @@ from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL
 # Entries per packed table: 1 MiB of int32 stays in cache; a gather from it was measured within
 # ~10% of one from 256 KiB, and wider tables pack the same attributes into fewer keys (gathers).
 MAX_TABLE = 1 << 18
+KNOCKED_OUT_TIER = "knocked out"  # the tier of every knocked-out lead, whatever its score
 
 
 def layout_signature(model: ScoringModel) -> tuple:
@@ -315,7 +316,7 @@ def score_leads(leads: LeadSet, model: ScoringModel, engine: ScoringEngine | Non
     ko = s.knocked_out[order]
     total = s.total[order]
     tier = band_names(total, model.tiers)
-    tier[ko] = "knocked out"
+    tier[ko] = KNOCKED_OUT_TIER
     return pd.DataFrame(
         {
             "row": leads.row_index[order],

@@ -23,6 +23,7 @@ labelled by ``bin_label``. Every page, table, report and export uses these, neve
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -42,6 +43,23 @@ DEFAULT_FALSE_VALUES = ("0", "0.0", "false", "f", "no", "n")
 BIN_RULE = "min <= value < next min"
 OTHER_RULE = "any value that is not missing and not listed"
 NUMBER_RULE = "decimal point '.', ',' as thousands separator, anything else missing"
+
+# The rules above as data, so the SQL export (lead_model/export/sql.py) compiles these very constants.
+# Trimmed: every character str.isspace() knows, which is also the set Arrow's utf8_trim_whitespace trims.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+# A number (after trimming), ASCII digits only, in the regex syntax every warehouse shares (no \d, no \s).
+# Either an optional sign, digits with an optional decimal point and an optional exponent (12, -3.5,
+# +.5, 1e6); or, with ',' as thousands separators anywhere, what is left once the commas are dropped is
+# a plain decimal: an optional '-', no '+', no exponent (1,200 and -1,234.5). Its value is the text
+# without the commas read as a float; anything else is missing, and so is a number beyond the float range.
+NUMBER_PATTERN = (
+    r"^([+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
+    r"|,*(-,*)?([0-9][0-9,]*([.],*)?[0-9,]*|[.],*[0-9][0-9,]*))$"
+)
+THOUSANDS_SEPARATOR = ","
+# Lower-casing is Unicode's simple case mapping (Arrow's utf8_lower); these are the only non-ASCII letters
+# it maps to ASCII, so a warehouse whose LOWER differs for them (Java, PostgreSQL locales) is told first.
+ASCII_CASE_FOLDS = {"\u0130": "i", "\u212a": "k"}  # 'İ' (dotted capital I) and the Kelvin sign
 
 
 class Semantics(BaseModel):
@@ -109,19 +127,20 @@ def level_key(value: str | bool) -> str:
 
 
 def parse_number(text: str) -> float:
-    """A number from text (rule 2 and ``numbers``): '1,234.5' -> 1234.5; anything else NaN (missing)."""
-    text = text.strip()
-    if "_" in text:  # Python's float() reads '1_000'; no warehouse does
+    """A number from text (rule 2 and ``numbers``): '1,234.5' -> 1234.5; anything else NaN (missing).
+
+    The rule is NUMBER_PATTERN (the SQL export compiles the same pattern): ASCII digits only, so
+    Python's own extras ('1_000', 'inf', Arabic-Indic digits) are missing, as in every warehouse.
+    """
+    text = text.strip(WHITESPACE)
+    if _NUMBER.match(text) is None:
         return math.nan
-    plain = text.replace(",", "")
-    try:
-        if "," in text and plain.replace(".", "", 1).lstrip("-").isdigit():
-            value = float(plain)
-        else:
-            value = float(text)
-    except ValueError:
-        return math.nan
+    value = float(text.replace(THOUSANDS_SEPARATOR, ""))
     return value if math.isfinite(value) else math.nan
+
+
+# \Z, not $: Python's $ also matches before a final newline (trimmed text has none, but the pattern is the rule)
+_NUMBER = re.compile(NUMBER_PATTERN.removesuffix("$") + r"\Z")
 
 
 def bin_label(mins: Sequence[float | None], i: int) -> str:
