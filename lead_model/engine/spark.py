@@ -100,7 +100,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     _pyspark()
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
+    active = _active_session()
     if active is not None:
         return active
     problem = java_problem()
@@ -119,6 +119,7 @@ def spark_session(master: str | None = None) -> SparkSession:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
@@ -129,6 +130,12 @@ def spark_session(master: str | None = None) -> SparkSession:
         raise LeadModelError(f"Spark did not start on {master} ({_first_line(exc)}); check JAVA_HOME (Java 17) and the master URL.") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _active_session() -> SparkSession | None:
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -379,6 +386,7 @@ def spark_histograms(spark: SparkSession, data_path: str | Path, model: ScoringM
     The histograms span the scores the local engine's span (every possible score of the
     model's points on this data), so the metrics read off them are the local engine's bit for bit.
     """
+    import pyarrow as pa
     from pyspark.sql import functions as F
 
     from lead_model.data.leads import outcome_values
@@ -386,23 +394,26 @@ def spark_histograms(spark: SparkSession, data_path: str | Path, model: ScoringM
 
     scored = scored_frame(spark, data_path, model)
     name = _outcome_column(scored, model, outcome)
-    values, counts = _value_counts(scored, name)
-    rule = outcome_values(name, values, counts, model.semantics.missing_values)
-    py_values = values.to_pylist()
-    yes = [v for v, c, ok in zip(py_values, rule.converted, rule.valid) if ok and c]
-    no = [v for v, c, ok in zip(py_values, rule.converted, rule.valid) if ok and not c]
-    converted = F.when(_col(name).isin(yes), F.lit(1)).when(_col(name).isin(no), F.lit(0))
     categorical = [a for a in model.attributes if a.kind == "categorical"]
     aggs = [F.count(F.lit(1)).alias("n")]
     for i, a in enumerate(categorical):  # the points the data's levels score: the engine's points vector spans them
         col = _col(f"points_{a.name}")
         aggs += [F.min(col).alias(f"lo{i}"), F.max(col).alias(f"hi{i}")]
+    # One pass: the outcome's raw value is a grouping key (an outcome has few values), so
+    # which value means converted is decided here, from the same counts, by the loader's rule.
     cells = _spark_call(lambda: scored.groupBy(
-        F.col("score").alias("score"), F.col("fit_score").alias("fit"), converted.alias("converted"), F.col("knocked_out").alias("ko"),
+        F.col("score").alias("score"), F.col("fit_score").alias("fit"), F.col("knocked_out").alias("ko"), _col(name).alias("outcome"),
     ).agg(*aggs).collect())
+    keys = {}
+    for r in cells:
+        keys.setdefault(_value_key(r["outcome"]), (len(keys), r["outcome"]))
+    counts = np.zeros(len(keys), dtype=np.int64)
+    which = [keys[_value_key(r["outcome"])][0] for r in cells]
+    np.add.at(counts, which, [int(r["n"]) for r in cells])
+    rule = outcome_values(name, pa.array([v for _, v in sorted(keys.values(), key=lambda iv: iv[0])]), counts, model.semantics.missing_values)
     seen = {a.name: (min(r[f"lo{i}"] for r in cells), max(r[f"hi{i}"] for r in cells)) for i, a in enumerate(categorical)}
-    keep = [r for r in cells if r["converted"] is not None]
-    if any(r["score"] is None or r["fit"] is None for r in keep):
+    keep = [(r, bool(rule.converted[w])) for r, w in zip(cells, which) if rule.valid[w]]
+    if any(r["score"] is None or r["fit"] is None for r, _ in keep):
         raise LeadModelError("some leads got no score on Spark (a yes/no attribute holds a value that is neither); make that attribute categorical.")
     low, high, fit_low, fit_high = _score_bounds(model, seen)
     leads = np.zeros(high - low + 1, dtype=np.int64)
@@ -410,8 +421,8 @@ def spark_histograms(spark: SparkSession, data_path: str | Path, model: ScoringM
     fit_leads = np.zeros(fit_high - fit_low + 1, dtype=np.int64)
     fit_conv = np.zeros_like(fit_leads)
     n_ko = n_ko_conv = 0
-    for r in keep:
-        n, c = int(r["n"]), bool(r["converted"])
+    for r, c in keep:
+        n = int(r["n"])
         fit_leads[r["fit"] - fit_low] += n
         fit_conv[r["fit"] - fit_low] += n * c
         if r["ko"]:
@@ -427,6 +438,11 @@ def spark_histograms(spark: SparkSession, data_path: str | Path, model: ScoringM
             "load history with both outcomes."
         )
     return ScoreHistograms(low, leads, conv, n_ko, n_ko_conv, fit_low, fit_leads, fit_conv)
+
+
+def _value_key(value):
+    """A dict key for one outcome value: NaN is one value (Spark groups NaN together; NaN != NaN in Python)."""
+    return ("NaN",) if isinstance(value, float) and value != value else (type(value).__name__, value)
 
 
 def _score_bounds(model: ScoringModel, seen: dict[str, tuple[int, int]]) -> tuple[int, int, int, int]:
