@@ -167,7 +167,7 @@ def test_a_level_recorded_after_contact_is_ignored_alone(sales_call):
     assert call["suggested_points"] == 0 and call["why"].startswith(LEVEL_NOTE)
     assert s.model.attribute("lead_source").level_points()["Sales call"] == 0
     assert t.loc[("lead_source", "Event"), "suggested_points"] > t.loc[("lead_source", "Web"), "suggested_points"]
-    # the level lifts no other level: '(other)' and Web get no more than the honest levels' range
+    # the honest levels keep the scale: the lowest of them is the attribute's 0 and none gets the leak's size of points
     honest = [t.loc[("lead_source", lv), "suggested_points"] for lv in ("Web", "Event", "Paid")]
     assert min(honest) == 0 and max(honest) < 100
     stats = s.points.stats.attributes.set_index("attribute")
