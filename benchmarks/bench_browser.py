@@ -22,7 +22,7 @@ the page changed); on a slider move that count should be 0.
 
 A move is over when no rerun is running and nothing has changed for ``--quiet`` ms.
 
-Then page switches: a click on another page in the top navigation (Data, Suggestions, Export)
+Then page switches: a click on another page in the top navigation (Data, Suggestions, Review, Export)
 and back to the Designer, timed from the click until the new page is painted and idle (the run
 the click started has finished and nothing changed for ``--quiet`` ms; the figure is when the
 last change was painted). The first visit of each page is printed apart: it includes the
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
                 # computation (Suggestions fits points), later ones are cached.
                 switches: dict[str, list[float]] = {}
                 for _ in range(args.switches):
-                    for title in ("Data", "Suggestions", "Export"):
+                    for title in ("Data", "Suggestions", "Review", "Export"):
                         switches.setdefault(f"Designer -> {title}", []).append(switch_page(page, title, args.quiet))
                         switches.setdefault(f"{title} -> Designer", []).append(switch_page(page, "Designer", args.quiet))
                 # The lead explorer: open (timed; the first open includes its first search and score), shut (not timed).
