@@ -55,11 +55,13 @@ bench: setup spark-setup browser java
 	$(PY) benchmarks/bench_browser.py --rows 1000000
 	$(PY) benchmarks/bench_cli.py
 	$(PY) benchmarks/bench_autosave.py
+	$(PY) benchmarks/bench_ship.py --rows 1000000
 	JAVA_HOME=$(JAVA17_HOME) $(PY) benchmarks/bench_spark.py --rows 1000000
 
-# The README's screenshot (docs/designer.png); tests never write tracked files.
+# The README's screenshots (docs/designer.png, docs/review.png, docs/report.png); tests never write tracked files.
 screenshots: setup browser
 	$(PY) benchmarks/screenshots.py
+	$(PY) benchmarks/report_screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache lead_store.duckdb
