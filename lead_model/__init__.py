@@ -12,6 +12,9 @@ _EXPORTS = {
     "ScoringEngine": "lead_model.engine.scoring",
     "score_leads": "lead_model.engine.scoring",
     "VersionRegistry": "lead_model.model.versions",
+    "ShippingConfig": "lead_model.export.config",
+    "lead_reasons": "lead_model.export.reasons",
+    "workshop_report": "lead_model.export.report",
 }
 
 
@@ -29,4 +32,5 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-__all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads", "VersionRegistry"]
+__all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads", "VersionRegistry",
+           "ShippingConfig", "lead_reasons", "workshop_report"]
