@@ -42,6 +42,9 @@ _MISSING = _missing_reason()
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"Spark tests need pyspark and Java 17: {_MISSING}"),
+    # pyspark's own notes about pandas 3 (its toPandas, used here to read results)
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 SCORES = ["score", "fit_score", "engagement_score", "grade", "tier", "knocked_out", "is_mql"]
 
@@ -104,14 +107,6 @@ def assert_same_backtest(got: dict, want: dict, path: str = "") -> None:
 
 
 # ----- the sample --------------------------------------------------------------------------
-def test_sample_scores_every_lead_as_python(spark, tmp_path):
-    from lead_model import ScoringModel
-
-    needs_sample()
-    model = ScoringModel.from_file(SAMPLE_MODEL)
-    assert_same_scores(spark_scores(spark, SAMPLE_CSV, model), python_scores(SAMPLE_CSV, model, tmp_path / "s.duckdb"))
-
-
 def test_backtest_json_on_spark_equals_local(spark, tmp_path):
     needs_sample()
     runner = CliRunner()
@@ -126,7 +121,8 @@ def test_backtest_json_on_spark_equals_local(spark, tmp_path):
     assert on_spark.output == local.output  # the same histograms give the same floats, bit for bit
 
 
-def test_score_on_spark_writes_the_local_rows_in_input_order(spark, tmp_path):
+def test_sample_scored_on_spark_row_for_row_as_local(spark, tmp_path):
+    """`score --engine spark` writes the local file: input rows in order and every lead's seven scores (score_leads')."""
     needs_sample()
     runner = CliRunner()
     common = [str(SAMPLE_CSV), "--model", str(SAMPLE_MODEL), "--store", str(tmp_path / "s.duckdb")]
@@ -137,7 +133,7 @@ def test_score_on_spark_writes_the_local_rows_in_input_order(spark, tmp_path):
     assert "Wrote" in on_spark.output and "50,000 rows" in on_spark.output
     with open(tmp_path / "local.csv", newline="", encoding="utf-8") as a, open(tmp_path / "spark.csv", newline="", encoding="utf-8") as b:
         want, got = list(csv.reader(a)), list(csv.reader(b))
-    assert got[0] == want[0]  # the input's columns, then the scores
+    assert got[0] == want[0] and got[0][-7:] == SCORES  # the input's columns, then the scores
     assert len(got) == len(want) == 50_001
     bad = [i for i, (g, w) in enumerate(zip(got, want)) if g != w]
     assert not bad, f"{len(bad)} rows differ, first {bad[0]}: Spark {got[bad[0]]} vs local {want[bad[0]]}"

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 SPARK_MASTER_ENV = "SPARK_MASTER"  # a cluster's master URL (spark://..., yarn, k8s://...); default local mode
 LOCAL_MASTER = "local[2]"  # this is a 2-core design (see PERFORMANCE.md)
 LOCAL_SHUFFLE_PARTITIONS = 4  # local mode: a GROUP BY of a few hundred score cells needs no 200 tasks
+MEMORY_ENV = "LEAD_MODEL_SPARK_MEMORY"  # local mode's JVM heap (default 4g)
+JAVA_OPTIONS_ENV = "LEAD_MODEL_SPARK_JAVA_OPTIONS"  # local mode's JVM options (default LOCAL_JAVA_OPTIONS)
+# The quick JIT only: a local run is short, and C2's compiling on two busy cores costs more than
+# it gives back (measured in benchmarks/bench_spark.py).
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'lead-model-studio[spark]'."
 SCORE_COLUMNS = ("score", "fit_score", "engagement_score", "grade", "tier", "knocked_out", "is_mql")  # as export.scored writes them
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -121,9 +126,13 @@ def spark_session(master: str | None = None) -> SparkSession:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
-    if master.startswith("local"):
-        builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
-        builder = builder.config("spark.driver.memory", os.environ.get("LEAD_MODEL_SPARK_MEMORY", "4g"))
+    if master.startswith("local"):  # this machine: the driver is the only JVM
+        builder = (
+            builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
+            .config("spark.driver.memory", os.environ.get(MEMORY_ENV, "4g"))
+            .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.extraJavaOptions", os.environ.get(JAVA_OPTIONS_ENV, LOCAL_JAVA_OPTIONS))
+        )
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: say why in one sentence
