@@ -27,7 +27,7 @@ from lead_model.data.store import LeadStore, dataset_name_for, default_store_pat
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count
-from lead_model.model.schema import ScoringModel
+from lead_model.model.schema import ScoringModel, check_model_size
 from lead_model.suggest.fit import Suggestion, suggest
 from lead_model.workbench.autosave import Autosave, Autosaver, dataset_fingerprint, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
@@ -446,10 +446,11 @@ def scored_csv(current: LeadSet, m: ScoringModel) -> bytes:
 
 
 def model_from_upload(file_name: str, data: bytes) -> ScoringModel:
+    suffix = Path(file_name).suffix.lower()
+    yaml_format = True if suffix in (".yaml", ".yml") else False if suffix == ".json" else None
+    check_model_size(len(data), file_name, bool(yaml_format))  # before decoding: the upload limit is far larger
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LeadModelError(f"{file_name} is not a text file; upload the .json or .yaml model the app exported.") from None
-    suffix = Path(file_name).suffix.lower()
-    yaml_format = True if suffix in (".yaml", ".yml") else False if suffix == ".json" else None
     return ScoringModel.from_text(text, source=file_name, yaml_format=yaml_format)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,7 +21,14 @@ SCHEMA_VERSION = 2
 MAX_CAP = 1_000_000  # no model reaches it (points are -1000..1000 per level); larger numbers are typos
 
 Group = Literal["fit", "engagement"]
-Points = Annotated[int, Field(ge=-1000, le=1000, description="Points added to the lead's score.")]
+# strict: a file's true or "50" is a typo, never a number of points (pydantic would read them as 1 and 50)
+Points = Annotated[int, Field(strict=True, ge=-1000, le=1000, description="Points added to the lead's score.")]
+# A model file no real model comes near (40,000 attributes are 14 MB of JSON); past it, one sentence
+# instead of minutes of parsing. YAML is read by a Python constructor, ~10x slower than JSON per byte.
+MAX_MODEL_BYTES = 20_000_000
+MAX_YAML_BYTES = 2_000_000
+MAX_DEPTH = 50  # a model file nests 7 deep, a shipping config 9
+MAX_VALUES = 5_000_000  # values after YAML aliases are expanded (a 40,000-attribute model holds ~1,000,000)
 
 
 class _Strict(BaseModel):
@@ -32,6 +41,11 @@ class PointsOnly(_Strict):
     points: Points = 0
 
 
+# one shared instance for every attribute's default (models are frozen): building one per attribute
+# cost two validator calls each, a third of the time of a large model file
+_NO_POINTS = PointsOnly()
+
+
 class Level(_Strict):
     """Points for one value of a categorical or boolean attribute."""
 
@@ -42,7 +56,7 @@ class Level(_Strict):
 class Bin(_Strict):
     """Points for one numeric bin: leads with ``min <= value`` (up to the next bin's min)."""
 
-    min: float | None = Field(description="Inclusive lower bound; null for the first bin (no lower bound).")
+    min: float | None = Field(strict=True, description="Inclusive lower bound; null for the first bin (no lower bound).")
     points: Points = 0
 
 
@@ -54,8 +68,8 @@ class Attribute(_Strict):
     group: Group = Field(description="fit = explicit data about who they are; engagement = implicit data about what they did.")
     levels: tuple[Level, ...] = Field(default=(), description="categorical and boolean: points per value.")
     bins: tuple[Bin, ...] = Field(default=(), description="numeric: bins in increasing order; the first has min null.")
-    missing: PointsOnly = Field(default_factory=PointsOnly, description="Points when the value is missing or a placeholder.")
-    other: PointsOnly = Field(default_factory=PointsOnly, description="categorical: points for values not listed in levels.")
+    missing: PointsOnly = Field(default=_NO_POINTS, description="Points when the value is missing or a placeholder.")
+    other: PointsOnly = Field(default=_NO_POINTS, description="categorical: points for values not listed in levels.")
 
     @model_validator(mode="after")
     def _check_kind(self) -> Attribute:
@@ -100,9 +114,10 @@ class KnockOut(_Strict):
 
     attribute: str = Field(min_length=1)
     values: tuple[str | bool, ...] | None = Field(default=None, description="Knock out leads whose value is one of these.")
-    below: float | None = Field(default=None, description="numeric: knock out leads with value < below.")
-    at_least: float | None = Field(default=None, description="numeric: knock out leads with value >= at_least.")
-    when_missing: bool = Field(default=False, description="Also knock out leads whose value is missing.")
+    # strict and finite: below NaN would knock out nobody, at_least "3" is a typo
+    below: float | None = Field(default=None, strict=True, allow_inf_nan=False, description="numeric: knock out leads with value < below.")
+    at_least: float | None = Field(default=None, strict=True, allow_inf_nan=False, description="numeric: knock out leads with value >= at_least.")
+    when_missing: bool = Field(default=False, strict=True, description="Also knock out leads whose value is missing.")
     reason: str = ""
 
     @model_validator(mode="after")
@@ -145,7 +160,7 @@ class Band(_Strict):
     """A named score band: leads with score >= min_score (the last band has min_score null)."""
 
     name: str = Field(min_length=1)
-    min_score: int | None
+    min_score: int | None = Field(strict=True, ge=-MAX_CAP, le=MAX_CAP)
 
 
 def _check_bands(bands: tuple[Band, ...], what: str) -> tuple[Band, ...]:
@@ -203,10 +218,13 @@ class ScoringModel(_Strict):
 
     @model_validator(mode="after")
     def _unique_attributes(self) -> ScoringModel:
-        names = [a.name for a in self.attributes]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        # one pass with a set: counting each name in the list was quadratic (40,000 attributes took 97 s)
+        seen: set[str] = set()
+        dupes: set[str] = set()
+        for a in self.attributes:
+            (dupes if a.name in seen else seen).add(a.name)
         if dupes:
-            raise ValueError(f"attribute '{dupes[0]}' is listed twice")
+            raise ValueError(f"attribute '{min(dupes)}' is listed twice")
         return self
 
     # ----- access -----------------------------------------------------------------
@@ -282,11 +300,15 @@ class ScoringModel(_Strict):
             raise LeadModelError(f"{source} is not a model: expected an object with 'attributes' and 'mql_threshold'.")
         from lead_model.model.migration import migrate
 
-        data = migrate(data, source, field_prefix)
         try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise LeadModelError(describe_validation_error(exc, source, data, cls, field_prefix)) from None
+            with _gc_paused():
+                data = migrate(data, source, field_prefix)
+                try:
+                    return cls.model_validate(data)
+                except ValidationError as exc:
+                    raise LeadModelError(describe_validation_error(exc, source, data, cls, field_prefix)) from None
+        except RecursionError:
+            raise LeadModelError(too_deep(source)) from None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -326,6 +348,7 @@ def read_text_file(path: Path, what: str = "model file") -> str:
         raise LeadModelError(f"{what} {path} is a folder; give the path of a .json or .yaml {what}.")
     if not path.is_file():
         raise LeadModelError(f"{what} {path} does not exist; check the path.")
+    check_model_size(path.stat().st_size, path.name, path.suffix.lower() in (".yaml", ".yml"), what)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -336,12 +359,94 @@ def parse_text(text: str, source: str = "model", yaml_format: bool | None = None
     """The data of JSON or YAML text (YAML is a superset, so unknown formats go through YAML); one sentence when it cannot be read."""
     if not text.strip():
         raise LeadModelError(f"{source} is empty; export a model from the app or run 'lead-model init'.")
+    if len(text) > MAX_YAML_BYTES:  # chars <= bytes: only a long text is worth encoding to count
+        check_model_size(len(text.encode("utf-8", "surrogatepass")), source, yaml_format is not False and not _looks_like_json(text))
     try:
-        return json.loads(text) if yaml_format is False else yaml.safe_load(text)
+        with _gc_paused():
+            if yaml_format is False:
+                return json.loads(text)
+            if _looks_like_json(text):  # JSON is YAML, and its own parser is ~50x faster
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError:
+                    pass
+            data = yaml.load(text, Loader=_YAML_LOADER)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", getattr(exc, "lineno", None))
         where = f" near line {line + 1 if hasattr(exc, 'problem_mark') else line}" if line is not None else ""
         raise LeadModelError(f"{source} is not valid {'JSON' if yaml_format is False else 'YAML/JSON'}{where}; fix the syntax.") from None
+    except RecursionError:
+        raise LeadModelError(too_deep(source)) from None
+    _check_shape(data, source)  # YAML aliases can share and even contain their own parents
+    return data
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML was built with it
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def check_model_size(n_bytes: int, source: str, yaml_format: bool = False, what: str = "model file") -> None:
+    """One sentence when a model (or config) file of ``n_bytes`` is past the size no real model reaches."""
+    cap = MAX_YAML_BYTES if yaml_format else MAX_MODEL_BYTES
+    if n_bytes > cap:
+        raise LeadModelError(
+            f"{source} is {n_bytes / 1e6:,.1f} MB, past the {cap / 1e6:,.0f} MB a {'YAML ' if yaml_format else ''}{what} may be"
+            f"{' (JSON: ' + format(MAX_MODEL_BYTES / 1e6, ',.0f') + ' MB)' if yaml_format else ''}; a real model is a few hundred KB, so check it is the right file."
+        )
+
+
+def too_deep(source: str) -> str:
+    return f"{source} nests lists or objects more than {MAX_DEPTH} levels deep, which no model file does; check it is the right file."
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while a large file is parsed and validated.
+
+    Building a million small objects triggers collections that each walk every live object:
+    a 40,000-attribute model took 3x longer with them. Nothing parsed here is garbage until after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check_shape(data: Any, source: str) -> None:
+    """One sentence when parsed data nests past MAX_DEPTH, holds more than MAX_VALUES values once shared parts
+    (YAML aliases) are counted each time they appear, or contains itself; linear in the distinct objects."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        kids = node.values() if isinstance(node, dict) else node
+        if done:
+            on_path.discard(key)
+            inner = [k for k in kids if isinstance(k, (dict, list))]
+            size[key] = 1 + len(node) + sum(size[id(k)] - 1 for k in inner)
+            depth[key] = 1 + max((depth[id(k)] for k in inner), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise LeadModelError(too_deep(source))
+            if size[key] > MAX_VALUES:
+                raise LeadModelError(f"{source} holds more than {MAX_VALUES:,} values once its YAML aliases are expanded, which no model file does; "
+                                     "check it is the right file.")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise LeadModelError(f"{source} contains itself (a YAML alias inside its own anchor); write the values out instead.")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if isinstance(k, (dict, list)) and id(k) not in size)
 
 
 def yaml_text(data: Any) -> str:
