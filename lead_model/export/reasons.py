@@ -128,7 +128,7 @@ def lead_reasons(leads: LeadSet, model: ScoringModel, top: int | None = DEFAULT_
     scores = engine.scores(model)
     n, attrs = leads.n_leads, model.attributes
     points = np.zeros((n, len(attrs)), dtype=np.int32)
-    ids = np.zeros((n, len(attrs)), dtype=np.int64)  # a global phrase id per lead and attribute
+    ids = np.zeros((n, len(attrs)), dtype=np.int32)  # a global phrase id per lead and attribute
     phrases: list[str] = []
     phrase_points: list[int] = []
     for j, attr in enumerate(attrs):
@@ -136,7 +136,7 @@ def lead_reasons(leads: LeadSet, model: ScoringModel, top: int | None = DEFAULT_
         vec = points_vector(leads, attr)
         names = code_phrases(leads, attr)
         points[:, j] = vec[codes]
-        ids[:, j] = codes.astype(np.int64) + len(phrases)
+        ids[:, j] = codes.astype(np.int32) + len(phrases)
         phrases += names
         phrase_points += [int(p) for p in vec[: len(names)]]
 
