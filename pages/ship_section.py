@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.export.config import build_config, config_from_version, make_signoff, save_signed_version, signed_version_for
+from lead_model.export.config import Signoff, build_config, config_from_version, make_signoff, save_signed_version, signed_version_for
 from lead_model.formatting import markdown_escape as md
 from lead_model.review.describe import version_label
 from pages import versioning
@@ -63,8 +63,8 @@ def _report(wb, signed, choice) -> bytes:
     elif isinstance(choice, int):
         saved = versioning.registry().get(choice)
         previous, label = saved.model, version_label(saved)
-    config = _config(wb, signed)
-    return workshop_report(wb.leads, wb.model, previous=previous, signed=config.signoff, previous_label=label).encode("utf-8")
+    signoff = Signoff.model_validate(signed.signoff) if signed is not None else None
+    return workshop_report(wb.leads, wb.model, previous=previous, signed=signoff, previous_label=label).encode("utf-8")
 
 
 def draw(wb) -> None:

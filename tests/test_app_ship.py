@@ -64,6 +64,8 @@ def test_signing_off_saves_a_version_that_the_config_carries(app, tmp_path):
     config = ship_section._config(wb, ship_section._signed(wb))
     assert config.version_id == saved.id and config.signoff.sales == "Priya *Shah*"
     assert ShippingConfig.from_text(config.to_yaml()) == config
+    page = ship_section._report(wb, ship_section._signed(wb), ship_section.NO_COMPARISON).decode("utf-8")
+    assert "<td>Priya *Shah*</td>" in page and "Not signed off yet" not in page and '<section id="comparison">' not in page
     # a second sign-off is another version: none is overwritten
     sign(app, "Ana Ruiz", "Tom Berg")
     assert [v.signoff["sales"] for v in VersionRegistry(tmp_path / "store.duckdb").list()] == ["Ana Ruiz", "Priya *Shah*"]
