@@ -31,7 +31,7 @@ from lead_model.data.roles import (
     placeholder_set,
     positive_value,
 )
-from lead_model.data.sources import read_source
+from lead_model.data.sources import read_file
 from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_dataset_name, dataset_name_for, quote
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
@@ -292,18 +292,20 @@ def load_leads(
     path = Path(source)
     if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
-        table = read_source(path)
+        source_file = read_file(path)
+        table = source_file.table
         settings = {
             "outcome": outcome,
             "exclude": list(exclude),
             "placeholders": list(placeholders),
             "roles": {c: {k: v for k, v in vars(o).items() if v} for c, o in (roles or {}).items()},
+            READ_NOTES_KEY: list(source_file.notes),  # what the reader chose, shown again when the dataset is reopened
         }
         pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
         check_dataset_name(pending.name)
         # Both cores encode first (so the leads are ready soonest); then the rows are written to a
         # new table in the background and swapped in. A file that fails to encode never reaches the store.
-        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome, words)
+        leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome, words, source_file.notes)
         staged = _STORE_WRITER.submit(store.stage, table, 2)
         stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, str(path), table.num_rows, settings)
         leads = replace(leads, pending_info=stored)
@@ -366,15 +368,19 @@ def open_dataset(
         table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
     finally:
         con.close()
-    return _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome, words)
+    read_notes = tuple((info.settings or {}).get(READ_NOTES_KEY, ()))
+    return _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome, words, read_notes)
 
 
-def _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome=True, words=None) -> LeadSet:
+READ_NOTES_KEY = "read_notes"  # dataset setting: the reader's notes (lead_model.data.sources.read_file), kept for reopening
+
+
+def _build(store, info, table, outcome, exclude, roles, placeholders, require_outcome=True, words=None, read_notes=()) -> LeadSet:
     row_index = table.column(ROW_COLUMN).to_numpy()
     table = table.drop_columns([ROW_COLUMN])
     profiles, encoded_text = _profile(table, placeholders)
     column_roles = infer_roles(profiles, outcome, exclude, roles, require_outcome)
-    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome, words)
+    return _encode(store, info, table, row_index, profiles, encoded_text, column_roles, placeholders, require_outcome, words, read_notes)
 
 
 # ----- profiling ---------------------------------------------------------------------
@@ -578,6 +584,7 @@ def _encode(
     placeholders: tuple[str, ...],
     require_outcome: bool = True,
     words: ReadingRules | None = None,
+    read_notes: tuple[str, ...] = (),
 ) -> LeadSet:
     outcome = next((n for n, r in roles.items() if r.role == "outcome"), None)
     if outcome is None:
@@ -609,7 +616,7 @@ def _encode(
     amount = _numeric_values(table.column(amount_col), text_columns.get(amount_col))[order] if amount_col else None
     dup_ids = profiles[id_col].rows - profiles[id_col].n_missing - profiles[id_col].n_distinct if id_col else 0
 
-    notes = []
+    notes = list(read_notes)
     dropped = int(rows - order.size)
     if dropped:
         notes.append(f"{dropped:,} rows have no value in '{outcome}' and were left out.")

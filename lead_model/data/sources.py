@@ -1,13 +1,16 @@
-"""Reading lead files: CSV (encoding and dialect sniffed) or Parquet, into Arrow with each row's file position."""
+"""Reading lead files: CSV (encoding and dialect sniffed, gzip too) or Parquet, into Arrow with each row's file position."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -19,8 +22,25 @@ from lead_model.data.store import ROW_COLUMN, literal
 from lead_model.errors import LeadModelError
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """A file's rows (with ``__row``) and, in sentences, every choice the reader made (shown in the load summary)."""
+
+    table: pa.Table
+    notes: tuple[str, ...] = ()
+
+
 def read_source(path: Path) -> pa.Table:
-    """Read a CSV/Parquet file into Arrow with its row positions in ``__row``."""
+    """Read a CSV/Parquet file into Arrow with its row positions in ``__row`` (``read_file`` also says what it chose)."""
+    return read_file(path).table
+
+
+def read_file(path: Path) -> SourceFile:
+    """Read a CSV (or gzip of one)/Parquet file into Arrow with its row positions in ``__row``, and the reader's notes.
+
+    Nested Parquet columns are left out; a text column whose values are nearly all dates becomes a
+    date column; inf and nan in number columns count as missing. Each choice is one note.
+    """
     con = duckdb.connect()
     try:
         with _without_bom(path) as readable:
@@ -43,8 +63,95 @@ def read_source(path: Path) -> pa.Table:
     table = _big_integers_as_text(table)
     if ROW_COLUMN in table.column_names:
         raise LeadModelError(f"{path.name} has a column named '{ROW_COLUMN}', which the store reserves; rename it.")
+    table, notes = tidy_columns(table, path.name)
     # DuckDB keeps file order (preserve_insertion_order), so positions can be numbered here.
-    return table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    return SourceFile(table.add_column(0, ROW_COLUMN, pa.array(np.arange(table.num_rows, dtype=np.int64))), notes)
+
+
+def tidy_columns(table: pa.Table, file_name: str = "the file") -> tuple[pa.Table, tuple[str, ...]]:
+    """``table`` as the loader can encode it, and a note per change: nested columns out, near-date text as dates, inf/nan missing."""
+    notes: list[str] = []
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    if nested:
+        if len(nested) == table.num_columns:
+            raise LeadModelError(f"{file_name} holds only nested columns (lists, structs or maps: {', '.join(repr(n) for n in nested[:5])}); "
+                                 "flatten them into plain columns and load that.")
+        table = table.drop_columns(nested)
+        notes.append(f"{len(nested)} nested column{'s' if len(nested) > 1 else ''} (lists, structs or maps) left out: "
+                     f"{', '.join(repr(n) for n in nested[:5])}{' and more' if len(nested) > 5 else ''}; flatten them to use them.")
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        if pa.types.is_floating(col.type):
+            bad = pc.sum(pc.and_(pc.invert(pc.is_finite(col)), pc.is_valid(col))).as_py() or 0
+            if bad:
+                table = table.set_column(i, name, pc.if_else(pc.is_finite(col), col, pa.scalar(None, col.type)))
+                notes.append(f"{bad:,} value{'s' if bad > 1 else ''} of '{name}' {'are' if bad > 1 else 'is'} inf or nan, "
+                             "not a number anyone means, and count as missing.")
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            dates = text_as_dates(col)
+            if dates is not None:
+                values, bad, note = dates
+                table = table.set_column(i, name, values)
+                if bad:
+                    notes.append(f"{bad:,} value{'s' if bad > 1 else ''} of '{name}' {'are' if bad > 1 else 'is'} not dates and count as missing.")
+                if note:
+                    notes.append(f"'{name}' {note}.")
+    return table, tuple(notes)
+
+
+DATE_SHARE = 0.95  # a text column whose non-blank values are at least this share dates is a date column
+_DATE_SHAPE = r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*$"
+_ISO = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d")
+_TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
+
+
+def text_as_dates(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, int, str] | None:
+    """A text column as dates when at least DATE_SHARE of its non-blank values are dates, else None.
+
+    Returns (timestamps or dates, how many non-blank values are not dates (now missing), a note on
+    the formats or ""). Formats may mix: 2024-01-05, 2024/01/05 and 05/01/2024 in one column; slashed
+    or dotted day-first and month-first dates are told apart by a part past 12, day first when none is.
+    """
+    text = pc.utf8_trim_whitespace(col)
+    filled = pc.and_(pc.is_valid(text), pc.not_equal(text, ""))
+    n_filled = pc.sum(filled).as_py() or 0
+    if n_filled == 0:
+        return None
+    sample = pc.filter(text, filled).slice(0, 2000)
+    if (pc.sum(pc.match_substring_regex(sample, _DATE_SHAPE)).as_py() or 0) < DATE_SHARE * len(sample):
+        return None
+    shaped = pc.match_substring_regex(text, _DATE_SHAPE)
+    if (pc.sum(shaped).as_py() or 0) < DATE_SHARE * n_filled:
+        return None
+    front = pc.extract_regex(pc.filter(text, pc.fill_null(shaped, False)), r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.]\d{4}")
+    first = pc.cast(pc.struct_field(front, "a"), pa.int32())
+    second = pc.cast(pc.struct_field(front, "b"), pa.int32())
+    day_first = (pc.sum(pc.greater(first, 12)).as_py() or 0) > 0
+    month_first = (pc.sum(pc.greater(second, 12)).as_py() or 0) > 0
+    order = ("%m", "%d") if month_first and not day_first else ("%d", "%m")
+    formats = [*_ISO, *(f"{order[0]}{sep}{order[1]}{sep}%Y" for sep in "/.-")]
+    parsed = None
+    has_time = False
+    for fmt in (f + t for t in _TIMES for f in formats):
+        got = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        if (pc.sum(pc.is_valid(got)).as_py() or 0) == 0:
+            continue
+        has_time = has_time or bool(fmt.count(":"))
+        parsed = got if parsed is None else pc.coalesce(parsed, got)
+    if parsed is None:
+        return None
+    n_dates = pc.sum(pc.is_valid(parsed)).as_py() or 0
+    if n_dates < DATE_SHARE * n_filled:
+        return None
+    styles = ["year first"] if pc.any(pc.match_substring_regex(text, r"^\s*\d{4}")).as_py() else []
+    if front.null_count < len(front):
+        styles.append("day/month/year" if order[0] == "%d" else "month/day/year")
+    notes = [f"mixes date formats ({', '.join(styles)}); each date is read in its own format"] if len(styles) > 1 else []
+    if "day/month/year" in styles and not day_first:
+        notes.append("reads dates like 05/01/2024 as day/month/year (no day past 12 says otherwise)")
+    note = "; it ".join(notes)
+    values = parsed if has_time else pc.cast(parsed, pa.date32())
+    return values, int(n_filled - n_dates), note
 
 
 EXACT_INTEGER = 2**53  # past this a float64 (how numbers are scored) no longer holds every integer
@@ -74,15 +181,15 @@ def _without_bom(path: Path) -> Iterator[Path]:
     DuckDB's reader takes a BOM for part of the first header name, so a quoted first name
     (one holding quotes or the delimiter) breaks the header; a copy without the BOM reads cleanly.
     """
-    if not path.is_file():
+    if not path.is_file() or is_parquet(path):
         yield path
         return
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:  # a gzip's BOM is inside: the copy is the text, decompressed
         if fh.read(3) != b"\xef\xbb\xbf":
             yield path
             return
         with tempfile.TemporaryDirectory(prefix="lead_model_") as tmp:
-            copy = Path(tmp) / path.name
+            copy = Path(tmp) / (path.name.removesuffix(".gz") if is_gzip(path) else path.name)
             with copy.open("wb") as out:
                 shutil.copyfileobj(fh, out, 1 << 22)
             yield copy
@@ -102,9 +209,12 @@ def source_relation_sql(path: Path, full_sniff: bool = False, parallel: bool = T
         raise LeadModelError(f"{path.name} is empty; export the leads again with a header row and data.")
     if is_parquet(path):
         return f"read_parquet({literal(str(path))})"
+    refuse_unreadable(path)
     encoding = sniff_encoding(path)
+    compression = "gzip" if is_gzip(path) else "none"
     return (
-        f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, sample_size={-1 if full_sniff else 100_000},"
+        f"read_csv({literal(str(path))}, header=true, encoding={literal(encoding)}, compression={literal(compression)},"
+        f" sample_size={-1 if full_sniff else 100_000},"
         f"{sniff_dialect(path, encoding)} null_padding=true, strict_mode=false,{'' if parallel else ' parallel=false,'}"
         # No BOOLEAN candidate: yes/no stays text, so scored output echoes the file's own values.
         " auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])"
@@ -148,6 +258,7 @@ def csv_dialect(path: Path, encoding: str) -> tuple[str, str] | None:
             try:
                 found = con.execute(
                     f"SELECT Delimiter, Escape FROM sniff_csv({literal(str(path))}, encoding={literal(encoding)}, null_padding=true,"
+                    f" compression={literal('gzip' if is_gzip(path) else 'none')},"
                     f" quote='\"', comment='', strict_mode={strict})"
                 ).fetchall()
                 break
@@ -172,7 +283,7 @@ def _header_delimiter(path: Path, encoding: str, sniffed: str) -> str:
     The sniffer weighs every sampled row alike, so a few data cells holding ';' can outvote a
     tab-separated header; an export's header row always uses the real delimiter.
     """
-    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+    with io.TextIOWrapper(open_bytes(path), encoding=encoding, errors="replace", newline="") as fh:
         head = fh.read(1 << 16).lstrip("\ufeff")
     def width(delimiter: str) -> int:
         try:
@@ -185,9 +296,45 @@ def _header_delimiter(path: Path, encoding: str, sniffed: str) -> str:
     return best if width(best) > 1 else sniffed
 
 
-def sniff_encoding(path: Path) -> str:
-    """utf-8 (a BOM is fine), utf-16 by its BOM, else latin-1 when the bytes are not UTF-8."""
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls), and Word/Outlook files
+
+
+def is_gzip(path: Path) -> bool:
+    """gzip by its magic bytes, whatever the name (DuckDB reads it natively)."""
     with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_bytes(path: Path):
+    """The file's bytes as written, or decompressed when it is gzip (for sniffing what DuckDB will read)."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+
+
+def refuse_unreadable(path: Path) -> None:
+    """One sentence for files that are not text tables: Excel workbooks (by name or magic bytes) and zip archives."""
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    suffix = "".join(path.suffixes[-1:]).lower()
+    excel = suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods") or magic.startswith(OLE2_MAGIC)
+    if magic.startswith(ZIP_MAGIC) and not excel:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                excel = any(n.startswith("xl/") for n in archive.namelist())
+        except zipfile.BadZipFile:
+            pass
+        if not excel:
+            raise LeadModelError(f"{path.name} is a zip archive; unzip it and load the CSV inside (gzip files, .csv.gz, load as they are).")
+    if excel:
+        raise LeadModelError(f"{path.name} is an Excel workbook; save it as CSV (File > Save As > CSV UTF-8) and load that.")
+
+
+def sniff_encoding(path: Path) -> str:
+    """utf-8 (a BOM is fine), utf-16 by its BOM, else latin-1 when the bytes are not UTF-8 (gzip: the bytes inside)."""
+    with open_bytes(path) as fh:
         head = fh.read(1 << 20)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
