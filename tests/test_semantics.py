@@ -61,3 +61,41 @@ def test_the_caps_rule_lives_in_the_schema(caps, words):
 def test_a_threshold_must_be_a_whole_number_of_points(threshold):
     with pytest.raises(LeadModelError, match="mql_threshold"):
         ScoringModel.from_dict({"mql_threshold": threshold})
+
+
+# ----- the rules as data, which the SQL export compiles (lead_model/export/sql.py) ---------------
+def _float_reading(text: str) -> float:
+    """The number rule as first written with float(): an independent reading for ASCII text."""
+    text = text.strip()
+    if "_" in text:
+        return math.nan
+    plain = text.replace(",", "")
+    try:
+        value = float(plain) if "," in text and plain.replace(".", "", 1).lstrip("-").isdigit() else float(text)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+@given(st.text("0123456789,.-+eE _\t", max_size=9))
+def test_number_pattern_reads_ascii_text_as_float_does(text):
+    expected, got = _float_reading(text), parse_number(text)
+    assert (math.isnan(expected) and math.isnan(got)) or expected == got
+
+
+@pytest.mark.parametrize("text", ["١٢", "１２", "1_000", "inf", "-Infinity", "nan", "1e400", "12\u00ad", "\u200b12", "0x10", "1,2e3", "+1,000"])
+def test_number_pattern_leaves_out_what_no_warehouse_reads(text):
+    assert math.isnan(parse_number(text))
+
+
+def test_white_space_and_case_folds_are_what_arrow_trims_and_lowers():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lead_model.model.semantics import ASCII_CASE_FOLDS, WHITESPACE
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    trimmed = pc.utf8_trim_whitespace(pa.array([f"{c}x{c}" for c in chars])).to_pylist()
+    assert {c for c, t in zip(chars, trimmed) if t == "x"} == set(WHITESPACE) == {c for c in chars if c.isspace()}
+    lowered = pc.utf8_lower(pa.array(chars)).to_pylist()
+    assert {c: lo for c, lo in zip(chars, lowered) if not c.isascii() and lo.isascii()} == ASCII_CASE_FOLDS

@@ -3,27 +3,27 @@
 The SQL compiles lead_model.model.semantics (its WHITESPACE, NUMBER_PATTERN,
 THOUSANDS_SEPARATOR and ASCII_CASE_FOLDS constants and the model's ``semantics``) and the
 engine's rules in lead_model.engine.scoring (caps as in ``_apply_cap``, knock-outs as in
-``knock_out_mask``, bands as in ``band_names``, ``mql_rule``, the 'knocked out' tier of
+``knock_out_mask``, bands as in ``band_names``, ``mql_rule``, the tier ``KNOCKED_OUT_TIER`` of
 ``score_leads``); it re-invents none of them. Every cell is read as its text: the column cast
 to text, trimmed of WHITESPACE. Then, per attribute:
 
 - missing: NULL, or a text whose lower case is one of ``semantics.missing_values``;
-- categorical: the text equal to a listed level (case counts) scores its points, any other
+- categorical: a text equal to a listed level (case counts) scores its points, any other
   text ``other``; boolean: the lower-cased text in ``true_values`` / ``false_values``;
-- numeric: the text read by the number patterns, then ``min <= value < next min``.
+- numeric: the text read by NUMBER_PATTERN (commas dropped), then ``min <= value < next min``.
 
 Every name and value from the model reaches SQL as a sqlglot identifier (always quoted) or
-string literal (escaped per dialect), never by pasting text; a character that does not print
-(a tab, a line separator, a no-break space) is written as CHR(code point), so the SQL survives
-copying and pasting. The trimmed characters are one such expression, in a one-row relation
-cross-joined to the leads (``c.whitespace``), so the long list is written once.
+string literal (escaped per dialect by sqlglot), never by pasting text. A character that does
+not print (a tab, a line separator, a no-break space) is written as CHR(code point), so the
+SQL survives copying and pasting; the trimmed characters are one such expression, written
+once, in a one-row relation ``c`` cross-joined to the leads.
 
 Each column the model reads is read once per lead: lateral relations hold, by column name,
 its trimmed text (``v``), whether it is missing (``m``) and the number or truth it reads as
-(``r``); BigQuery has no LATERAL, so there they are a correlated UNNEST of one STRUCT. A rule
-that looks at a value several times (one WHEN per bin) does not trim or parse it again. Trimming is TRIM only when the first or last character
-is one of WHITESPACE (a warehouse's TRIM with a set of characters is slow). Where a warehouse
-differs from the Python engine, see ``model_sql``.
+(``r``); BigQuery has no LATERAL, so there they are a correlated UNNEST of one STRUCT. So a
+rule that looks at a value several times (one WHEN per bin) does not trim or parse it again,
+and TRIM (slow with a set of characters) runs only when the first or last character is white
+space. Where a warehouse can differ from the Python engine, see ``model_sql``.
 """
 
 from __future__ import annotations
@@ -33,34 +33,27 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
+from lead_model.data.roles import FALSE_WORDS, TRUE_WORDS
 from lead_model.engine.scoring import KNOCKED_OUT_TIER, _knock_out_number
 from lead_model.errors import LeadModelError
-from lead_model.data.roles import FALSE_WORDS, TRUE_WORDS
 from lead_model.model.schema import Attribute, Band, KnockOut, ScoringModel
-from lead_model.model.semantics import (
-    ASCII_CASE_FOLDS,
-    NUMBER_PATTERN,
-    THOUSANDS_SEPARATOR,
-    WHITESPACE,
-    Semantics,
-    level_key,
-)
+from lead_model.model.semantics import ASCII_CASE_FOLDS, NUMBER_PATTERN, THOUSANDS_SEPARATOR, WHITESPACE, level_key
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark")
 DIALECT_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "snowflake": "Snowflake", "bigquery": "BigQuery", "spark": "Spark SQL"}
+_ALIASES = {"postgresql": "postgres", "pg": "postgres", "sparksql": "spark", "spark sql": "spark"}
 SCORE_COLUMNS = ("score", "fit_score", "engagement_score", "grade", "tier", "knocked_out", "is_mql")
 POINTS_PREFIX = "points_"
-CONSTANTS, WHITESPACE_COLUMN = "c", "whitespace"  # the one-row relation holding the trimmed characters
+LEADS, CONSTANTS, WHITESPACE_COLUMN = "t", "c", "whitespace"  # the leads' alias; the one-row relation of the trimmed characters
 TEXTS, MISSING, READINGS = "v", "m", "r"  # per lead, by column: its trimmed text, whether it is missing, its number or truth
 # A lower-cased text is never a single space (trimming removes it), so it stands in for NULL in the missing list.
 _NULL_STAND_IN = " "
 
 
 def check_dialect(dialect: str) -> str:
-    """The dialect's sqlglot name, or LeadModelError listing the five."""
+    """The dialect's sqlglot name ('postgresql' -> 'postgres'), or LeadModelError listing the five."""
     name = str(dialect).strip().lower()
-    aliases = {"postgresql": "postgres", "pg": "postgres", "sparksql": "spark", "spark sql": "spark", "databricks": "spark"}
-    name = aliases.get(name, name)
+    name = _ALIASES.get(name, name)
     if name not in DIALECTS:
         raise LeadModelError(f"'{dialect}' is not a dialect the SQL export writes; choose one of {', '.join(DIALECTS)}.")
     return name
@@ -72,13 +65,32 @@ def points_column(attribute: str) -> str:
 
 
 def output_columns(model: ScoringModel) -> tuple[str, ...]:
-    """The columns the SQL adds after the input columns, in order."""
+    """The columns the SQL adds after the input columns, in their order."""
     return (*(points_column(a.name) for a in model.attributes), "knocked_out", "fit_score", "engagement_score", "score", "grade", "tier", "is_mql")
 
 
-# ----- the table -----------------------------------------------------------------------
+# ----- names -------------------------------------------------------------------------------
+def _check_text(*values: str) -> None:
+    for v in values:
+        if "\x00" in v:
+            raise LeadModelError(f"the name or value {v!r} holds a NUL character, which warehouses do not store in text; remove it from the model.")
+
+
+def _id(name: str) -> exp.Identifier:
+    _check_text(name)
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str, table: str) -> exp.Column:
+    return exp.Column(this=_id(name), table=_id(table))
+
+
+def _star(table: str) -> exp.Column:
+    return exp.Column(this=exp.Star(), table=_id(table))
+
+
 def table_parts(text: str, dialect: str = "duckdb") -> tuple[str, ...]:
-    """A table name as typed (``leads``, ``analytics.leads``, ``db."odd.name".leads``) split into its parts, read as ``dialect`` quotes them."""
+    """A table name as typed (``leads``, ``analytics.leads``, ``db."odd.name".leads``) split into its parts, read with ``dialect``'s quoting."""
     dialect = check_dialect(dialect)
     fix = "write name, schema.name or catalog.schema.name, quoting a part that holds dots, spaces or quotes"
     if not str(text).strip():
@@ -94,37 +106,56 @@ def table_parts(text: str, dialect: str = "duckdb") -> tuple[str, ...]:
     return tuple(p.name for p in parts if p is not None)
 
 
-def _table(table: str | Sequence[str] | exp.Table) -> exp.Table:
-    if isinstance(table, exp.Table):
-        return table
+def _table(table: str | Sequence[str], dialect: str) -> exp.Table:
     parts = (table,) if isinstance(table, str) else tuple(table)
     if not 1 <= len(parts) <= 3 or not all(isinstance(p, str) and p for p in parts):
-        raise LeadModelError(f"the table {table!r} is not a name; give 'leads', or parts such as ('analytics', 'leads') or ('db', 'analytics', 'leads').")
-    _check_text(parts)
-    ids = [exp.to_identifier(p, quoted=True) for p in parts]
-    catalog, db, name = [None] * (3 - len(ids)) + ids
-    return exp.Table(this=name, db=db, catalog=catalog, alias=exp.TableAlias(this=exp.to_identifier("t", quoted=True)))
+        raise LeadModelError(f"the table {table!r} is not a name; give 'leads', or its parts: ('analytics', 'leads') or ('db', 'analytics', 'leads').")
+    if dialect == "bigquery" and any("." in p for p in parts):  # BigQuery reads a dot inside backticks as a path separator
+        raise LeadModelError(f"BigQuery names cannot hold a dot ({'.'.join(parts)!r}); give the project, dataset and table as parts.")
+    catalog, db, name = [None] * (3 - len(parts)) + [_id(p) for p in parts]
+    return exp.Table(this=name, db=db, catalog=catalog, alias=exp.TableAlias(this=_id(LEADS)))
 
 
-def _check_text(values) -> None:
-    for v in values:
-        if "\x00" in v:
-            raise LeadModelError(f"the name or value {v!r} holds a NUL character, which no warehouse stores in text; remove it from the model.")
-
-
-# ----- the compiler ------------------------------------------------------------------------
-def _double(value: float) -> exp.Expression:
-    # a string cast, not a numeric literal: DuckDB and PostgreSQL would read 0.1 as a DECIMAL first
-    return exp.cast(exp.Literal.string(repr(float(value))), exp.DataType.build("DOUBLE"))
-
-
+# ----- small builders (each node is built fresh, so nothing is deep-copied) ------------------
 def _int(value: int) -> exp.Literal:
     return exp.Literal.number(int(value))
 
 
-def _col(name: str, table: str) -> exp.Column:
-    _check_text([name])
-    return exp.column(name, table=table, quoted=True)
+def _double(value: float) -> exp.Expression:
+    # a string cast, not a numeric literal: DuckDB and PostgreSQL would read 0.1 as a DECIMAL first
+    return exp.Cast(this=exp.Literal.string(repr(float(value))), to=exp.DataType.build("DOUBLE"))
+
+
+def _wrap(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e) if isinstance(e, exp.Connector) else e
+
+
+def _and(*parts: exp.Expression) -> exp.Expression:
+    out = _wrap(parts[0])
+    for p in parts[1:]:
+        out = exp.And(this=out, expression=_wrap(p))
+    return out
+
+
+def _or(*parts: exp.Expression) -> exp.Expression:
+    if not parts:
+        return exp.false()
+    out = _wrap(parts[0])
+    for p in parts[1:]:
+        out = exp.Or(this=out, expression=_wrap(p))
+    return out
+
+
+def _not(e: exp.Expression) -> exp.Not:
+    return exp.Not(this=_wrap(e))
+
+
+def _is_null(e: exp.Expression) -> exp.Is:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _case(ifs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Case:
+    return exp.Case(ifs=[exp.If(this=cond, true=then) for cond, then in ifs], default=default)
 
 
 def _sum(terms: list[exp.Expression]) -> exp.Expression:
@@ -134,26 +165,38 @@ def _sum(terms: list[exp.Expression]) -> exp.Expression:
     return total
 
 
-def _capped(total: exp.Expression, cap: int | None) -> exp.Expression:
-    """``_apply_cap`` on one lead: the least of the score and the cap (a CASE: LEAST skips NULLs in some warehouses)."""
+def _capped(make_total, cap: int | None) -> exp.Expression:
+    """``_apply_cap`` for one lead: the least of the score and the cap (a CASE, since LEAST skips NULLs in some warehouses)."""
     if cap is None:
-        return total
-    return exp.Case(ifs=[exp.If(this=exp.paren(total.copy()) > _int(cap), true=_int(cap))], default=total)
+        return make_total()
+    return _case([(exp.GT(this=exp.Paren(this=make_total()), expression=_int(cap)), _int(cap))], make_total())
 
 
+def _select(expressions: list[exp.Expression], source: exp.Expression) -> exp.Select:
+    return exp.Select(expressions=expressions).from_(source, copy=False)
+
+
+def _subquery(select: exp.Select, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=_id(alias)))
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=_id(name))
+
+
+# ----- the compiler --------------------------------------------------------------------------
 class _Compiler:
-    """The expressions of one model in one dialect (Spark's CHR is a byte below 256, so other code points are decoded from UTF-8)."""
+    """The expressions of one model in one dialect."""
 
-    def __init__(self, model: ScoringModel, dialect: str, table: str = "t"):
+    def __init__(self, model: ScoringModel, dialect: str):
         self.model = model
         self.semantics = model.semantics
         self.dialect = dialect
-        self.table = table
 
-    # ----- values -------------------------------------------------------------------------
+    # ----- text values ---------------------------------------------------------------------
     def string(self, value: str) -> exp.Expression:
         """A text as SQL: printable runs as string literals, any other character as CHR(code point), joined by ||."""
-        _check_text([value])
+        _check_text(value)
         parts: list[exp.Expression] = []
         run = ""
         for ch in value:
@@ -163,7 +206,7 @@ class _Compiler:
             if run:
                 parts.append(exp.Literal.string(run))
                 run = ""
-            parts.append(self._char(ord(ch)))
+            parts.append(self.char(ord(ch)))
         if run or not parts:
             parts.append(exp.Literal.string(run))
         out = parts[0]
@@ -171,15 +214,15 @@ class _Compiler:
             out = exp.DPipe(this=out, expression=part, safe=True)
         return out
 
-    def _char(self, code: int) -> exp.Expression:
+    def char(self, code: int) -> exp.Expression:
+        """One character by code point (Spark's CHR takes a byte, so above 255 it is decoded from UTF-8)."""
         if self.dialect == "spark" and code >= 256:
             return exp.func("DECODE", exp.func("UNHEX", exp.Literal.string(chr(code).encode("utf-8").hex().upper())), exp.Literal.string("UTF-8"))
         return exp.func("CHR", exp.Literal.number(code))
 
     def constants(self) -> exp.Subquery:
         """The one-row relation ``c`` with the trimmed characters (WHITESPACE), written once."""
-        row = exp.select(exp.alias_(self.string(WHITESPACE), exp.to_identifier(WHITESPACE_COLUMN, quoted=True)))
-        return row.subquery(exp.to_identifier(CONSTANTS, quoted=True))
+        return _subquery(exp.Select(expressions=[_alias(self.string(WHITESPACE), WHITESPACE_COLUMN)]), CONSTANTS)
 
     # ----- reading a cell, once per lead -----------------------------------------------------
     def kinds(self) -> dict[str, str]:
@@ -192,95 +235,79 @@ class _Compiler:
     def trimmed(self, column: str) -> exp.Expression:
         """A column's cell as trimmed text (rule 1); NULL stays NULL. TRIM runs only when the first or last character is white space."""
         def raw() -> exp.Expression:
-            return exp.cast(_col(column, self.table), exp.DataType.build("VARCHAR"))
+            return exp.Cast(this=_col(column, LEADS), to=exp.DataType.build("VARCHAR"))
 
-        chars = _col(WHITESPACE_COLUMN, CONSTANTS)
-        edge = exp.or_(*(exp.StrPosition(this=chars.copy(), substr=end(this=raw(), expression=_int(1))) > _int(0) for end in (exp.Left, exp.Right)))
-        return exp.Case(ifs=[exp.If(this=edge, true=exp.Trim(this=raw(), expression=chars.copy()))], default=raw())
+        def at_edge(end) -> exp.Expression:
+            return exp.GT(this=exp.StrPosition(this=_col(WHITESPACE_COLUMN, CONSTANTS), substr=end(this=raw(), expression=_int(1))), expression=_int(0))
 
-    def text(self, column: str) -> exp.Column:
-        """The trimmed text of a column the model reads."""
-        return _col(column, TEXTS)
+        return _case([(_or(at_edge(exp.Left), at_edge(exp.Right)), exp.Trim(this=raw(), expression=_col(WHITESPACE_COLUMN, CONSTANTS)))], raw())
 
-    def missing(self, column: str) -> exp.Column:
-        """TRUE when the column's value is missing (never NULL)."""
-        return _col(column, MISSING)
+    def lowered(self, text: exp.Expression) -> exp.Expression:
+        """LOWER as Unicode's simple case mapping gives it for ASCII results: the two folds of ASCII_CASE_FOLDS first,
+        except in DuckDB, whose LOWER is that mapping already."""
+        if self.dialect != "duckdb":
+            for upper, lower in ASCII_CASE_FOLDS.items():
+                text = exp.func("REPLACE", text, self.char(ord(upper)), exp.Literal.string(lower))
+        return exp.Lower(this=text)
 
-    def reading(self, column: str) -> exp.Column:
-        """The number (numeric) or TRUE/FALSE (boolean; NULL for a value that is neither) a column's value reads as."""
-        return _col(column, READINGS)
+    def is_missing(self, column: str) -> exp.Expression:
+        """TRUE when the trimmed text is NULL or one of the missing values (ignoring case); never NULL."""
+        lowered = exp.Coalesce(this=self.lowered(_col(column, TEXTS)), expressions=[exp.Literal.string(_NULL_STAND_IN)])
+        return exp.In(this=lowered, expressions=[self.string(v) for v in (_NULL_STAND_IN, *self.semantics.missing_values)])
+
+    def number(self, column: str) -> exp.Expression:
+        """The number a value reads as (NUMBER_PATTERN, commas dropped), NULL when missing or beyond the float range."""
+        reads = _and(_not(_col(column, MISSING)), exp.RegexpLike(this=_col(column, TEXTS), expression=exp.Literal.string(NUMBER_PATTERN)))
+        plain = exp.func("REPLACE", _col(column, TEXTS), exp.Literal.string(THOUSANDS_SEPARATOR), exp.Literal.string(""))
+        value: exp.Expression = exp.TryCast(this=_case([(reads, plain)]), to=exp.DataType.build("DOUBLE"))
+        # a text beyond the float range casts to infinity in DuckDB and Spark; the rule makes it missing
+        for inf in ("Infinity", "-Infinity"):
+            value = exp.Nullif(this=value, expression=exp.Cast(this=exp.Literal.string(inf), to=exp.DataType.build("DOUBLE")))
+        return value
+
+    def truth(self, column: str) -> exp.Expression:
+        """TRUE for a true word, FALSE for a false word (lower-cased), NULL for anything else (missing values included)."""
+        words = [(w, exp.true()) for w in self.semantics.true_values] + [(w, exp.false()) for w in self.semantics.false_values]
+        if not words:
+            return exp.Null()
+        return exp.Case(this=self.lowered(_col(column, TEXTS)), ifs=[exp.If(this=self.string(w), true=b) for w, b in words])
 
     def relations(self) -> list[exp.Expression]:
         """What the leads are cross-joined with: the constants, then per lead the texts, the missing flags and the readings."""
         kinds = self.kinds()
-        out: list[exp.Expression] = [self.constants()]
         per_lead = (
-            (TEXTS, [(self.trimmed(c), c) for c in kinds]),
-            (MISSING, [(self.is_missing(self.text(c)), c) for c in kinds]),
-            (READINGS, [(self.number(c) if k == "numeric" else self.truth(c), c) for c, k in kinds.items() if k != "categorical"]),
+            (TEXTS, [(c, self.trimmed(c)) for c in kinds]),
+            (MISSING, [(c, self.is_missing(c)) for c in kinds]),
+            (READINGS, [(c, self.number(c) if k == "numeric" else self.truth(c)) for c, k in kinds.items() if k != "categorical"]),
         )
-        for name, fields in per_lead:
-            if fields:
-                out.append(self._per_lead(fields, name))
-        return out
+        return [self.constants(), *(self.per_lead(name, fields) for name, fields in per_lead if fields)]
 
-    def _per_lead(self, fields: list[tuple[exp.Expression, str]], name: str) -> exp.Expression:
-        alias = exp.to_identifier(name, quoted=True)
+    def per_lead(self, name: str, fields: list[tuple[str, exp.Expression]]) -> exp.Expression:
         if self.dialect == "bigquery":  # no LATERAL: a correlated UNNEST of one STRUCT
-            row = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(c, quoted=True), expression=e) for e, c in fields])
-            return exp.Unnest(expressions=[exp.Array(expressions=[row])], alias=exp.TableAlias(columns=[alias]))
-        row = exp.select(*(exp.alias_(e, exp.to_identifier(c, quoted=True)) for e, c in fields))
-        return exp.Lateral(this=row.subquery(), alias=exp.TableAlias(this=alias))
-
-    def lowered(self, text: exp.Expression) -> exp.Expression:
-        """LOWER as Unicode's simple case mapping gives it for ASCII results (the two folds first, see ASCII_CASE_FOLDS)."""
-        for upper, lower in ASCII_CASE_FOLDS.items():
-            text = exp.func("REPLACE", text, self._char(ord(upper)), exp.Literal.string(lower))
-        return exp.Lower(this=text)
-
-    def is_missing(self, text: exp.Expression) -> exp.Expression:
-        """TRUE when the trimmed text is NULL or one of the missing values (ignoring case); never NULL."""
-        listed = [self.string(v) for v in (_NULL_STAND_IN, *self.semantics.missing_values)]
-        return exp.In(this=exp.Coalesce(this=self.lowered(text.copy()), expressions=[exp.Literal.string(_NULL_STAND_IN)]), expressions=listed)
-
-    def number(self, column: str) -> exp.Expression:
-        """The number a value reads as (NUMBER_PATTERN, commas dropped), NULL when missing or beyond the float range."""
-        text = self.text(column)
-        reads = exp.and_(exp.not_(self.missing(column)), exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(NUMBER_PATTERN)))
-        plain = exp.func("REPLACE", text.copy(), exp.Literal.string(THOUSANDS_SEPARATOR), exp.Literal.string(""))
-        value = exp.TryCast(this=exp.Case(ifs=[exp.If(this=reads, true=plain)]), to=exp.DataType.build("DOUBLE"))
-        # a text beyond the float range casts to infinity in DuckDB and Spark; the rule makes it missing
-        for inf in ("Infinity", "-Infinity"):
-            value = exp.Nullif(this=value, expression=exp.cast(exp.Literal.string(inf), exp.DataType.build("DOUBLE")))
-        return value
-
-    def truth(self, column: str) -> exp.Expression:
-        """TRUE for a true word, FALSE for a false word (lower-cased), NULL for anything else, missing values included."""
-        ifs = [exp.If(this=self.string(w), true=exp.true()) for w in self.semantics.true_values]
-        ifs += [exp.If(this=self.string(w), true=exp.false()) for w in self.semantics.false_values]
-        return exp.Case(this=self.lowered(self.text(column)), ifs=ifs) if ifs else exp.null()
+            row = exp.Struct(expressions=[exp.PropertyEQ(this=_id(c), expression=e) for c, e in fields])
+            return exp.Unnest(expressions=[exp.Array(expressions=[row])], alias=exp.TableAlias(columns=[_id(name)]))
+        row = exp.Select(expressions=[_alias(e, c) for c, e in fields])
+        return exp.Lateral(this=exp.Subquery(this=row), alias=exp.TableAlias(this=_id(name)))
 
     # ----- points, knock-outs, bands --------------------------------------------------------
     def points(self, attr: Attribute) -> exp.Expression:
         """One attribute's points (NULL where the Python engine refuses the file: a boolean value that is neither true nor false)."""
         name = attr.name
-        missing = exp.If(this=self.missing(name), true=_int(attr.missing.points))
         if attr.kind == "numeric":
-            x = self.reading(name)
-            mins = [b.min for b in attr.bins]
-            ifs = [exp.If(this=x.copy() >= _double(mins[i]), true=_int(attr.bins[i].points)) for i in range(len(mins) - 1, 0, -1)]
-            # missing values that do not read as numbers, and texts that are no number, are both missing
-            return exp.Case(ifs=[exp.If(this=x.copy().is_(exp.null()), true=_int(attr.missing.points)), *ifs], default=_int(attr.bins[0].points))
+            # NULL: a missing value, or a text that reads as no number; the last bin whose min the value reaches
+            ifs = [(_is_null(_col(name, READINGS)), _int(attr.missing.points))]
+            ifs += [(exp.GTE(this=_col(name, READINGS), expression=_double(b.min)), _int(b.points)) for b in reversed(attr.bins[1:])]
+            return _case(ifs, _int(attr.bins[0].points))
         points = attr.level_points()
+        missing = (_col(name, MISSING), _int(attr.missing.points))
         if attr.kind == "boolean":
             yes, no = (_int(points.get(k, attr.other.points)) for k in ("true", "false"))
-            truth = self.reading(name)
-            return exp.Case(ifs=[missing, exp.If(this=truth.copy(), true=yes), exp.If(this=exp.not_(truth.copy()), true=no)])
-        levels = [exp.If(this=exp.EQ(this=self.text(name), expression=self.string(v)), true=_int(p)) for v, p in points.items()]
-        return exp.Case(ifs=[missing, *levels], default=_int(attr.other.points))
+            return _case([missing, (_col(name, READINGS), yes), (_not(_col(name, READINGS)), no)])
+        levels = [(exp.EQ(this=_col(name, TEXTS), expression=self.string(v)), _int(p)) for v, p in points.items()]
+        return _case([missing, *levels], _int(attr.other.points))
 
     def knock_out_kind(self, rule: KnockOut) -> str:
-        """The kind a knock-out reads its column as: the model attribute's kind; for a column the model does not score, a guess from the rule."""
+        """The kind a knock-out reads its column as: the attribute's kind; for a column the model does not score, a guess from the rule."""
         for a in self.model.attributes:
             if a.name == rule.attribute:
                 return a.kind
@@ -296,38 +323,39 @@ class _Compiler:
         kind = self.knock_out_kind(rule)
         hits: list[exp.Expression] = []
         if kind == "numeric":
-            x = self.reading(name)
             if rule.below is not None:
-                hits.append(x.copy() < _double(rule.below))
+                hits.append(exp.LT(this=_col(name, READINGS), expression=_double(rule.below)))
             if rule.at_least is not None:
-                hits.append(x.copy() >= _double(rule.at_least))
+                hits.append(exp.GTE(this=_col(name, READINGS), expression=_double(rule.at_least)))
             if rule.values is not None:
                 listed = {_knock_out_number(rule, v) for v in rule.values if not isinstance(v, bool)}
                 wanted = sorted(v for v in listed if abs(v) < float("inf"))  # NaN and infinities never equal a number read from text
                 if wanted:
-                    hits.append(exp.In(this=x.copy(), expressions=[_double(v) for v in wanted]))
+                    hits.append(exp.In(this=_col(name, READINGS), expressions=[_double(v) for v in wanted]))
             if rule.when_missing:
-                hits.append(x.copy().is_(exp.null()))
-            return exp.or_(*hits) if hits else exp.false()
+                hits.append(_is_null(_col(name, READINGS)))
+            return _or(*hits)
         if rule.when_missing:
-            hits.append(self.missing(name))
+            hits.append(_col(name, MISSING))
         wanted = {level_key(v) for v in (rule.values or ())}
-        present = exp.not_(self.missing(name))
         if kind == "boolean":
             # as knock_out_mask: any yes/no spelling names true or false (the model's own words too)
             true_words, false_words = TRUE_WORDS | set(sem.true_values), FALSE_WORDS | set(sem.false_values)
-            truths = {"true" if w.strip().lower() in true_words else "false" if w.strip().lower() in false_words else None for w in wanted} - {None}
-            for truth in sorted(truths):
-                reading = self.reading(name)
-                hits.append(exp.and_(present.copy(), reading if truth == "true" else exp.not_(reading)))
+            for w in sorted(wanted):
+                low = w.strip().lower()
+                truth = "true" if low in true_words else "false" if low in false_words else None
+                if truth is not None:
+                    hit = _col(name, READINGS) if truth == "true" else _not(_col(name, READINGS))
+                    hits.append(_and(_not(_col(name, MISSING)), hit))
         elif wanted:
-            hits.append(exp.and_(present, exp.In(this=self.text(name), expressions=[self.string(w) for w in sorted(wanted)])))
-        return exp.or_(*hits) if hits else exp.false()
+            listed = exp.In(this=_col(name, TEXTS), expressions=[self.string(w) for w in sorted(wanted)])
+            hits.append(_and(_not(_col(name, MISSING)), listed))
+        return _or(*hits)
 
-    def band(self, score: exp.Expression, bands: tuple[Band, ...]) -> list[exp.If]:
+    def band(self, score: str, bands: tuple[Band, ...], table: str) -> list[tuple[exp.Expression, exp.Expression]]:
         """band_names: the first band (highest first) whose min_score the score reaches; the last catches every other non-NULL score."""
-        ifs = [exp.If(this=score.copy() >= _int(b.min_score), true=self.string(b.name)) for b in bands[:-1]]
-        return [*ifs, exp.If(this=exp.not_(score.copy().is_(exp.null())), true=self.string(bands[-1].name))]
+        ifs = [(exp.GTE(this=_col(score, table), expression=_int(b.min_score)), self.string(b.name)) for b in bands[:-1]]
+        return [*ifs, (_not(_is_null(_col(score, table))), self.string(bands[-1].name))]
 
 
 def _check_names(model: ScoringModel, columns: Sequence[str] | None) -> None:
@@ -337,10 +365,13 @@ def _check_names(model: ScoringModel, columns: Sequence[str] | None) -> None:
             raise LeadModelError(f"the SQL would add two columns named '{seen[name.casefold()]}' and '{name}', which warehouses take for one; "
                                  "rename one of the attributes.")
         seen[name.casefold()] = name
-    if columns is not None:
-        inputs, how = list(columns), "is passed through"
-    else:
-        inputs, how = [*model.attribute_names, *(r.attribute for r in model.knockouts)], "is read by the model"
+    read: dict[str, str] = {}
+    for name in [*model.attribute_names, *(r.attribute for r in model.knockouts)]:
+        if name.casefold() in read and read[name.casefold()] != name:
+            raise LeadModelError(f"the model reads columns '{read[name.casefold()]}' and '{name}', which DuckDB, BigQuery and Spark take for one; "
+                                 "rename one of them.")
+        read[name.casefold()] = name
+    inputs, how = (list(columns), "is passed through") if columns is not None else (list(read.values()), "is read by the model")
     for name in inputs:
         if name.casefold() in seen:
             raise LeadModelError(
@@ -349,54 +380,41 @@ def _check_names(model: ScoringModel, columns: Sequence[str] | None) -> None:
             )
 
 
-def model_expression(model: ScoringModel, table: str | Sequence[str] | exp.Table = "leads", columns: Sequence[str] | None = None,
+def model_expression(model: ScoringModel, table: str | Sequence[str] = "leads", columns: Sequence[str] | None = None,
                      dialect: str = "duckdb") -> exp.Select:
     """The SELECT as a sqlglot expression for ``dialect`` (render it with ``.sql(dialect=...)``); arguments as ``model_sql``."""
     if not isinstance(model, ScoringModel):
-        raise LeadModelError(f"model_sql takes a ScoringModel (ScoringModel.from_file), not {type(model).__name__}.")
+        raise LeadModelError(f"the SQL export takes a ScoringModel (ScoringModel.from_file), not {type(model).__name__}.")
     dialect = check_dialect(dialect)
     if columns is not None:
         columns = [columns] if isinstance(columns, str) else list(columns)
-        if not columns:
-            raise LeadModelError("columns is empty; give the input columns to pass through, or None for all of them (t.*).")
-        _check_text(columns)
+        if not columns or not all(isinstance(c, str) and c for c in columns):
+            raise LeadModelError("columns must name the input columns to pass through (or be None for all of them, t.*).")
     _check_names(model, columns)
     c = _Compiler(model, dialect)
-    t, p, s = "t", "p", "s"
-
-    def alias(e: exp.Expression, name: str) -> exp.Alias:
-        _check_text([name])
-        return exp.alias_(e, exp.to_identifier(name, quoted=True))
-
-    def star(of: str) -> exp.Column:
-        return exp.Column(this=exp.Star(), table=exp.to_identifier(of, quoted=True))
-
-    def over(select: exp.Select, name: str) -> exp.Subquery:
-        return select.subquery(exp.to_identifier(name, quoted=True))
+    p, s = "p", "s"
 
     # level 1: the input columns, each attribute's points, the knock-out flag
-    passed = [_col(name, t) for name in columns] if columns is not None else [star(t)]
+    passed = [_col(name, LEADS) for name in columns] if columns is not None else [_star(LEADS)]
     rules = [c.knock_out(r) for r in model.knockouts]
-    knocked = exp.Case(ifs=[exp.If(this=r, true=exp.true()) for r in rules], default=exp.false()) if rules else exp.false()
-    level1 = exp.select(*passed, *(alias(c.points(a), points_column(a.name)) for a in model.attributes), alias(knocked, "knocked_out"))
-    level1 = level1.from_(_table(table))
+    knocked = _case([(r, exp.true()) for r in rules], exp.false()) if rules else exp.false()
+    level1 = _select([*passed, *(_alias(c.points(a), points_column(a.name)) for a in model.attributes), _alias(knocked, "knocked_out")], _table(table, dialect))
     for relation in c.relations():
-        level1 = level1.join(relation, join_type="cross")
+        level1 = level1.join(relation, join_type="cross", copy=False)
 
-    # level 2: each group's score with its cap, then the total with its cap (ScoringEngine.shifted_scores)
+    # level 2: each group's score with its cap; level 3: the total with its cap (ScoringEngine.shifted_scores)
     def group(g: str) -> exp.Expression:
-        return _capped(_sum([_col(points_column(a.name), p) for a in model.attributes if a.group == g]), getattr(model.caps, g))
+        return _capped(lambda: _sum([_col(points_column(a.name), p) for a in model.attributes if a.group == g]), getattr(model.caps, g))
 
-    level2 = exp.select(star(p), alias(group("fit"), "fit_score"), alias(group("engagement"), "engagement_score")).from_(over(level1, p))
-    total = _capped(exp.Add(this=_col("fit_score", p), expression=_col("engagement_score", p)), model.caps.total)
-    level3 = exp.select(star(p), alias(total, "score")).from_(over(level2, p))
+    level2 = _select([_star(p), _alias(group("fit"), "fit_score"), _alias(group("engagement"), "engagement_score")], _subquery(level1, p))
+    total = _capped(lambda: exp.Add(this=_col("fit_score", p), expression=_col("engagement_score", p)), model.caps.total)
+    level3 = _select([_star(p), _alias(total, "score")], _subquery(level2, p))
 
-    # level 4: grade from the fit score, tier from the total (knocked out first, as score_leads), the MQL flag (mql_rule)
-    score, ko = _col("score", s), _col("knocked_out", s)
-    grade = exp.Case(ifs=c.band(_col("fit_score", s), model.grades))
-    tier = exp.Case(ifs=[exp.If(this=ko.copy(), true=c.string(KNOCKED_OUT_TIER)), *c.band(score, model.tiers)])
-    mql = exp.and_(score.copy() >= _int(model.mql_threshold), exp.not_(ko.copy()))
-    return exp.select(star(s), alias(grade, "grade"), alias(tier, "tier"), alias(mql, "is_mql")).from_(over(level3, s))
+    # level 4: the grade from the fit score, the tier from the total (knocked out first, as score_leads), the MQL flag (mql_rule)
+    grade = _case(c.band("fit_score", model.grades, s))
+    tier = _case([(_col("knocked_out", s), c.string(KNOCKED_OUT_TIER)), *c.band("score", model.tiers, s)])
+    mql = _and(exp.GTE(this=_col("score", s), expression=_int(model.mql_threshold)), _not(_col("knocked_out", s)))
+    return _select([_star(s), _alias(grade, "grade"), _alias(tier, "tier"), _alias(mql, "is_mql")], _subquery(level3, s))
 
 
 def model_sql(model: ScoringModel, dialect: str = "duckdb", table: str | Sequence[str] = "leads", columns: list[str] | None = None,
@@ -406,26 +424,25 @@ def model_sql(model: ScoringModel, dialect: str = "duckdb", table: str | Sequenc
     ``table`` is one name, never split (``"my.leads"`` is a table whose name holds a dot), or
     its parts: ``("analytics", "leads")``, ``("db", "analytics", "leads")`` (``table_parts``
     splits a typed ``analytics.leads``). ``columns`` are the input columns passed through, in
-    order (default: all, ``t.*``); the attribute columns are read whether passed or not.
+    order (default: all of them, ``t.*``); the columns the model reads are read either way.
 
     Out come the input columns, then ``points_<attribute>`` per attribute (model order),
     ``knocked_out``, ``fit_score``, ``engagement_score``, ``score``, ``grade``, ``tier`` (``'knocked
-    out'`` for knocked-out leads) and ``is_mql``: per lead exactly ``score_leads``. Every
-    identifier is quoted, so any attribute name makes a valid ``points_`` alias (in PostgreSQL
-    and Snowflake quoted names are case-sensitive: select them as ``"score"``). An input column
-    read or passed through that has the name of an added column (compared ignoring case, as
-    DuckDB, BigQuery and Spark do) raises LeadModelError: pass ``columns`` without it.
+    out'`` for knocked-out leads) and ``is_mql``: per lead exactly what ``score_leads`` gives.
+    Every identifier is quoted, so any attribute name makes a valid ``points_`` alias (in
+    PostgreSQL and Snowflake quoted names are case-sensitive: select them as ``"score"``). A
+    column read or passed through that has the name of an added column, compared ignoring case
+    as DuckDB, BigQuery and Spark compare names, raises LeadModelError: pass ``columns`` without it.
 
     Where the SQL can differ from the Python engine, which reads the file itself:
 
-    - a boolean value that is neither true nor false: Python refuses the file; the SQL gives
-      NULL points, so NULL scores, grade and tier;
-    - a column the warehouse holds as numbers is read as the warehouse writes it as text
-      (a DOUBLE 3 is '3.0' in DuckDB, the Python engine's label is '3'), which matters for a
-      categorical attribute over such a column only; missing values that read as numbers are
-      applied to it too (the Python engine applies missing values to text columns only);
-    - a number beyond the float range is missing; PostgreSQL raises an error instead (it has
-      no TRY_CAST); Snowflake writes some doubles as text with fewer digits;
+    - a boolean value that is neither true nor false: the Python engine refuses the file; the
+      SQL gives NULL points, so NULL scores, grade and tier;
+    - a column the warehouse holds as numbers is read as the warehouse writes it as text (a
+      DOUBLE 3 is '3.0' in DuckDB, where the Python engine's level is '3'), which matters for a
+      categorical attribute over such a column; and missing values that read as numbers apply
+      to it (the Python engine applies missing values to text columns only);
+    - a number beyond the float range is missing, but PostgreSQL (no TRY_CAST) raises an error;
     - the default binary collation is assumed (a case-insensitive collation would merge levels).
     """
     dialect = check_dialect(dialect)
