@@ -251,6 +251,45 @@ def test_model_file_that_is_not_utf8(work):
     assert_one_line_error(cli("backtest", "leads.csv", "--model", "latin.json"), "latin.json", "not UTF-8")
 
 
+def test_an_excel_workbook_is_refused_by_name(work):
+    import zipfile
+
+    with zipfile.ZipFile("leads.xlsx", "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    line = assert_one_line_error(cli("load", "leads.xlsx"), "leads.xlsx is an Excel workbook", "CSV UTF-8")
+    assert "latin-1" not in line
+
+
+def test_a_gzip_csv_loads_and_reader_notes_are_printed(work):
+    import gzip
+
+    rows = noisy_leads_csv().splitlines()
+    rows[0] += ",created,revenue"
+    rows[1:] = [f"{r},{'never' if i == 5 else f'2024-01-{1 + i % 28:02d}'},{'inf' if i % 100 == 7 else i}" for i, r in enumerate(rows[1:])]
+    Path("leads.csv.gz").write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    out = assert_ok(cli("load", "leads.csv.gz"))
+    assert "600 leads" in out and "- 1 value of 'created' is not a date and counts as missing." in out
+    assert "- 6 values of 'revenue' are inf or nan, not a number anyone means, and count as missing." in out
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('{"attributes": [], "mql_threshold": true}', ("field 'mql_threshold'", "is true, not a whole number")),
+    ('{"attributes": [], "mql_threshold": "50"}', ("field 'mql_threshold'", "is '50'")),
+    ('{"attributes": [], "caps": {"fit": 1000000000000000000000000000000}}', ("field 'caps'", "fit cap")),
+    ('{"attributes": [], "knockouts": [{"attribute": "visits", "below": NaN}]}', ("field 'knockouts.0.below'", "is NaN, not a number")),
+    ("[" * 100_000 + "]" * 100_000, ("deep.json nests lists or objects more than 50 levels deep",)),
+], ids=["true", "string", "cap", "nan", "deep"])
+def test_hostile_model_files_are_one_sentence(work, text, words):
+    Path("deep.json").write_text(text)
+    assert_one_line_error(cli("backtest", "leads.csv", "--model", "deep.json"), *words)
+
+
+def test_a_model_file_past_the_size_cap(work):
+    with open("huge.json", "wb") as fh:
+        fh.truncate(20_000_001)
+    assert_one_line_error(cli("backtest", "leads.csv", "--model", "huge.json"), "huge.json is 20.0 MB, past the 20 MB a model file may be")
+
+
 @pytest.mark.parametrize(
     "args, words",
     [

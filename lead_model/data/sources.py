@@ -86,14 +86,14 @@ def tidy_columns(table: pa.Table, file_name: str = "the file") -> tuple[pa.Table
             if bad:
                 table = table.set_column(i, name, pc.if_else(pc.is_finite(col), col, pa.scalar(None, col.type)))
                 notes.append(f"{bad:,} value{'s' if bad > 1 else ''} of '{name}' {'are' if bad > 1 else 'is'} inf or nan, "
-                             "not a number anyone means, and count as missing.")
+                             f"not a number anyone means, and count{'' if bad > 1 else 's'} as missing.")
         elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             dates = text_as_dates(col)
             if dates is not None:
                 values, bad, note = dates
                 table = table.set_column(i, name, values)
                 if bad:
-                    notes.append(f"{bad:,} value{'s' if bad > 1 else ''} of '{name}' {'are' if bad > 1 else 'is'} not dates and count as missing.")
+                    notes.append(f"{bad:,} value{'s' if bad > 1 else ''} of '{name}' {'are not dates and count' if bad > 1 else 'is not a date and counts'} as missing.")
                 if note:
                     notes.append(f"'{name}' {note}.")
     return table, tuple(notes)
