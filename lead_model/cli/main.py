@@ -463,3 +463,4 @@ def suggest(data: str, outcome: str | None, exclude: tuple[str, ...], max_attrib
 from lead_model.cli import review as _review  # noqa: E402,F401  (registers the review and compare commands)
 from lead_model.cli import versions as _versions  # noqa: E402,F401  (registers the versions group)
 from lead_model.cli import ship as _ship  # noqa: E402,F401  (registers export-config, check-config and report)
+from lead_model.cli import export_sql as _export_sql  # noqa: E402,F401  (registers export-sql)
