@@ -22,8 +22,8 @@ def run_load(what: str, fn, *args) -> None:
     """Load with a progress bar naming each step; a LeadModelError is shown as one sentence and nothing changes."""
     bar = st.empty()
     try:
-        with st.spinner(f"Loading {what}…", show_time=True):
-            message = fn(*args, progress=lambda fraction, text: bar.progress(fraction, text=text))
+        with st.spinner(f"Loading {md(what)}…", show_time=True):  # spinner and progress texts are Markdown: file names escaped
+            message = fn(*args, progress=lambda fraction, text: bar.progress(fraction, text=md(text)))
     except LeadModelError as exc:
         bar.empty()
         st.error(for_app(exc))

@@ -26,7 +26,7 @@ from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL, RoleOverri
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
-from lead_model.formatting import count
+from lead_model.formatting import count, markdown_escape
 from lead_model.model.schema import ScoringModel, check_model_size
 from lead_model.suggest.fit import Suggestion, suggest
 from lead_model.workbench.autosave import Autosave, Autosaver, dataset_fingerprint, resume_offer
@@ -98,8 +98,8 @@ def start(data_path: str | None) -> None:
     if data_path:
         bar = st.empty()
         try:
-            with st.spinner(f"Loading {Path(data_path).name}…", show_time=True):
-                load_file(data_path, progress=lambda fraction, text: bar.progress(fraction, text=text))
+            with st.spinner(f"Loading {markdown_escape(Path(data_path).name)}…", show_time=True):  # Markdown: the file name escaped
+                load_file(data_path, progress=lambda fraction, text: bar.progress(fraction, text=markdown_escape(text)))
         except LeadModelError as exc:
             flash("error", for_app(exc))
         except Exception as exc:  # noqa: BLE001 - our bug: one line for the room, the traceback in the log

@@ -37,7 +37,7 @@ wb = require_workbench()
 leads = wb.leads
 model = wb.model
 st.title("Suggestions")
-st.caption(f"Points suggested from **{leads.name}** ({count(leads.n_leads)}, {leads.base_rate:.1%} converted), fit on one part of the "
+st.caption(f"Points suggested from **{md(leads.name)}** ({count(leads.n_leads)}, {leads.base_rate:.1%} converted), fit on one part of the "
            "history and reported on a held-out part (the newest leads when there is a created date), so the numbers are what to expect on new leads.")
 show_flash()
 
@@ -171,9 +171,9 @@ for name in s.points.chosen:
                                "level": "Level", "current_points": number("Now", "%d"), "leads": number("Leads"),
                                "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
                            })
-        st.button(f"Apply '{name}'", on_click=apply_one, args=(name,), key=f"apply::{name}", disabled=same)
+        st.button(f"Apply '{md(name)}'", on_click=apply_one, args=(name,), key=f"apply::{name}", disabled=same)
 if len(s.points.left_out):
-    st.caption("Left out: " + "; ".join(f"{r.attribute} ({r.why})" for r in s.points.left_out.itertuples()))
+    st.caption("Left out: " + "; ".join(f"{md(r.attribute)} ({md(r.why)})" for r in s.points.left_out.itertuples()))
 ranking_exp = st.expander("How the attributes were chosen", key="exp::ranking", on_change="rerun")  # drawn when open, as above
 if ranking_exp.open:
     with ranking_exp:
@@ -208,9 +208,9 @@ if s.points.bands is not None:
         "share": percent("Share"), "conversion_rate": st.column_config.TextColumn("Conversion", alignment="right"),
     })
 b1, b2, _ = st.columns([1, 1, 2])
-b1.button("Use these grades", on_click=use_bands, args=("grades",), key="use_grades", help=f"Grades {bands_text(s.model.grades)}",
+b1.button("Use these grades", on_click=use_bands, args=("grades",), key="use_grades", help=f"Grades {md(bands_text(s.model.grades))}",
           disabled=s.model.grades == wb.model.grades, width="stretch")
-b2.button("Use these tiers", on_click=use_bands, args=("tiers",), key="use_tiers", help=f"Tiers {bands_text(s.model.tiers)}",
+b2.button("Use these tiers", on_click=use_bands, args=("tiers",), key="use_tiers", help=f"Tiers {md(bands_text(s.model.tiers))}",
           disabled=s.model.tiers == wb.model.tiers, width="stretch")
 
 # ----- thresholds --------------------------------------------------------------------------------
