@@ -12,6 +12,7 @@ from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
 from pages import ship_section
+from pages import sql_section
 from pages.messages import flash, for_app, show_flash
 from pages.session import bind, require_workbench
 
@@ -50,6 +51,7 @@ with c2:
     )
 
 ship_section.draw(wb)  # sign-off, shipping config, scored leads with reasons, the workshop report
+sql_section.draw(model)  # the model as one SELECT for the warehouse
 
 st.divider()
 st.subheader("Model details")

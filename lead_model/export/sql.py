@@ -449,5 +449,13 @@ def model_sql(model: ScoringModel, dialect: str = "duckdb", table: str | Sequenc
     return model_expression(model, table, columns, dialect).sql(dialect=dialect, pretty=pretty)
 
 
+def sql_file_name(model: ScoringModel, dialect: str) -> str:
+    """'revops_lead_score_snowflake.sql': the model's name as the Export page names its downloads, then the dialect."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", model.metadata.name).strip("_").lower() or "lead_model"
+    return f"{stem}_{check_dialect(dialect)}.sql"
+
+
 __all__ = ["DIALECTS", "DIALECT_NAMES", "POINTS_PREFIX", "SCORE_COLUMNS", "check_dialect", "model_expression", "model_sql", "output_columns",
-           "points_column", "table_parts"]
+           "points_column", "sql_file_name", "table_parts"]
