@@ -60,10 +60,12 @@ class _LockFiles:
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._held: dict[str, list] = {}  # lock file -> [fd or None, holders]
+        self._late: list[str] = []  # gives of connections finalized while the guard was taken (done by the next caller)
 
     def take(self, path: Path) -> bool:
         key = _lock_file(path)
         with self._guard:
+            self._give_late()
             held = self._held.get(key)
             if held is not None:
                 held[1] += 1
@@ -83,15 +85,29 @@ class _LockFiles:
             self._held[key] = [fd, 1]
             return True
 
-    def give(self, path: Path) -> None:
+    def give(self, path: Path, finalizing: bool = False) -> None:
         key = _lock_file(path)
-        with self._guard:
-            held = self._held[key]
-            held[1] -= 1
-            if held[1] == 0:
-                del self._held[key]
-                if held[0] is not None:
-                    os.close(held[0])  # closing the descriptor lets go of the lock
+        # A finalizer may run inside take() or give() of its own thread: it never waits for the guard.
+        if not self._guard.acquire(blocking=not finalizing):
+            self._late.append(key)
+            return
+        try:
+            self._give(key)
+            self._give_late()
+        finally:
+            self._guard.release()
+
+    def _give(self, key: str) -> None:
+        held = self._held[key]
+        held[1] -= 1
+        if held[1] == 0:
+            del self._held[key]
+            if held[0] is not None:
+                os.close(held[0])  # closing the descriptor lets go of the lock
+
+    def _give_late(self) -> None:
+        while self._late:
+            self._give(self._late.pop())
 
 
 def _lock_file(path: Path) -> str:
@@ -113,14 +129,14 @@ class StoreConnection:
     def __getattr__(self, name: str):
         return getattr(self._con, name)
 
-    def close(self) -> None:
+    def close(self, _finalizing: bool = False) -> None:
         if not self._open:
             return
         self._open = False
         try:
             self._con.close()  # DuckDB checkpoints here, still under the lock file
         finally:
-            _LOCK_FILES.give(self._path)
+            _LOCK_FILES.give(self._path, _finalizing)
 
     def __enter__(self) -> StoreConnection:
         return self
@@ -130,7 +146,7 @@ class StoreConnection:
 
     def __del__(self) -> None:  # a connection a caller forgot to close must not keep the lock file
         try:
-            self.close()
+            self.close(_finalizing=True)
         except Exception:  # noqa: BLE001 - at interpreter exit the modules may be gone
             pass
 
