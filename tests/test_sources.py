@@ -207,3 +207,12 @@ def test_text_as_dates_never_raises_and_counts_what_it_drops(values):
         filled = [i for i, v in enumerate(values) if v is not None and v.strip()]
         assert got[1] == sum(1 for i in filled if values_out[i] is None)  # every dropped value is counted
         assert got[1] <= (1 - 0.95) * len(filled) and all(values_out[i] is None for i in range(len(values)) if i not in filled)
+
+
+def test_a_header_name_holding_semicolons_does_not_outvote_the_pipe_delimiter(tmp_path):
+    """Found by hypothesis in test_leads: DuckDB's sniffer split this '|' file on the ';' of its first name."""
+    path = tmp_path / "odd.csv"
+    path.write_text("'; DROP TABLE lead_datasets; --|converted\n|yes\n,,|no\n", encoding="utf-8")
+    table = read_source(path)
+    assert table.column_names == ["__row", "'; DROP TABLE lead_datasets; --", "converted"]
+    assert table.column("converted").to_pylist() == ["yes", "no"]

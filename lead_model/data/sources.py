@@ -278,22 +278,40 @@ DELIMITERS = (",", ";", "\t", "|")
 
 
 def _header_delimiter(path: Path, encoding: str, sniffed: str) -> str:
-    """``sniffed``, unless it leaves the header row one name while another delimiter splits it.
+    """``sniffed``, unless another delimiter reads the sampled rows as a table and it does not.
 
     The sniffer weighs every sampled row alike, so a few data cells holding ';' can outvote a
-    tab-separated header; an export's header row always uses the real delimiter.
+    tab-separated header, and a header name holding ';' can outvote a '|' file. An export's
+    rows all have as many cells as its header: a delimiter that splits the header and gives
+    every sampled row the header's width wins over one that does not.
     """
     with io.TextIOWrapper(open_bytes(path), encoding=encoding, errors="replace", newline="") as fh:
         head = fh.read(1 << 16).lstrip("\ufeff")
-    def width(delimiter: str) -> int:
+    lines = head.splitlines(keepends=True)
+    if len(lines) > 1 and not head.endswith(("\n", "\r")):
+        head = "".join(lines[:-1])  # the sample may end mid-row
+
+    def fit(delimiter: str) -> tuple[bool, int]:
+        """(every row as wide as the header, header width)."""
         try:
-            return len(next(csv.reader(io.StringIO(head), delimiter=delimiter, quotechar='"'), []))
+            rows = [r for r in csv.reader(io.StringIO(head), delimiter=delimiter, quotechar='"') if r]
         except csv.Error:
-            return 0
-    if width(sniffed) > 1:
+            return False, 0
+        if not rows:
+            return False, 0
+        width = len(rows[0])
+        return width > 1 and all(len(r) == width for r in rows[1:]), width
+
+    consistent, width = fit(sniffed)
+    if consistent:
         return sniffed
-    best = max(DELIMITERS, key=width)
-    return best if width(best) > 1 else sniffed
+    tables = [d for d in DELIMITERS if d != sniffed and fit(d)[0]]
+    if tables:
+        return max(tables, key=lambda d: fit(d)[1])
+    if width > 1:
+        return sniffed
+    best = max(DELIMITERS, key=lambda d: fit(d)[1])
+    return best if fit(best)[1] > 1 else sniffed
 
 
 GZIP_MAGIC = b"\x1f\x8b"
