@@ -402,3 +402,13 @@ def test_in_memory_errors_read_like_load_errors():
         leads_from_table(frame.assign(seg=["a", 2, 3.5]), "converted")
     with pytest.raises(LeadModelError, match="takes a pyarrow Table or a pandas DataFrame, not list"):
         leads_from_table([["a", "yes"]], "converted")
+
+
+def test_a_value_a_knock_out_names_knocks_out_however_rare():
+    # past the MAX_LEVELS most common values the rest share 'other'; a knocked-out value must keep its own code
+    names = [f"company {i:03d}" for i in range(MAX_LEVELS + 50) for _ in range(2)] + ["Competitor Inc"]
+    model = ScoringModel.from_dict({"attributes": [{"name": "company", "kind": "categorical", "group": "fit"}],
+                                    "knockouts": [{"attribute": "company", "values": ["Competitor Inc"]}]})
+    leads = leads_from_table(pd.DataFrame({"company": names, "converted": ["yes", "no"] * (len(names) // 2) + ["no"]}), "converted", model=model)
+    out = score_leads(leads, model).sort_values("row")
+    assert out["knocked_out"].tolist() == [False] * (len(names) - 1) + [True]

@@ -381,3 +381,21 @@ def test_expression_is_a_sqlglot_select(sample_model):
     tree = model_expression(sample_model, dialect="spark")
     assert isinstance(tree, exp.Select) and tree.sql(dialect="spark", pretty=True) == model_sql(sample_model, "spark")
     assert math.isclose(len(list(tree.find_all(exp.Lateral))), 3)
+
+
+def test_a_rare_level_past_the_encoded_ones_scores_and_knocks_out_as_listed():
+    # 250 common titles, then a rare one the model lists and one a knock-out names: neither may hide among 'other'
+    titles = [f"title {i:03d}" for i in range(250) for _ in range(2)] + ["Rare VP", "Student"]
+    model = ScoringModel.from_dict({
+        "attributes": [{"name": "title", "kind": "categorical", "group": "fit", "other": {"points": 1},
+                        "levels": [{"value": "Rare VP", "points": 20}, {"value": "title 000", "points": 5}]}],
+        "knockouts": [{"attribute": "title", "values": ["Student"]}],
+    })
+    table = pa.table({"title": titles, OUTCOME: ["yes", "no"] * (len(titles) // 2)})
+    leads = leads_from_table(table, OUTCOME, model=model)
+    py = python_scores(leads, model)
+    assert py["score"][-2] == 20 and py["knocked_out"][-1] and py["knocked_out"].sum() == 1
+    con = duckdb.connect()
+    con.register("arrow", table.add_column(0, POS, pa.array(np.arange(table.num_rows))))
+    con.execute("CREATE TABLE leads AS SELECT * FROM arrow")
+    assert_same(py, sql_scores(con, model, "leads", py["row"]), model)

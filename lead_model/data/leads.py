@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lead_model.errors import LeadModelError, did_you_mean
-from lead_model.model.semantics import parse_number
+from lead_model.model.semantics import level_key, parse_number
 from lead_model.data.roles import (
     DEFAULT_PLACEHOLDERS,
     FALSE_WORDS,
@@ -335,11 +335,16 @@ def reading_rules(model=None) -> ReadingRules:
     """The encoding rules for ``model``: its yes/no words and listed levels (the defaults without a model).
 
     A listed level must score its own points even when it is not among the MAX_LEVELS most
-    common values ("other" is any value that is neither missing nor listed).
+    common values ("other" is any value that is neither missing nor listed), and a value a
+    knock-out names must knock out however rare it is.
     """
     if model is None:
         return ReadingRules()
-    listed = {a.name: frozenset(str(lv.value) for lv in a.levels) for a in model.attributes if a.kind == "categorical"}
+    listed = {a.name: frozenset(level_key(lv.value) for lv in a.levels) for a in model.attributes if a.kind == "categorical"}
+    for rule in model.knockouts:  # a value a knock-out names must be seen too, or a rare one would hide among 'other'
+        named = frozenset(level_key(v) for v in rule.values or ())
+        if named:
+            listed[rule.attribute] = listed.get(rule.attribute, frozenset()) | named
     return ReadingRules(frozenset(model.semantics.true_values), frozenset(model.semantics.false_values), listed)
 
 
