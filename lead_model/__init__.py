@@ -15,6 +15,7 @@ _EXPORTS = {
     "ShippingConfig": "lead_model.export.config",
     "lead_reasons": "lead_model.export.reasons",
     "workshop_report": "lead_model.export.report",
+    "model_sql": "lead_model.export.sql",
 }
 
 
@@ -33,4 +34,4 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads", "VersionRegistry",
-           "ShippingConfig", "lead_reasons", "workshop_report"]
+           "ShippingConfig", "lead_reasons", "workshop_report", "model_sql"]

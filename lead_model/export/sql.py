@@ -433,6 +433,7 @@ def model_sql(model: ScoringModel, dialect: str = "duckdb", table: str | Sequenc
     PostgreSQL and Snowflake quoted names are case-sensitive: select them as ``"score"``). A
     column read or passed through that has the name of an added column, compared ignoring case
     as DuckDB, BigQuery and Spark compare names, raises LeadModelError: pass ``columns`` without it.
+    There is no ORDER BY (warehouses keep no row order): order the result by the table's lead id.
 
     Where the SQL can differ from the Python engine, which reads the file itself:
 
