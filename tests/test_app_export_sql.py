@@ -58,6 +58,8 @@ def test_choosing_a_warehouse_and_a_table_changes_the_sql(app):
 def test_a_table_name_that_is_no_name_says_how_to_write_one(app):
     app.text_input(key="sql_table").input("my leads").run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["'my leads' is not a table name; write name, schema.name or catalog.schema.name, "
-                                             "quoting a part that holds dots, spaces or quotes."]
+    from pages.messages import for_app
+
+    sentence = "'my leads' is not a table name; write name, schema.name or catalog.schema.name, quoting a part that holds dots, spaces or quotes."
+    assert [e.value for e in app.error] == [for_app(sentence)]  # the core's sentence, the app's way
     assert not [c for c in app.code if c.language == "sql"]
