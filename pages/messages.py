@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from lead_model.errors import LeadModelError
+from lead_model.formatting import markdown_escape
 
 FLASH = "flash"
 DEBUG = bool(os.environ.get("LEAD_MODEL_DEBUG"))
@@ -31,10 +32,12 @@ _CLI_HINTS = (  # the core's advice names CLI options; the app says where to do 
 
 
 def for_app(exc: LeadModelError | str) -> str:
-    """The core's one sentence, with CLI advice (--outcome, --store) said the app's way, starting with a capital.
+    """The core's one sentence, with CLI advice (--outcome, --store) said the app's way, starting with a capital, Markdown-escaped.
 
     The core's sentences start in lower case (the CLI prints them after "Error: "); a first
     word that is a file or column name ("leads.csv ...", "'email' ...") keeps its spelling.
+    They name columns, levels and files from the user's data, so the whole sentence is escaped
+    here, once: st.error and st.warning render Markdown.
     """
     text = str(exc)
     for pattern, replacement in _CLI_HINTS:
@@ -42,13 +45,13 @@ def for_app(exc: LeadModelError | str) -> str:
     first = text.split(" ", 1)[0]
     if first.isalpha() and first.islower():
         text = text[0].upper() + text[1:]
-    return text
+    return markdown_escape(text)
 
 
 def unexpected(exc: BaseException) -> str:
     """Our bug, in one line for the room (the traceback goes to the server's log)."""
     detail = str(exc).splitlines()[0] if str(exc) else "no details"
-    return f"Something went wrong ({type(exc).__name__}: {detail}); the model and data are unchanged, so undo or reload the page."
+    return markdown_escape(f"Something went wrong ({type(exc).__name__}: {detail}); the model and data are unchanged, so undo or reload the page.")
 
 
 @contextmanager

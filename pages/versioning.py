@@ -13,7 +13,7 @@ from lead_model.errors import LeadModelError
 from lead_model.formatting import markdown_escape as md
 from lead_model.model.versions import VersionRegistry
 from lead_model.review.describe import version_label
-from pages.messages import callback, flash
+from pages.messages import callback, flash, for_app
 from pages.session import dataset, workbench
 
 ss = st.session_state
@@ -29,7 +29,7 @@ def versions() -> list:
     try:
         return registry().list(include_archived=True)
     except LeadModelError as exc:
-        st.warning(str(exc))
+        st.warning(for_app(exc))
         return []
 
 

@@ -30,6 +30,14 @@ TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
 
 
+# ----- what the app shows -----------------------------------------------------------
+def plain(markdown: str) -> str:
+    """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes go."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 # ----- files ------------------------------------------------------------------------
 def write_csv(path: Path, header: list[str], rows: list[list], *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False) -> Path:
     """Write rows with Python's csv module (None -> empty cell), quoting only where needed."""

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import start_app
+from conftest import start_app, plain
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
@@ -43,9 +43,6 @@ def mini_csv(rows: int = 200) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def plain(markdown: str) -> str:
-    """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes go."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -92,7 +89,7 @@ def test_bank_marketing_data_and_designer(tmp_path, monkeypatch):
     at = start(monkeypatch, tmp_path / "store.duckdb", BANK)
     assert metric(at, "Rows") == "45,211"
     assert metric(at, "Duplicate leads") == "no id column"
-    warnings = [w.value for w in at.warning]
+    warnings = [plain(w.value) for w in at.warning]
     assert any("Possible leak: duration." in w for w in warnings)
     at.button(key="ignore_leak::duration").click().run()  # duration is known only after the call
     assert not at.exception, at.exception
@@ -132,7 +129,7 @@ def test_bad_upload_shows_one_sentence_and_keeps_state(app, name, content, outco
     app.text_input(key="upload_outcome").set_value(outcome).run()
     app.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
     assert not app.exception, app.exception
-    errors = [e.value for e in app.error]
+    errors = [plain(e.value) for e in app.error]
     assert len(errors) == 1 and message in errors[0], errors
     assert "--" not in errors[0]  # no CLI options in the app
     assert app.session_state["workbench"].leads is leads
@@ -163,7 +160,7 @@ def test_ignore_a_leaky_column_and_move_a_group(app):
     sample_model = ScoringModel.from_file(SAMPLE_MODEL)
     edit_roles(app, {"opportunity_amount": {"role": "ignore"}, "job_level": {"group": "engagement"}})
     assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
+    assert not app.error, [plain(e.value) for e in app.error]
     leads = app.session_state["workbench"].leads
     assert "opportunity_amount" not in leads.attributes
     assert leads.roles["job_level"].group == "engagement"
@@ -182,7 +179,7 @@ def test_ignore_a_leaky_column_and_move_a_group(app):
 
 def test_change_the_outcome(app):
     edit_roles(app, {"demo_requested": {"role": "outcome"}})
-    assert not app.error, [e.value for e in app.error]
+    assert not app.error, [plain(e.value) for e in app.error]
     leads = app.session_state["workbench"].leads
     assert leads.outcome == "demo_requested"
     assert leads.roles["converted"].role == "ignore"
@@ -201,7 +198,7 @@ def test_impossible_roles_show_one_sentence_and_keep_state(app, changes, message
     leads, model = app.session_state["workbench"].leads, app.session_state["workbench"].model
     edit_roles(app, changes)
     assert not app.exception, app.exception
-    errors = [e.value for e in app.error]
+    errors = [plain(e.value) for e in app.error]
     assert len(errors) == 1 and errors[0].startswith(message), errors
     assert app.session_state["workbench"].leads is leads
     assert app.session_state["workbench"].model == model
@@ -216,7 +213,7 @@ def test_upload_parquet(app, tmp_path):
     app.text_input(key="upload_outcome").set_value("won").run()
     app.file_uploader(key="upload").set_value(("leads.parquet", path.read_bytes(), "application/octet-stream")).run()
     assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
+    assert not app.error, [plain(e.value) for e in app.error]
     leads = app.session_state["workbench"].leads
     assert leads.name == "leads" and leads.outcome == "won" and leads.n_leads == 100 and leads.n_converted == 25
     assert metric(app, "Rows") == "100" and metric(app, "Conversion rate") == "25.0%"
@@ -227,7 +224,7 @@ def test_load_by_path_errors_in_one_sentence(app, tmp_path):
     app.text_input(key="load_path").set_value(str(missing)).run()
     app.button(key="load_path_button").click().run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [f"File {missing} does not exist; check the path."]
+    assert [plain(e.value) for e in app.error] == [f"File {missing} does not exist; check the path."]
 
 
 def test_ignore_a_leak_in_one_click(app):
@@ -235,7 +232,7 @@ def test_ignore_a_leak_in_one_click(app):
     assert button.label == "Ignore column"
     button.click().run()
     assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
+    assert not app.error, [plain(e.value) for e in app.error]
     leads = app.session_state["workbench"].leads
     assert "opportunity_amount" not in leads.attributes and leads.roles["opportunity_amount"].role == "ignore"
     assert not [w for w in app.warning if "Possible leak" in w.value]
@@ -250,11 +247,11 @@ def test_a_file_loaded_under_the_same_name_does_not_leave_a_stale_dataset(tmp_pa
     assert at.session_state["workbench"].leads.n_leads == 200
     at.button[0].click().run()  # Use the bundled sample
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [plain(e.value) for e in at.error]
     leads = at.session_state["workbench"].leads
     assert leads.n_leads == 50_000 and "opportunity_amount" in leads.attributes
     at.button(key="ignore_leak::opportunity_amount").click().run()  # reads the stored rows again
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [plain(e.value) for e in at.error]
     assert at.session_state["workbench"].leads.n_leads == 50_000 and "opportunity_amount" not in at.session_state["workbench"].leads.attributes
 
 
@@ -322,7 +319,7 @@ def test_ignore_one_level_only_and_count_it_again(tmp_path, monkeypatch):
     at.switch_page("pages/data.py").run()
     at.button(key="ignore_level::lead_source").click().run()
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [plain(e.value) for e in at.error]
     leads = at.session_state["workbench"].leads
     assert stored_levels(leads) == {"lead_source": ("Sales call",)} and "lead_source" in leads.attributes  # the column stays
     assert not [w for w in at.warning if "Possible leak: lead_source" in plain(w.value)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import start_app
+from conftest import start_app, plain
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, backtest
@@ -197,11 +197,11 @@ def test_bin_edges_rebuild_the_engine(app, sample_model):
 def test_bad_bin_edges_show_one_sentence_and_keep_the_model(app, sample_model):
     app.text_input(key="edges::website_visits").set_value("3, six, 11").run()
     assert not app.exception
-    assert [e.value for e in app.error] == ["Bin edge 'six' of 'website_visits' is not a number; type edges like 10, 50, 200."]
+    assert [plain(e.value) for e in app.error] == ["Bin edge 'six' of 'website_visits' is not a number; type edges like 10, 50, 200."]
     assert_tiles(app, sample_model)
     assert app.text_input(key="edges::website_visits").value == "3, 6, 11"  # the box shows the model again
     app.text_input(key="edges::website_visits").set_value("6, 3").run()
-    assert "must increase" in app.error[0].value
+    assert "must increase" in plain(app.error[0].value)
     assert_tiles(app, sample_model)
 
 
@@ -255,7 +255,7 @@ def test_lead_explorer_explains_a_score(app, sample_model):
     assert shown["points"].tolist() == nonzero["points"].tolist()  # most points first, zero rows hidden
     assert shown["attribute"].tolist() == nonzero["attribute"].tolist()
     app.text_input(key="lead_search").set_value("no such lead").run()
-    assert "No lead matches" in app.info[0].value
+    assert "No lead matches" in plain(app.info[0].value)
 
 
 def test_a_cap_below_zero_is_refused_in_one_sentence(app, sample_model):
@@ -263,7 +263,7 @@ def test_a_cap_below_zero_is_refused_in_one_sentence(app, sample_model):
     app.run()
     app.number_input(key="cap_fit").set_value(-5).run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [
+    assert [plain(e.value) for e in app.error] == [
         "A cap is the most points a group can give, so the fit cap cannot be below zero (-5); leave it empty for no cap."
     ]
     assert_tiles(app, sample_model)  # the model is unchanged
@@ -299,7 +299,7 @@ def test_a_knockout_without_a_condition_is_refused_in_one_sentence(app, sample_m
     app.selectbox(key="ko_attribute").set_value("company_size").run()
     app.button(key="ko_add").click().run()
     assert not app.exception, app.exception
-    assert [e.value for e in app.error] == [
+    assert [plain(e.value) for e in app.error] == [
         "Choose a limit (below or at or above) or tick 'Also when missing' before adding a knock-out on 'company_size'."
     ]
     assert_tiles(app, sample_model)

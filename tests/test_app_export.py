@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import start_app
+from conftest import start_app, plain
 from streamlit.testing.v1 import AppTest
 
 from lead_model import ScoringModel, score_leads
@@ -73,7 +73,7 @@ def test_upload_a_model_to_continue_from_it(app, sample_model):
     edited = sample_model.with_points("job_level", "VP", 33).replace(mql_threshold=55)
     app.file_uploader(key="model_upload").set_value(("workshop.yaml", edited.to_yaml().encode(), "application/yaml")).run()
     assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
+    assert not app.error, [plain(e.value) for e in app.error]
     assert app.session_state["workbench"].model == edited
     assert app.session_state["workbench"].baseline == edited
     assert any("Loaded 'RevOps lead score' from workshop.yaml" in s.value.replace('\\', '') for s in app.success)
@@ -107,7 +107,7 @@ def test_bad_model_file_shows_one_sentence_and_keeps_the_model(app, sample_model
         content = _broken(sample_model)
     app.file_uploader(key="model_upload").set_value((name, content, "application/octet-stream")).run()
     assert not app.exception, app.exception
-    errors = [e.value for e in app.error]
+    errors = [plain(e.value) for e in app.error]
     assert len(errors) == 1 and errors[0].startswith(message), errors
     assert app.session_state["workbench"].model == sample_model
     assert app.session_state["workbench"].baseline == sample_model

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import start_app
+from conftest import start_app, plain
 from streamlit.testing.v1 import AppTest
 
 from lead_model.model.bands import unreachable_bands
@@ -28,10 +28,6 @@ def app(store, monkeypatch) -> AppTest:
     return start_app(monkeypatch, store, timeout=120)
 
 
-def plain(markdown: str) -> str:
-    import re
-
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def test_suggestions_say_what_the_fit_kept_and_bring_bands(app):
@@ -59,7 +55,7 @@ def test_suggestions_say_what_the_fit_kept_and_bring_bands(app):
     now = app.session_state["workbench"].model
     assert now.grades == s.model.grades and now.tiers == before.tiers and now.attributes == before.attributes
     assert app.button(key="use_grades").disabled
-    assert any("Grades set to" in m.value for m in app.success)
+    assert any("Grades set to" in plain(m.value) for m in app.success)
 
 
 def test_designer_warns_next_to_the_caps_when_a_grade_is_out_of_reach(app):
@@ -93,6 +89,6 @@ def test_export_edits_the_models_details(app):
     assert app.session_state["workbench"].model.attributes == before.attributes
     app.text_input(key="meta_name").set_value("  ")
     next(b for b in app.button if b.label == "Save details").click().run()
-    assert any("needs a name" in e.value for e in app.error)
+    assert any("needs a name" in plain(e.value) for e in app.error)
     assert app.session_state["workbench"].model.metadata.name == "Inbound 2026"
     assert app.text_input(key="meta_name").value == "Inbound 2026"  # the box shows the model's name again
