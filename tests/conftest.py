@@ -67,6 +67,7 @@ TINY_ROWS = [
     ["L11", "2024-05-20", "Education", 2, 0, "no", "no"],
     ["L12", "2024-06-30", "Retail", 90, 2, "yes", "no"],
 ]
+TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}  # how TINY_MODEL reads each column
 TINY_MODEL = {
     "attributes": [
         {

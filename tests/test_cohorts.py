@@ -8,14 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SAMPLE_CSV, TINY_HEADER, TINY_MODEL, TINY_ROWS, band_of, brute_scores
+from conftest import TINY_KINDS, SAMPLE_CSV, TINY_HEADER, TINY_MODEL, TINY_ROWS, band_of, brute_scores
 from lead_model.data.leads import leads_from_table
 from lead_model.engine.backtest import backtest
 from lead_model.errors import LeadModelError
 from lead_model.model.schema import ScoringModel
 from lead_model.review import cohort_bands, cohorts, period_backtests, time_shifted_backtest
 
-TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}
 RATES = ["conversion", "mql_rate", "precision", "recall", "mql_conversion", "rest_conversion"]
 COUNTS = ["leads", "converted", "mql", "mql_converted", "knocked_out"]
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from conftest import TINY_HEADER, TINY_MODEL, TINY_ROWS, attribute_points, brute_scores
+from conftest import TINY_KINDS, TINY_HEADER, TINY_MODEL, TINY_ROWS, attribute_points, brute_scores
 from lead_model.engine.backtest import backtest
 from lead_model.engine.revenue import pipeline
 from lead_model.errors import LeadModelError
@@ -16,7 +16,6 @@ from lead_model.model.schema import ScoringModel
 from lead_model.review import compare
 from lead_model.review.compare import KPIS
 
-TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}
 
 
 def tiny_variant() -> dict:

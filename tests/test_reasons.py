@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
+    TINY_KINDS,
     FALSE_WORDS,
     RANDOM_KINDS,
     SAMPLE_CSV,
@@ -38,7 +39,6 @@ from lead_model.export.reasons import SEPARATOR, lead_reasons, model_points, poi
 from lead_model.model.diff import knockout_text
 from lead_model.model.schema import KnockOut
 
-TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}
 
 
 # ----- the brute force ---------------------------------------------------------------------------

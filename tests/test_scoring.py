@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
+    TINY_KINDS,
     RANDOM_KINDS,
     TINY_CONVERTED,
     TINY_FIT_ENG,
@@ -27,7 +28,6 @@ from lead_model import LeadModelError, ScoringEngine, ScoringModel, load_leads, 
 from lead_model.model.schema import KnockOut
 from lead_model.engine.scoring import band_names, knock_out_mask, points_breakdown
 
-TINY_KINDS = {"industry": "categorical", "employees": "numeric", "page_views": "numeric", "newsletter": "boolean"}
 
 
 def tiny_rows() -> list[dict]:
