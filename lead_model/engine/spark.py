@@ -38,9 +38,10 @@ LOCAL_MASTER = "local[2]"  # this is a 2-core design (see PERFORMANCE.md)
 LOCAL_SHUFFLE_PARTITIONS = 4  # local mode: a GROUP BY of a few hundred score cells needs no 200 tasks
 MEMORY_ENV = "LEAD_MODEL_SPARK_MEMORY"  # local mode's JVM heap (default 4g)
 JAVA_OPTIONS_ENV = "LEAD_MODEL_SPARK_JAVA_OPTIONS"  # local mode's JVM options (default LOCAL_JAVA_OPTIONS)
-# The quick JIT only: a local run is short, and C2's compiling on two busy cores costs more than
-# it gives back (measured in benchmarks/bench_spark.py).
-LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
+# The model's SQL compiles to one generated method past HotSpot's 8,000-byte JIT limit: left
+# interpreted it runs ~5x slower (1M leads: 30 s, compiled 6 s). On a cluster, add this flag to
+# spark.executor.extraJavaOptions.
+LOCAL_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'lead-model-studio[spark]'."
 SCORE_COLUMNS = ("score", "fit_score", "engagement_score", "grade", "tier", "knocked_out", "is_mql")  # as export.scored writes them
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -297,10 +298,9 @@ def spark_score(data_path: str | Path, model: ScoringModel, output: str | Path, 
         raise LeadModelError(f"cannot write {path}: the folder {path.parent} does not exist; create it first or write somewhere else.")
     parts = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        # No shuffle: each task scores one split of the file in order and writes it sorted by
-        # __row; the parts are joined in order of their first __row (a split's rows hold one range).
-        staged = out.sortWithinPartitions(ROW_COLUMN)
-        _spark_call(lambda: staged.write.mode("overwrite").parquet(str(parts / "parts")))
+        # No shuffle: each task scores its split of the file into a Parquet part, and the parts
+        # are put in input order (by __row) on this machine as they are joined into one file.
+        _spark_call(lambda: out.write.mode("overwrite").parquet(str(parts / "parts")))
         rows = _join_parts(sorted((parts / "parts").glob("*.parquet")), path, fmt, data_columns)
     finally:
         shutil.rmtree(parts, ignore_errors=True)
@@ -308,45 +308,32 @@ def spark_score(data_path: str | Path, model: ScoringModel, output: str | Path, 
 
 
 def _join_parts(files: list[Path], out: Path, fmt: str, data_columns: list[str]) -> int:
-    """Concatenate Spark's Parquet parts in __row order into one CSV or Parquet file (written to a temporary name first)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+    """Spark's Parquet parts as one CSV or Parquet file in __row order, written by DuckDB as the local `score` writes
+    (``export.scored``: header, ',' and quotes where needed), to a temporary name first; returns the rows written."""
+    import duckdb
 
-    firsts = []
-    for f in files:
-        pf = pq.ParquetFile(f)
-        if pf.metadata.num_rows:
-            firsts.append((pq.read_table(f, columns=[ROW_COLUMN]).column(0)[0].as_py(), f))
-    firsts.sort()
-    tmp = out.with_name(f".{out.name}.tmp")
-    rows = 0
-    writer = None
+    from lead_model.data.store import literal, quote
+
     names = data_columns + list(SCORE_COLUMNS)
-    try:
-        for _, f in firsts:
-            pf = pq.ParquetFile(f)
-            for i in range(pf.num_row_groups):
-                table = pf.read_row_group(i, columns=names)
-                table = table.rename_columns(names)  # nested-looking names ('a.b') are kept as they are
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema) if fmt == "parquet" else pacsv.CSVWriter(
-                        tmp, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
-                writer.write_table(table)
-                rows += table.num_rows
-        if writer is None:  # no rows: the header alone
-            import csv
+    tmp = out.with_name(f".{out.name}.tmp")
+    if not files:  # no rows: the header alone
+        import csv
 
-            if fmt == "csv":
-                with tmp.open("w", newline="", encoding="utf-8") as fh:
-                    csv.writer(fh, lineterminator="\n").writerow(names)
-            else:
-                pq.write_table(pa.table({n: pa.array([], pa.string()) for n in names}), tmp)
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\n").writerow(names)
+        os.replace(tmp, out)
+        return 0
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET temp_directory = {literal(str(files[0].parent))}")
+        parts = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+        options = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER, DELIMITER ',')"
+        sql = f"SELECT {', '.join(quote(c) for c in names)} FROM read_parquet({parts}) ORDER BY {ROW_COLUMN}"
+        rows = con.execute(f"COPY ({sql}) TO {literal(str(tmp))} {options}").fetchone()[0]
     finally:
-        if writer is not None:
-            writer.close()
+        con.close()
     os.replace(tmp, out)
-    return rows
+    return int(rows)
 
 
 # ----- backtests -----------------------------------------------------------------------
