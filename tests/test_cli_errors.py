@@ -321,7 +321,7 @@ def test_empty_model_file(work):
 def test_a_store_that_is_not_a_store(work, command):
     Path("notes.duckdb").write_text("not a database\n")
     args = ["load", "leads.csv"] if command == "load" else ["datasets"]
-    assert_one_line_error(cli(*args, "--store", "notes.duckdb"), "notes.duckdb", "not a valid DuckDB database", "pass another --store")
+    assert_one_line_error(cli(*args, "--store", "notes.duckdb"), "notes.duckdb", "not a DuckDB file", "pass another --store")
 
 
 def test_usage_errors_stay_clicks(work):

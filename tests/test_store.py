@@ -18,6 +18,9 @@ from lead_model.data.sources import sniff_encoding
 from lead_model.data.store import LeadStore, dataset_name_for, default_store_path, literal, lock_wait_seconds, quote, set_wait_notice
 
 
+BOOKKEEPING = {"lead_datasets", "lead_store_meta", "lead_staging"}  # the store's own tables, beside one table per dataset
+
+
 def tables(store) -> set[str]:
     con = duckdb.connect(str(store))
     try:
@@ -37,7 +40,7 @@ def test_load_lists_and_reopens(tmp_path, store):
     infos = LeadStore(store).datasets()
     assert [(d.name, d.rows, d.source) for d in infos] == [("Leads 2025", 3, str(tmp_path / "Leads 2025.csv"))]
     assert infos[0].settings["outcome"] is None
-    assert tables(store) == {"lead_datasets", infos[0].table}
+    assert tables(store) == {*BOOKKEEPING, infos[0].table}
     assert list(load_leads("Leads 2025", store=store).rows()["segment"]) == ["a", "b", "a"]
 
 
@@ -49,7 +52,7 @@ def test_reload_replaces_atomically(tmp_path, store):
     again = load_leads(tmp_path / "v2.csv", store=store, name="leads")
     info = LeadStore(store).info("leads")
     assert info.table != old_table and info.rows == 4 and [d.name for d in LeadStore(store).datasets()] == ["leads"]
-    assert tables(store) == {"lead_datasets", info.table}  # the old rows are gone, not orphaned
+    assert tables(store) == {*BOOKKEEPING, info.table}  # the old rows are gone, not orphaned
     assert list(again.rows()["segment"]) == ["c", "d", "c", "d"]
 
 
@@ -71,7 +74,7 @@ def test_a_failing_load_leaves_the_old_dataset_intact(tmp_path, store, bad):
     with pytest.raises(LeadModelError):
         load_leads(broken, "converted", store=store, name="leads")
     assert LeadStore(store).info("leads") == before
-    assert tables(store) == {"lead_datasets", before.table}
+    assert tables(store) == {*BOOKKEEPING, before.table}
     assert list(load_leads("leads", store=store).rows()["segment"]) == ["a", "b", "a"]
 
 
@@ -83,7 +86,7 @@ def test_a_failure_inside_the_swap_rolls_back(tmp_path, store):
     with pytest.raises(TypeError):  # settings that cannot be written fail inside the transaction
         LeadStore(store).ingest(rows, "leads", "elsewhere.csv", {"bad": {1, 2}})
     assert LeadStore(store).info("leads") == before
-    assert tables(store) == {"lead_datasets", before.table}
+    assert tables(store) == {*BOOKKEEPING, before.table}
 
 
 def test_names_drop_and_settings(tmp_path, store):
@@ -97,7 +100,7 @@ def test_names_drop_and_settings(tmp_path, store):
     s.update_settings("one", {"outcome": "y"})
     assert s.info("one").settings == {"outcome": "y", "fingerprint": fingerprint}  # the store's fingerprint of the rows stays
     s.drop("one")
-    assert [d.name for d in s.datasets()] == ["two"] and len(tables(store)) == 2
+    assert [d.name for d in s.datasets()] == ["two"] and len(tables(store) - BOOKKEEPING) == 1
     with pytest.raises(LeadModelError, match=r"no dataset 'one' .*datasets: 'two'"):
         s.info("one")
 
@@ -339,3 +342,187 @@ def test_the_lock_file_is_held_from_before_duckdb_opens_the_store_until_after_it
     outer.close()  # twice is harmless
     assert seen == [("open", True), ("open", True), ("close", True), ("close", True)]
     assert not someone_holds_the_lock_file()
+
+
+# ----- the store file is checked before it is opened ----------------------------------------
+def sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused_untouched(path, *words: str) -> None:
+    """Every way in refuses ``path`` in one sentence, and the file (or its absence) and its folder stay as they were."""
+    from lead_model.model.versions import VersionRegistry
+
+    before = sha256(path) if path.exists() else None
+    beside = sorted(p.name for p in path.parent.iterdir())
+    rows = pa.table({"__row": [0], "x": [1]})
+    for attempt in (lambda: LeadStore(path).datasets(), lambda: LeadStore(path).ingest(rows, "leads", "f.csv"), lambda: VersionRegistry(path).list()):
+        with pytest.raises(LeadModelError) as err:
+            attempt()
+        message = str(err.value)
+        assert "\n" not in message and message.endswith(".") and str(path) in message
+        for word in words:
+            assert word in message
+    assert (sha256(path) if path.exists() else None) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == beside  # no lock file, no WAL, no new store
+
+
+def write_sqlite(path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "name, make, words",
+    [
+        ("leads.csv", lambda p: p.write_text("segment,converted\na,yes\n"), ("a CSV file",)),
+        ("leads.parquet", lambda p: __import__("pyarrow.parquet").parquet.write_table(pa.table({"x": [1]}), p), ("a Parquet file",)),
+        ("leads.json", lambda p: p.write_text('[{"x": 1}]'), ("a JSON file",)),
+        ("leads.sqlite", write_sqlite, ("a SQLite database",)),
+        ("store.duckdb", write_sqlite, ("a SQLite database",)),  # the header decides, not the name
+        ("empty.duckdb", lambda p: p.write_bytes(b""), ("an empty file",)),
+        ("notes.duckdb", lambda p: p.write_text("just text\n" * 100), ("not a DuckDB file",)),
+    ],
+)
+def test_a_file_that_is_not_a_duckdb_file_is_refused_untouched(tmp_path, name, make, words):
+    path = tmp_path / name
+    make(path)
+    refused_untouched(path, "is not a lead store", "pass another --store path", *words)
+
+
+@pytest.mark.parametrize("name", ["new.csv", "new.parquet", "new.json", "new.sqlite", "new.csv.gz"])
+def test_a_new_path_named_like_a_data_file_is_refused_and_not_created(tmp_path, name):
+    refused_untouched(tmp_path / name, "is not a lead store", "pass another --store path", "ending in .duckdb")
+    assert not (tmp_path / name).exists()
+
+
+def foreign_duckdb(path, *sql: str) -> None:
+    con = duckdb.connect(str(path))
+    for statement in sql:
+        con.execute(statement)
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "sql, words",
+    [
+        (["CREATE TABLE customers (id INTEGER, name VARCHAR)", "INSERT INTO customers VALUES (1, 'Ada')"], ("another program", "no lead_store_meta")),
+        (["CREATE TABLE lead_datasets (id INTEGER)"], ("another program",)),  # a table of the same name, not ours
+        (["CREATE VIEW v AS SELECT 1 AS x"], ("another program",)),
+        (["CREATE SCHEMA sales", "CREATE TABLE sales.accounts (id INTEGER)"], ("another program",)),
+        (["CREATE TABLE lead_store_meta (key VARCHAR, value VARCHAR)", "INSERT INTO lead_store_meta VALUES ('format_version', '1')"], ("another program",)),
+    ],
+)
+def test_a_duckdb_database_of_another_program_is_refused_untouched(tmp_path, sql, words):
+    path = tmp_path / "crm.duckdb"
+    foreign_duckdb(path, *sql)
+    assert path.read_bytes()[8:12] == b"DUCK"  # DuckDB's magic, where check_store_file looks for it
+    refused_untouched(path, "pass another --store path", *words)
+
+
+def test_a_store_of_a_newer_format_is_refused_untouched(tmp_path):
+    path = tmp_path / "s.duckdb"
+    LeadStore(path).ingest(pa.table({"__row": [0], "x": [1]}), "leads", "f.csv")
+    foreign_duckdb(path, "UPDATE lead_store_meta SET value = '99' WHERE key = 'format_version'")
+    refused_untouched(path, "newer lead-model", "store format 99", "upgrade lead-model")
+
+
+def meta(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(con.execute("SELECT key, value FROM lead_store_meta").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_new_store_is_marked_as_ours(tmp_path):
+    path = tmp_path / "s.duckdb"
+    LeadStore(path).ingest(pa.table({"__row": [0], "x": [1]}), "leads", "f.csv")
+    assert meta(path) == {"format_version": "1", "created_by": "lead-model"}
+    empty = tmp_path / "empty.duckdb"
+    foreign_duckdb(empty)  # a DuckDB file with nothing in it is a new store
+    assert LeadStore(empty).datasets() == [] and meta(empty)["created_by"] == "lead-model"
+
+
+def test_a_store_of_before_the_meta_table_is_adopted_once(tmp_path):
+    path = tmp_path / "old.duckdb"
+    foreign_duckdb(
+        path,
+        "CREATE TABLE lead_datasets (name VARCHAR PRIMARY KEY, tbl VARCHAR, source VARCHAR, rows BIGINT, loaded_at VARCHAR, settings VARCHAR)",
+        "CREATE TABLE leads_20250101000000000000 AS SELECT 0 AS __row, 'a' AS segment",
+        "INSERT INTO lead_datasets VALUES ('leads', 'leads_20250101000000000000', 'f.csv', 1, '2025-01-01T00:00:00+00:00', '{}')",
+    )
+    assert [(d.name, d.rows) for d in LeadStore(path).datasets()] == [("leads", 1)]
+    assert meta(path) == {"format_version": "1", "created_by": "lead-model"}
+    assert tables(path) == {*BOOKKEEPING, "leads_20250101000000000000"}
+    before = sha256(path)
+    assert [d.name for d in LeadStore(path).datasets()] == ["leads"]
+    assert sha256(path) == before  # adopted once: a later open writes nothing
+
+
+def test_connections_never_install_or_load_extensions(store):
+    con = LeadStore(store).connect()
+    try:
+        settings = dict(con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+        ).fetchall())
+    finally:
+        con.close()
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+# ----- nothing left behind ------------------------------------------------------------------
+STAGE_AND_WAIT = """
+import sys, pyarrow as pa
+from lead_model.data.store import LeadStore
+print(LeadStore(sys.argv[1]).stage(pa.table({"__row": list(range(1000)), "x": list(range(1000))})), flush=True)
+sys.stdin.readline()  # killed here: between staging and publishing
+"""
+
+
+def stage_in_another_process(store) -> tuple[subprocess.Popen, str]:
+    child = subprocess.Popen([sys.executable, "-c", STAGE_AND_WAIT, str(store)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return child, child.stdout.readline().strip()
+
+
+def test_a_table_staged_by_a_killed_load_is_dropped_at_the_next_open(tmp_path, store):
+    leads_csv(tmp_path / "good.csv", ["a", "b"], ["yes", "no"])
+    load_leads(tmp_path / "good.csv", store=store, name="leads")
+    listed = LeadStore(store).info("leads").table
+    child, staged = stage_in_another_process(store)
+    assert staged.startswith("leads_") and staged in tables(store)
+    assert [d.name for d in LeadStore(store).datasets()] == ["leads"]
+    assert staged in tables(store)  # its load is still running: kept
+    child.kill()
+    child.wait()
+    assert [d.name for d in LeadStore(store).datasets()] == ["leads"]
+    assert tables(store) == {*BOOKKEEPING, listed}  # the orphan is gone, the listed dataset stays
+    assert list(load_leads("leads", store=store).rows()["segment"]) == ["a", "b"]
+
+
+def test_unrecorded_staged_tables_are_dropped_only_when_older_than_an_hour(store):
+    LeadStore(store).connect().close()  # a new store
+    old, recent = "leads_20000101000000000000", f"leads_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}000000"
+    con = duckdb.connect(str(store))  # a lead-model before store format 1 staged without a record
+    con.execute(f"CREATE TABLE {old} AS SELECT 1 AS x")
+    con.execute(f"CREATE TABLE {recent} AS SELECT 1 AS x")
+    con.execute("CREATE TABLE leads_backup AS SELECT 1 AS x")  # not a name stage() gives: never dropped
+    con.close()
+    LeadStore(store).datasets()
+    assert tables(store) == {*BOOKKEEPING, recent, "leads_backup"}
+
+
+def test_a_table_this_process_staged_and_forgot_is_dropped(store):
+    s = LeadStore(store)
+    staged = s.stage(pa.table({"__row": [0], "x": [1]}))
+    s.datasets()
+    assert staged in tables(store)  # still being loaded
+    s._unstage(staged)  # the load's thread died without discarding it
+    s.datasets()
+    assert staged not in tables(store)

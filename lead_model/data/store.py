@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -36,10 +37,35 @@ LOCK_WAIT_ENV = "LEAD_MODEL_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 30.0  # seconds a store operation waits for another process to let go of the file
 _FIRST_PAUSE, _MAX_PAUSE = 0.005, 0.2  # seconds between tries while the store is busy: doubling, with jitter
 
+STORE_FORMAT_VERSION = 1  # the layout this lead-model writes; _MIGRATIONS brings older stores up to it
+META_TABLE = "lead_store_meta"  # key/value: format_version, created_by; marks a DuckDB file as a lead store
+STAGING_TABLE = "lead_staging"  # staged tables not yet published, with the process that staged them
+CREATED_BY = "lead-model"
+STAGE_EXPIRY = 3600.0  # seconds after which a staged table of a process this host cannot check (another host) is abandoned
+_STAGED_RE = re.compile(r"^leads_(\d{20})$")  # the name stage() gives a table: leads_<UTC %Y%m%d%H%M%S%f>
+_DUCKDB_MAGIC = b"DUCK"  # DuckDB's file header carries it at byte 8
+# Suffixes DuckDB would not open as a database file (a .csv path is opened as a throwaway in-memory database) or that name
+# another program's data: refused even before the file exists.
+_DATA_SUFFIXES = {
+    ".csv": "a CSV file", ".tsv": "a TSV file", ".gz": "a compressed file", ".parquet": "a Parquet file",
+    ".json": "a JSON file", ".jsonl": "a JSON file", ".ndjson": "a JSON file", ".xlsx": "an Excel file", ".xls": "an Excel file",
+    ".sqlite": "a SQLite database", ".sqlite3": "a SQLite database",
+}
+# No connection installs or loads an extension on its own: a SQLite or remote path must never make DuckDB download code.
+_CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_DATASET_COLUMNS = ["name", "tbl", "source", "rows", "loaded_at", "settings"]
+
 _CREATE_DATASETS = (
     "CREATE TABLE IF NOT EXISTS lead_datasets (name VARCHAR PRIMARY KEY, tbl VARCHAR, source VARCHAR,"
     " rows BIGINT, loaded_at VARCHAR, settings VARCHAR)"
 )
+# _MIGRATIONS[n] takes a store of format n-1 to format n (format 0: lead_datasets without a meta table, lead-model <= 0.x).
+_MIGRATIONS = {
+    1: (
+        f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        f"CREATE TABLE IF NOT EXISTS {STAGING_TABLE} (tbl VARCHAR PRIMARY KEY, host VARCHAR, pid BIGINT, proc_start VARCHAR, started_at VARCHAR)",
+    ),
+}
 T = TypeVar("T")
 _wait_notice: Callable[[Path], None] | None = None
 
@@ -59,7 +85,7 @@ class _LockFiles:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._held: dict[str, list] = {}  # lock file -> [fd or None, holders]
+        self._held: dict[str, list] = {}  # lock file -> [fd or None, holders, whether this process created the file]
         self._late: list[str] = []  # gives of connections finalized while the guard was taken (done by the next caller)
 
     def take(self, path: Path) -> bool:
@@ -70,10 +96,16 @@ class _LockFiles:
             if held is not None:
                 held[1] += 1
                 return True
-            fd = None
+            fd, created = None, False
             if fcntl is not None and str(path) != ":memory:":
+                flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
                 try:
-                    fd = os.open(key, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+                    fd, created = os.open(key, flags | os.O_CREAT | os.O_EXCL, 0o666), True
+                except FileExistsError:
+                    try:
+                        fd = os.open(key, flags)
+                    except OSError:
+                        fd = None
                 except OSError:  # a read-only folder: DuckDB's own lock (and its error) decide
                     fd = None
                 if fd is not None:
@@ -82,11 +114,20 @@ class _LockFiles:
                     except OSError:
                         os.close(fd)
                         return False
-            self._held[key] = [fd, 1]
+            self._held[key] = [fd, 1, created]
             return True
 
-    def give(self, path: Path, finalizing: bool = False) -> None:
+    def give(self, path: Path, finalizing: bool = False, remove: bool = False) -> None:
+        """Let go of one hold; ``remove``: also delete the lock file if this process created it and no one else holds it (a refused file)."""
         key = _lock_file(path)
+        if remove:
+            with self._guard:
+                held = self._held.get(key)
+                if held is not None and held[1] == 1 and held[2]:
+                    try:
+                        os.unlink(key)  # still under the lock: a process waiting for it opens a new file and finds the same refusal
+                    except OSError:
+                        pass
         # A finalizer may run inside take() or give() of its own thread: it never waits for the guard.
         if not self._guard.acquire(blocking=not finalizing):
             self._late.append(key)
@@ -110,12 +151,77 @@ class _LockFiles:
             self._give(self._late.pop())
 
 
+class _NotOurs(Exception):
+    """The database DuckDB opened is not a lead store this lead-model may write (raised before anything is written)."""
+
+
+def check_store_file(path: str | Path) -> None:
+    """Refuse, in one sentence and without touching it, a store path DuckDB must not open.
+
+    An existing file must carry DuckDB's header (``DUCK`` at byte 8); a path that does not
+    exist yet must not end in a data file's suffix (DuckDB opens ``x.csv`` as a throwaway
+    in-memory database, and a later ``load`` would report success while saving nothing).
+    """
+    path = Path(path)
+    if str(path) == ":memory:":
+        return
+    kind = _DATA_SUFFIXES.get(path.suffix.lower())
+    if path.is_dir():
+        raise LeadModelError(f"the lead store {path} is a folder; pass a file path such as {path / DEFAULT_STORE} with --store.")
+    if not path.exists():
+        if kind is not None:
+            raise LeadModelError(f"{path} is not a lead store (its name is that of {kind}); pass another --store path, one ending in .duckdb.")
+        return
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise LeadModelError(f"cannot read the lead store {path} ({exc.strerror or exc}); check its permissions or pass another --store path.") from None
+    if header[8:12] == _DUCKDB_MAGIC:
+        return
+    if not header:
+        what = "an empty file"
+    elif header.startswith(b"SQLite format 3\0"):
+        what = "a SQLite database"
+    elif header.startswith(b"PAR1"):
+        what = "a Parquet file"
+    else:
+        what = kind or "not a DuckDB file"
+    raise LeadModelError(f"{path} is not a lead store (it is {what}); pass another --store path: a lead store's .duckdb file, or a new one.")
+
+
 def _lock_file(path: Path) -> str:
     """The lock file beside a store, by its real path (two spellings of one store are one lock)."""
     return os.path.realpath(path) + ".lock"
 
 
 _LOCK_FILES = _LockFiles()
+_STAGING: set[tuple[str, str]] = set()  # (store's real path, table) staged by this process and not yet published or discarded
+_STAGING_GUARD = threading.Lock()
+
+
+def _process_start(pid: int) -> str | None:
+    """A process's start time as the kernel counts it (tells a pid from a later process given the same pid); None when it is gone.
+
+    Without /proc (macOS) a live process gives "" (its start cannot be told, so any start matches).
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]  # a zombie has stopped staging too
+    except (OSError, IndexError):
+        if Path("/proc/self/stat").exists():
+            return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return ""
+
+
+_HOST = socket.gethostname()
+_OWN_START = _process_start(os.getpid()) or ""
 
 
 class StoreConnection:
@@ -275,13 +381,20 @@ class LeadStore:
         self._waited = False
 
     def connect(self) -> StoreConnection:
-        """A new connection to the store file (waiting while another process holds it); the caller closes it (``finally``)."""
+        """A new connection to the store file (waiting while another process holds it); the caller closes it (``finally``).
+
+        The file is checked before DuckDB opens it (``check_store_file``), and the database
+        after: a DuckDB file of another program is refused without a write. A new store gets
+        the meta table; an older one is migrated to STORE_FORMAT_VERSION; staged tables that
+        their loads abandoned are dropped (``_drop_abandoned``).
+        """
+        check_store_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline, pause = None, _FIRST_PAUSE
         while True:
             if _LOCK_FILES.take(self.path):
                 try:
-                    con = StoreConnection(duckdb.connect(str(self.path)), self.path)
+                    con = StoreConnection(duckdb.connect(str(self.path), config=_CONNECT_CONFIG), self.path)
                     break
                 except duckdb.Error as exc:
                     _LOCK_FILES.give(self.path)
@@ -303,16 +416,95 @@ class LeadStore:
         try:
             for attempt in range(50):
                 try:
-                    con.execute(_CREATE_DATASETS)
+                    self._prepare(con)
                     break
-                except duckdb.TransactionException:  # another thread of this process is creating it too
+                except duckdb.TransactionException:  # another thread of this process is creating or migrating it too
                     time.sleep(_FIRST_PAUSE * random.uniform(0.5, 1.0))
             else:
-                con.execute(_CREATE_DATASETS)
+                self._prepare(con)
+        except _NotOurs as exc:
+            con._open = False
+            try:
+                con._con.close()
+            finally:
+                _LOCK_FILES.give(self.path, remove=True)
+            raise LeadModelError(str(exc)) from None
+        except BaseException:
+            con.close()
+            raise
+        try:
+            self._drop_abandoned(con)
+        except duckdb.TransactionException:  # another thread is tidying or staging: the next open tidies
+            _rollback(con)
         except BaseException:
             con.close()
             raise
         return con
+
+    def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Check that the open database is a lead store of a format this lead-model reads; create or migrate it if needed.
+
+        Reads only, unless the database is empty (a new store: created) or a lead store of an
+        older format (migrated in one transaction). Raises _NotOurs for any other database.
+        """
+        version = self._format_version(con)
+        if version == STORE_FORMAT_VERSION:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            version = self._format_version(con)  # again, inside the transaction
+            if version is None:
+                version = self._adoptable(con)
+            if version == -1:  # a new store
+                con.execute(_CREATE_DATASETS)
+                version = 0
+            for step in range(version + 1, STORE_FORMAT_VERSION + 1):
+                for sql in _MIGRATIONS[step]:
+                    con.execute(sql)
+            if version < STORE_FORMAT_VERSION:
+                con.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES ('format_version', ?)", [str(STORE_FORMAT_VERSION)])
+                con.execute(f"INSERT OR IGNORE INTO {META_TABLE} VALUES ('created_by', ?)", [CREATED_BY])
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+
+    def _format_version(self, con: duckdb.DuckDBPyConnection) -> int | None:
+        """The store format written in the meta table; None when there is no meta table."""
+        if not con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?", [META_TABLE]
+        ).fetchone():
+            return None
+        try:
+            meta = dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+        except duckdb.Error:
+            meta = {}
+        text = str(meta.get("format_version", ""))
+        if meta.get("created_by") != CREATED_BY or not text.isdigit():
+            raise _NotOurs(f"{self.path} is a DuckDB database of another program (its {META_TABLE} table is not lead-model's); pass another --store path.")
+        version = int(text)
+        if version > STORE_FORMAT_VERSION:
+            raise _NotOurs(
+                f"the lead store {self.path} was written by a newer lead-model (store format {version}; this one reads up to"
+                f" {STORE_FORMAT_VERSION}); upgrade lead-model to use it."
+            )
+        return version
+
+    def _adoptable(self, con: duckdb.DuckDBPyConnection) -> int:
+        """The format of a database without a meta table: -1 when it is empty (a new store), 0 for a lead store of before format 1."""
+        names = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+            " UNION ALL SELECT sequence_name FROM duckdb_sequences() WHERE database_name = current_database()"
+        ).fetchall()}
+        if not names:
+            return -1
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main'"
+            " AND table_name = 'lead_datasets' ORDER BY ordinal_position"
+        ).fetchall()]
+        if columns == _DATASET_COLUMNS:
+            return 0
+        raise _NotOurs(f"{self.path} is a DuckDB database of another program (it has no {META_TABLE} table); pass another --store path.")
 
     def _open_error(self, exc: duckdb.Error) -> LeadModelError:
         if isinstance(exc, duckdb.IOException):
@@ -383,22 +575,105 @@ class LeadStore:
                 con.execute(f"SET threads = {int(threads)}")
             # rows carry their file position in __row, so DuckDB need not keep insertion order
             con.execute("SET preserve_insertion_order = false")
-            table_name = f"leads_{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
+            now = datetime.now(timezone.utc)
+            table_name = f"leads_{now.strftime('%Y%m%d%H%M%S%f')}"
+            key = (os.path.realpath(self.path), table_name)
             con.register("incoming_rows", table)
+            with _STAGING_GUARD:
+                _STAGING.add(key)  # before the commit: a tidy by another thread of this process must not take it for abandoned
             try:
-                con.execute(f"CREATE TABLE {quote(table_name)} AS SELECT * FROM incoming_rows")
+                # The table and the record of who staged it commit together: a staged table always names its process.
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    con.execute(f"CREATE TABLE {quote(table_name)} AS SELECT * FROM incoming_rows")
+                    con.execute(
+                        f"INSERT INTO {STAGING_TABLE} VALUES (?, ?, ?, ?, ?)",
+                        [table_name, _HOST, os.getpid(), _OWN_START, now.isoformat(timespec="seconds")],
+                    )
+                    con.execute("COMMIT")
+                except BaseException:
+                    _rollback(con)  # the rows written so far are given back to the file's free space
+                    raise
+            except duckdb.IOException as exc:
+                self._unstage(table_name)
+                raise self._write_error(exc) from None
+            except BaseException:
+                self._unstage(table_name)
+                raise
             finally:
                 con.unregister("incoming_rows")
             return table_name
         finally:
             con.close()
 
+    def _unstage(self, table_name: str) -> None:
+        with _STAGING_GUARD:
+            _STAGING.discard((os.path.realpath(self.path), table_name))
+
+    def _write_error(self, exc: duckdb.Error) -> LeadModelError:
+        return LeadModelError(
+            f"cannot write to the lead store {self.path} ({str(exc).splitlines()[0].rstrip('.!')}); nothing was saved,"
+            " so free disk space, make its folder writable or pass another --store path."
+        )
+
+    def _drop_abandoned(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop staged tables no dataset lists whose load has stopped (killed between staging and publishing).
+
+        A staged table is abandoned when the process that staged it is gone: on this host,
+        its pid is not running or runs a later process (another start time); in this process,
+        no load is staging it. A table of another host, whose process cannot be checked, or
+        with no record (staged by a lead-model before store format 1), is abandoned once
+        older than STAGE_EXPIRY (1 hour). A loss here is a retry, never data: a listed dataset
+        is never dropped.
+        """
+        rows = con.execute(
+            f"SELECT t.table_name, s.host, s.pid, s.proc_start, s.started_at FROM duckdb_tables() t"
+            f" LEFT JOIN {STAGING_TABLE} s ON s.tbl = t.table_name"
+            " WHERE t.database_name = current_database() AND t.schema_name = 'main'"
+            " AND regexp_full_match(t.table_name, 'leads_[0-9]{20}') AND t.table_name NOT IN (SELECT tbl FROM lead_datasets)"
+        ).fetchall()
+        records = con.execute(f"SELECT tbl FROM {STAGING_TABLE} WHERE tbl NOT IN (SELECT table_name FROM duckdb_tables()"
+                              " WHERE database_name = current_database() AND schema_name = 'main')").fetchall()
+        abandoned = [r[0] for r in rows if self._abandoned(*r)]
+        if not abandoned and not records:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table_name in abandoned:
+                con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
+            con.execute(f"DELETE FROM {STAGING_TABLE} WHERE tbl NOT IN (SELECT table_name FROM duckdb_tables()"
+                        " WHERE database_name = current_database() AND schema_name = 'main')")
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+
+    def _abandoned(self, table_name: str, host: str | None, pid: int | None, proc_start: str | None, started_at: str | None) -> bool:
+        if host == _HOST and pid is not None:
+            if pid == os.getpid():
+                with _STAGING_GUARD:
+                    return (os.path.realpath(self.path), table_name) not in _STAGING
+            start = _process_start(int(pid))
+            return start is None or (bool(start) and bool(proc_start) and start != proc_start)
+        try:
+            if started_at:
+                when = datetime.fromisoformat(started_at)
+            else:
+                when = datetime.strptime(_STAGED_RE.match(table_name).group(1), "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
+        except (ValueError, AttributeError):
+            return False
+        return (datetime.now(timezone.utc) - when).total_seconds() > STAGE_EXPIRY
+
     def discard(self, table_name: str) -> None:
         """Drop a staged table that will not be published."""
         con = self.connect()
         try:
+            con.execute("BEGIN TRANSACTION")
             con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
+            con.execute(f"DELETE FROM {STAGING_TABLE} WHERE tbl = ?", [table_name])
+            con.execute("COMMIT")
         finally:
+            self._unstage(table_name)
             con.close()
 
     def publish(self, table_name: str, name: str, source: str, rows: int, settings: dict | None = None) -> DatasetInfo:
@@ -418,17 +693,28 @@ class LeadStore:
                 try:
                     con.execute("DELETE FROM lead_datasets WHERE name = ?", [name])
                     con.execute("INSERT INTO lead_datasets VALUES (?, ?, ?, ?, ?, ?)", [info.name, info.table, info.source, info.rows, info.loaded_at, settings_json])
+                    con.execute(f"DELETE FROM {STAGING_TABLE} WHERE tbl = ?", [table_name])
                     for old_table, _ in old:
                         con.execute(f"DROP TABLE IF EXISTS {quote(old_table)}")
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
-            except BaseException:
-                con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
+            except BaseException as exc:
+                _rollback(con)
+                try:
+                    con.execute("BEGIN TRANSACTION")
+                    con.execute(f"DROP TABLE IF EXISTS {quote(table_name)}")
+                    con.execute(f"DELETE FROM {STAGING_TABLE} WHERE tbl = ?", [table_name])
+                    con.execute("COMMIT")
+                except duckdb.Error:  # the store cannot be written now: the next open drops the table (_drop_abandoned)
+                    _rollback(con)
+                if isinstance(exc, duckdb.IOException):
+                    raise self._write_error(exc) from None
                 raise
             return info
         finally:
+            self._unstage(table_name)
             con.close()
 
     def update_settings(self, name: str, settings: dict) -> None:
@@ -467,6 +753,7 @@ class LeadStore:
         return self.transaction(take)
 
     def datasets(self) -> list[DatasetInfo]:
+        check_store_file(self.path)
         if not self.path.exists():
             return []
         con = self.connect()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from lead_model.data.store import Fingerprint, LeadStore
+from lead_model.data.store import Fingerprint, LeadStore, check_store_file
 from lead_model.errors import LeadModelError
 from lead_model.model.schema import ScoringModel
 
@@ -217,6 +217,7 @@ class VersionRegistry:
     # ----- inner -------------------------------------------------------------------------
     def _read(self, work):
         """``work(con)`` on a short-lived connection; None when the store has no versions tables (nothing is created by a read)."""
+        check_store_file(self.store.path)  # a new path named like a data file is refused even before it exists
         if not self.store.path.exists():
             return None
         con = self.store.connect()
