@@ -526,3 +526,87 @@ def test_a_table_this_process_staged_and_forgot_is_dropped(store):
     s._unstage(staged)  # the load's thread died without discarding it
     s.datasets()
     assert staged not in tables(store)
+
+
+def _can_mount_privately() -> bool:
+    """Whether this machine lets a process mount in a namespace of its own (unshare -rm), as the next two tests need."""
+    try:
+        return subprocess.run(["unshare", "-rm", "mount", "-t", "tmpfs", "tmpfs", "/mnt"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+needs_mounts = pytest.mark.skipif(not _can_mount_privately(), reason="needs unshare -rm (user and mount namespaces) to mount a tmpfs or a read-only folder")
+
+
+def big_csv(path, rows: int = 200_000):
+    import random
+
+    rng = random.Random(7)
+    return write_csv(path, ["id", "segment", "note", "converted"],
+                     [[i, rng.choice("abcdef"), f"{rng.getrandbits(120):030x}", rng.choice(["yes", "no"])] for i in range(rows)])
+
+
+def lead_model_in_namespace(setup: str, *args: str) -> subprocess.CompletedProcess:
+    """``lead-model ARGS`` in a private mount namespace after the shell commands ``setup`` (mounts no other process sees)."""
+    command = " ".join(["exec", sys.executable, "-m", "lead_model.cli", *(f"'{a}'" for a in args)])
+    return subprocess.run(["unshare", "-rm", "sh", "-c", f"{setup} && {command}"], capture_output=True, text=True, timeout=120)
+
+
+def one_sentence(result: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in (result.stdout + result.stderr).splitlines() if ln.strip()]
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in result.stderr, result
+    return lines[0]
+
+
+@needs_mounts
+def test_a_read_only_folder_gets_one_sentence_and_the_store_stays_as_it_was(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    store = folder / "s.duckdb"
+    load_leads(leads_csv(tmp_path / "small.csv", ["a", "b"], ["yes", "no"]), store=store, name="leads")
+    before, beside = sha256(store), sorted(p.name for p in folder.iterdir())
+    result = lead_model_in_namespace(f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}'",
+                                     "load", str(big_csv(tmp_path / "big.csv", 20_000)), "--name", "leads", "--store", str(store))
+    assert "Read-only file system" in one_sentence(result) and str(store) in result.stdout + result.stderr
+    assert sha256(store) == before and sorted(p.name for p in folder.iterdir()) == beside
+    assert [d.rows for d in LeadStore(store).datasets()] == [2]
+
+
+FULL_DISK = """
+import json, sys
+from lead_model import LeadModelError, load_leads
+from lead_model.data.store import LeadStore
+store = sys.argv[1] + "/s.duckdb"
+load_leads(sys.argv[2], store=store, name="leads")
+try:
+    load_leads(sys.argv[3], store=store, name="leads")
+    error = None
+except LeadModelError as exc:
+    error = str(exc)
+con = LeadStore(store).connect()
+tables = sorted(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+con.close()
+print(json.dumps({"error": error, "datasets": [(d.name, d.rows, d.table) for d in LeadStore(store).datasets()], "tables": tables}))
+"""
+
+
+@needs_mounts
+def test_a_full_disk_gets_one_sentence_the_store_stays_and_the_staged_rows_are_dropped(tmp_path):
+    import json
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    small, big = leads_csv(tmp_path / "small.csv", ["a", "b"], ["yes", "no"]), big_csv(tmp_path / "big.csv")
+    script = tmp_path / "full_disk.py"
+    script.write_text(FULL_DISK)
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=3m tmpfs '{disk}' && exec '{sys.executable}' '{script}' '{disk}' '{small}' '{big}'"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["error"] is not None and "No space left on device" in seen["error"] and "\n" not in seen["error"] and "nothing was saved" in seen["error"]
+    [(name, rows, table)] = seen["datasets"]
+    assert (name, rows) == ("leads", 2)
+    assert seen["tables"] == sorted([*BOOKKEEPING, table])  # the half-written staged table is not left behind
