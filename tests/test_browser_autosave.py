@@ -142,9 +142,12 @@ def test_a_restarted_server_offers_to_continue(tmp_path, browser, core):
         content = dataset_fingerprint(store, "leads")
         wait_until(lambda: (s := latest_autosave(store, "leads", content)) is not None and s.changes == 2, "the autosave of both moves")
 
+        # The tab is closed before the server stops (else its reconnecting socket races the new
+        # server's first run), and opened again on the same address once it is back.
+        page.close()
         first.stop()  # the server process ends: nothing of the session survives in memory
         second = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, log_dir=tmp_path, port=first.port)
-        page.goto(second.url + bs.DESIGNER_PATH)  # the same address when the port was free again: a reload
+        page = bs.open_page(browser, second.url + bs.DESIGNER_PATH, width=1280, height=800)
         ready(page, second)
         assert LeadStore(store).info("leads").table != table  # the file was stored again
         offer = page.get_by_text(OFFER)
