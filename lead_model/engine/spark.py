@@ -234,7 +234,10 @@ def scored_frame(spark: SparkSession, data: str | Path, model: ScoringModel) -> 
     _check_columns(df, model)
     view = f"lead_model_leads_{uuid.uuid4().hex}"
     df.createOrReplaceTempView(view)
-    return _spark_call(lambda: spark.sql(model_sql(model, dialect="spark", table=view)))
+    try:
+        return _spark_call(lambda: spark.sql(model_sql(model, dialect="spark", table=view)))
+    finally:  # the SELECT is analysed: it holds the view's plan, the session need not keep the name
+        spark.catalog.dropTempView(view)
 
 
 def _spark_call(fn):
