@@ -16,6 +16,8 @@ _EXPORTS = {
     "lead_reasons": "lead_model.export.reasons",
     "workshop_report": "lead_model.export.report",
     "model_sql": "lead_model.export.sql",
+    "spark_score": "lead_model.engine.spark",
+    "spark_backtest": "lead_model.engine.spark",
 }
 
 
@@ -34,4 +36,5 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["BacktestResult", "LeadModelError", "LeadSet", "ScoringEngine", "ScoringModel", "backtest", "load_leads", "score_leads", "VersionRegistry",
-           "ShippingConfig", "lead_reasons", "workshop_report", "model_sql"]
+           "ShippingConfig", "lead_reasons", "workshop_report", "model_sql",
+           "spark_score", "spark_backtest"]
