@@ -130,3 +130,25 @@ def test_subset_refuses_a_wrong_mask(tiny):
         tiny.subset(np.ones(3, dtype=bool))
     with pytest.raises(LeadModelError, match="no leads"):
         tiny.subset(np.zeros(tiny.n_leads, dtype=bool))
+
+
+def test_scoring_only_the_leads_with_an_amount_gives_the_same_pipeline(sample_leads, sample_model):
+    from lead_model.engine.revenue import amount_leads, model_pipeline
+
+    carriers = amount_leads(sample_leads)
+    assert carriers.n_leads == int((np.nan_to_num(sample_leads.amount) != 0).sum()) < sample_leads.n_leads
+    for model in (sample_model, sample_model.replace(mql_threshold=40), sample_model.with_points("job_level", "VP", 45)):
+        every = pipeline(sample_leads, sample_leads.engine(model).scores(model).is_mql(model.mql_threshold))
+        fast = model_pipeline(sample_leads, carriers, model)
+        assert (fast.captured, fast.total) == pytest.approx((every.captured, every.total), rel=1e-12)
+
+
+def test_no_amount_at_all_is_a_zero_pipeline():
+    frame = pd.DataFrame({"deal_amount": [np.nan, 0.0, np.nan], "industry": ["a", "b", "a"], "converted": ["yes", "no", "no"]})
+    from lead_model.engine.revenue import amount_leads, model_pipeline
+    from lead_model.model.starter import starter_model
+
+    leads = leads_from_table(frame, "converted")
+    assert amount_leads(leads) is None
+    got = model_pipeline(leads, None, starter_model(leads))
+    assert (got.captured, got.missed, got.total) == (0.0, 0.0, 0.0) and math.isnan(got.captured_share)

@@ -35,3 +35,25 @@ def pipeline(leads, is_mql: np.ndarray) -> Pipeline | None:
     captured = float(filled[is_mql].sum())
     return Pipeline(captured, total - captured, total)
 
+
+def amount_leads(leads):
+    """The leads that carry an amount (not missing, not 0), as a LeadSet of their own; None when none does.
+
+    Pipeline figures only depend on those leads (the rest add 0), so scoring them alone is
+    enough: typically the converted ones, a tenth of a dataset. Keep the result per dataset.
+    """
+    if leads.amount is None:
+        return None
+    mask = ~np.isnan(leads.amount) & (leads.amount != 0)
+    return leads.subset(mask) if mask.any() else None
+
+
+def model_pipeline(leads, carriers, model) -> Pipeline | None:
+    """``pipeline`` of ``model``'s MQLs, scoring only ``carriers`` (``amount_leads(leads)``); None without an amount column."""
+    if leads.amount is None:
+        return None
+    if carriers is None:
+        return Pipeline(0.0, 0.0, 0.0)
+    scores = carriers.engine(model).scores(model)
+    return pipeline(carriers, scores.is_mql(model.mql_threshold))
+

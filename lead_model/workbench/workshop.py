@@ -31,7 +31,7 @@ from lead_model.errors import LeadModelError
 from lead_model.model.schema import Caps, ScoringModel, cap_problem
 from lead_model.model.starter import starter_attribute
 from lead_model.suggest.binning import parse_edges, rebinned
-from lead_model.engine.revenue import Pipeline, pipeline
+from lead_model.engine.revenue import Pipeline, amount_leads, model_pipeline
 from lead_model.workbench.describe import Tile, kpi_tiles, pipeline_tile
 from lead_model.workbench.history import ModelHistory
 from lead_model.workbench.reconcile import reconcile
@@ -100,18 +100,25 @@ class Workbench:
         return tiles + [money] if money is not None else tiles
 
     def pipeline(self, m: ScoringModel | None = None) -> Pipeline | None:
-        """The amount the MQLs of ``m`` (default: the current model) captured and missed; None without an amount column."""
+        """The amount the MQLs of ``m`` (default: the current model) captured and missed; None without an amount column.
+
+        Only the leads with an amount are scored (``revenue.amount_leads``, kept per workbench):
+        a points move at 1,000,000 leads pays ~1 ms for it instead of scoring every lead.
+        """
         if self.leads.amount is None:
             return None
         m = self.model if m is None else m
-        return pipeline(self.leads, self.scores(m).is_mql(m.mql_threshold))
+        return model_pipeline(self.leads, self._amount_leads(), m)
 
     def baseline_pipeline(self) -> Pipeline | None:
         """The baseline's pipeline split, computed once per baseline (None without an amount or when it no longer fits)."""
         if self.leads.amount is None or self.baseline_result() is None:
             return None
         b = self.baseline
-        return self.memo(("baseline_pipeline", b), lambda: pipeline(self.leads, self.engine(b).scores(b).is_mql(b.mql_threshold)))
+        return self.memo(("baseline_pipeline", b), lambda: model_pipeline(self.leads, self._amount_leads(), b))
+
+    def _amount_leads(self):
+        return self.memo(("amount_leads",), lambda: amount_leads(self.leads))
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per key for this workbench (small per-dataset results: level tables, searches)."""
