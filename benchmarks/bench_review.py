@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import best  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
@@ -23,15 +24,6 @@ from lead_model.model.schema import ScoringModel  # noqa: E402
 from lead_model.review import attribute_drift, compare, period_backtests, periods, review, score_drift  # noqa: E402
 
 BAR_SECONDS = 1.0
-
-
-def best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import best  # noqa: E402
+
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -25,15 +27,6 @@ from lead_model.data.leads import leads_from_table  # noqa: E402
 from lead_model.engine.scoring import score_leads  # noqa: E402
 from lead_model.export.sql import DIALECTS, model_sql  # noqa: E402
 from lead_model.model.schema import ScoringModel  # noqa: E402
-
-
-def best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

@@ -30,6 +30,19 @@ TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
 
 
+def changed(path: str, value) -> dict:
+    """TINY_MODEL with one value replaced, addressed like 'attributes.1.bins.0.min'."""
+    import copy
+
+    data = copy.deepcopy(TINY_MODEL)
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[int(last) if last.isdigit() else last] = value
+    return data
+
+
 # ----- what the app shows -----------------------------------------------------------
 def plain(markdown: str) -> str:
     """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes go."""

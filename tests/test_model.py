@@ -7,23 +7,13 @@ import json
 
 import pytest
 import yaml
-from conftest import TINY_MODEL, random_models
+from conftest import TINY_MODEL, random_models, changed
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lead_model import LeadModelError, ScoringModel
 from lead_model.model.schema import DEFAULT_GRADES, DEFAULT_TIERS, SCHEMA_VERSION, json_schema
 
-
-def changed(path: str, value) -> dict:
-    """TINY_MODEL with one value replaced, addressed like 'attributes.1.bins.0.min'."""
-    data = copy.deepcopy(TINY_MODEL)
-    *parents, last = path.split(".")
-    node = data
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node[key]
-    node[int(last) if last.isdigit() else last] = value
-    return data
 
 
 def test_defaults():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, changed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,15 +13,6 @@ from lead_model import LeadModelError, ScoringModel
 from lead_model.model.schema import MAX_DEPTH, MAX_MODEL_BYTES, MAX_YAML_BYTES, parse_text
 from pages.loading import model_from_upload
 
-
-def changed(path: str, value) -> dict:
-    data = copy.deepcopy(TINY_MODEL)
-    *parents, last = path.split(".")
-    node = data
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node[key]
-    node[int(last) if last.isdigit() else last] = value
-    return data
 
 
 def one_sentence(text: str) -> bool:
