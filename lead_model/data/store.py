@@ -279,6 +279,20 @@ def dataset_name_for(path: str | Path) -> str:
     return name[:64]
 
 
+def free_dataset_name(name: str, taken) -> str:
+    """``name`` if no dataset in ``taken`` has it, else the first free 'name-2', 'name-3', ... (64 characters at most)."""
+    taken = set(taken)
+    if name not in taken:
+        return name
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = name[: 64 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
 def lock_wait_seconds() -> float:
     """How long a store operation waits for a busy store: $LEAD_MODEL_LOCK_WAIT seconds, else 30."""
     text = os.environ.get(LOCK_WAIT_ENV, "").strip()
