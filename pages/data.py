@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lead_model.errors import LeadModelError
+from lead_model.data.access import MAX_LISTED
 from lead_model.data.leaks import leak_check
 from lead_model.data.quality import column_quality, overview
 from lead_model.formatting import DASH
@@ -18,12 +19,12 @@ st.title("Data")
 show_flash()
 
 
-def run_load(what: str, fn, *args) -> None:
+def run_load(what: str, fn, *args, **kwargs) -> None:
     """Load with a progress bar naming each step; a LeadModelError is shown as one sentence and nothing changes."""
     bar = st.empty()
     try:
         with st.spinner(f"Loading {md(what)}…", show_time=True):  # spinner and progress texts are Markdown: file names escaped
-            message = fn(*args, progress=lambda fraction, text: bar.progress(fraction, text=md(text)))
+            message = fn(*args, **kwargs, progress=lambda fraction, text: bar.progress(fraction, text=md(text)))
     except LeadModelError as exc:
         bar.empty()
         st.error(for_app(exc))
@@ -40,23 +41,79 @@ with sample_col:
     if st.button("Use the bundled sample", disabled=not session.SAMPLE_DATA.is_file()):
         run_load("the bundled sample", loading.load_file, session.SAMPLE_DATA)
 
+def load_upload(upload, outcome: str | None, name: str) -> None:
+    st.session_state["upload_done"] = upload.file_id  # load each upload once, not on every rerun
+    run_load(upload.name, loading.load_upload, upload.name, upload.getvalue(), outcome, name=name)
+
+
+def ask_replace(upload, outcome: str | None, name: str, stored) -> None:
+    """An upload named like a stored dataset replaces it for everyone on this store only when someone says so."""
+    when = stored.loaded_at[:16].replace("T", " ")
+    st.warning(
+        f"A dataset named '{md(name)}' is already stored ({stored.rows:,} rows, loaded {when} from {md(stored.source)}). "
+        "Replacing it changes it for everyone who uses this store.",
+        icon=":material/warning:",
+    )
+    free = loading.free_name(name)
+    if st.button(f"Load as '{md(free)}'", key="upload_as_new", type="primary", width="stretch"):
+        load_upload(upload, outcome, free)
+    if st.button(f"Replace '{md(name)}'", key="upload_replace", width="stretch"):
+        load_upload(upload, outcome, name)
+    if st.button("Cancel", key="upload_cancel", width="stretch"):
+        st.session_state["upload_done"] = upload.file_id
+        st.rerun()
+
+
 with upload_col:
     st.subheader("Upload")
-    upload = st.file_uploader("Upload leads (CSV or Parquet)", type=["csv", "parquet", "pq", "txt"], key="upload")
+    limit_mb = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(
+        "Upload leads (CSV or Parquet)", type=["csv", "parquet", "pq", "txt", "gz"], key="upload",
+        help=f"Up to {limit_mb:,} MB a file (the server's `server.maxUploadSize`). A bigger file: load it by path, or gzip it (.csv.gz).",
+    )
     outcome = st.text_input(
         "Outcome column", key="upload_outcome", placeholder="detected (e.g. converted)",
         help="The converted yes/no column of the next file you load; leave empty to detect it.",
     ).strip() or None
+    question = st.container()  # drawn on every run: the page below keeps its place
     if upload is not None and st.session_state.get("upload_done") != upload.file_id:
-        st.session_state["upload_done"] = upload.file_id  # load each upload once, not on every rerun
-        run_load(upload.name, loading.load_upload, upload.name, upload.getvalue(), outcome)
+        name = loading.upload_name(upload.name)
+        try:
+            stored = loading.stored_info(name)
+        except LeadModelError as exc:
+            stored = None
+            st.error(for_app(exc))
+        with question:
+            if stored is None:
+                load_upload(upload, outcome, name)
+            else:
+                ask_replace(upload, outcome, name, stored)
 
+try:
+    access = loading.file_access()
+except LeadModelError as exc:
+    access = None
+    st.error(for_app(exc))
 with sample_col:
-    with st.popover("Load a file by path"):
-        st.caption("For big files: read straight from this machine's disk, no upload.")
-        path = st.text_input("Path of a CSV or Parquet file", key="load_path", placeholder="/data/leads.parquet")
-        if st.button("Load file", key="load_path_button") and path.strip():
-            run_load(path.strip(), loading.load_file, path.strip(), None, None, outcome)
+    if access is not None and access.by_path == "any":
+        with st.popover("Load a file by path"):
+            st.caption("For big files: read straight from this machine's disk, no upload.")
+            path = st.text_input("Path of a CSV or Parquet file", key="load_path", placeholder="/data/leads.parquet")
+            if st.button("Load file", key="load_path_button") and path.strip():
+                run_load(path.strip(), loading.load_path, path.strip(), outcome)
+    elif access is not None and access.by_path == "folder":
+        with st.popover("Load a file from the data folder"):
+            files = access.files()
+            st.caption(
+                f"For big files: read straight from the server's data folder {md(str(access.data_dir))}, no upload"
+                + (f" (the first {len(files):,} files)." if len(files) >= MAX_LISTED else ".")
+            )
+            if files:
+                picked = st.selectbox("File", files, key="load_folder_file")  # options are shown as plain text
+                if st.button("Load file", key="load_path_button") and picked:
+                    run_load(picked, loading.load_path, picked, outcome)
+            else:
+                st.caption("No CSV or Parquet files in it yet.")
 
 with stored_col:
     st.subheader("Stored datasets")
@@ -88,7 +145,15 @@ if leads is None:
 # ----- overview ----------------------------------------------------------------------------
 spec = session.dataset()
 st.divider()
-st.header(leads.name, anchor=False)
+st.header(md(leads.name), anchor=False)
+newer = next((d for d in stored if d.name == leads.name and d.table != leads.info.table), None)
+if newer is not None:
+    st.warning(
+        f"'{md(leads.name)}' in the store was replaced by a newer load ({newer.rows:,} rows, loaded {newer.loaded_at[:16].replace('T', ' ')}"
+        f" from {md(newer.source)}). This session still works on its own copy of {leads.summary.rows:,} rows; "
+        "open the dataset again above to work on the new rows.",
+        icon=":material/sync_problem:",
+    )
 st.caption(f"Source: {md(spec.source if spec else leads.info.source)} · outcome '{md(leads.outcome)}' (converted = '{md(leads.summary.positive_value)}')")
 ov = overview(leads)
 c = st.columns(5)

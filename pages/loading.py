@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from lead_model.data.access import FileAccess
 from lead_model.data.leads import LeadSet, load_leads, open_dataset
 from lead_model.data.leaks import save_answer, save_level_answer, stored_leak_answers
 from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL, RoleOverride
-from lead_model.data.store import LeadStore, dataset_name_for, default_store_path
+from lead_model.data.store import DatasetInfo, LeadStore, dataset_name_for, default_store_path, free_dataset_name
 from lead_model.errors import LeadModelError
 from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count, markdown_escape
@@ -141,8 +142,8 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     return message
 
 
-def load_upload(file_name: str, data: bytes, outcome: str | None = None, progress: Progress | None = None) -> str:
-    """Load an uploaded file (saved to a temporary file first, deleted after loading)."""
+def load_upload(file_name: str, data: bytes, outcome: str | None = None, progress: Progress | None = None, name: str | None = None) -> str:
+    """Load an uploaded file (saved to a temporary file first, deleted after loading) as dataset ``name`` (default: from the file name)."""
     progress = progress or _no_progress
     safe = Path(file_name).name or "upload.csv"
     tmp_dir = Path(tempfile.mkdtemp(prefix="lead-model-upload-"))
@@ -150,13 +151,48 @@ def load_upload(file_name: str, data: bytes, outcome: str | None = None, progres
     try:
         progress(0.02, f"Saving the upload ({_size_text(len(data))})…")
         path.write_bytes(data)
-        return load_file(path, name=dataset_name_for(safe), source=f"upload: {safe}", outcome=outcome, progress=progress)
+        return load_file(path, name=name or upload_name(safe), source=f"upload: {safe}", outcome=outcome, progress=progress)
     finally:
         path.unlink(missing_ok=True)
         tmp_dir.rmdir()
 
 
-def stored_datasets() -> list:
+def upload_name(file_name: str) -> str:
+    """The dataset name an upload of ``file_name`` is stored under unless the room picks another."""
+    return dataset_name_for(Path(file_name).name or "upload.csv")
+
+
+def stored_info(name: str) -> DatasetInfo | None:
+    """The stored dataset ``name``, or None when the store has none by that name."""
+    return next((d for d in stored_datasets() if d.name == name), None)
+
+
+def free_name(name: str) -> str:
+    """``name``, or the first 'name-2', 'name-3', ... that no stored dataset has."""
+    return free_dataset_name(name, (d.name for d in stored_datasets()))
+
+
+def file_access() -> FileAccess:
+    """What "Load a file by path" may read on this server ($LEAD_MODEL_HOSTED, $LEAD_MODEL_DATA_DIR; raises LeadModelError)."""
+    return FileAccess.from_env()
+
+
+def load_path(text: str, outcome: str | None = None, progress: Progress | None = None) -> str:
+    """Load the file a person typed or picked in "Load a file by path", if ``file_access`` allows it."""
+    return load_file(file_access().resolve(text), outcome=outcome, progress=progress)
+
+
+def replaced_by(current: LeadSet) -> DatasetInfo | None:
+    """The newer load that replaced ``current``'s stored rows (another file loaded under its name since), else None.
+
+    The session keeps working on its copy; what reads the stored rows (the scored CSV) cannot."""
+    info = stored_info(current.name)
+    if info is None or info.table == current.info.table:
+        return None
+    return info
+
+
+def stored_datasets() -> list[DatasetInfo]:
     """Datasets in the store (name, rows, loaded_at, settings), newest first."""
     return LeadStore(default_store_path()).datasets()
 

@@ -212,6 +212,7 @@ def test_upload_parquet(app, tmp_path):
     pq.write_table(pa.table({"segment": ["a", "b", "c", "a"] * 25, "visits": list(range(100)), "won": [True, False, False, False] * 25}), path)
     app.text_input(key="upload_outcome").set_value("won").run()
     app.file_uploader(key="upload").set_value(("leads.parquet", path.read_bytes(), "application/octet-stream")).run()
+    app.button(key="upload_replace").click().run()  # 'leads' is the stored sample's name: the page asks first
     assert not app.exception, app.exception
     assert not app.error, [plain(e.value) for e in app.error]
     leads = app.session_state["workbench"].leads
@@ -244,6 +245,7 @@ def test_a_file_loaded_under_the_same_name_does_not_leave_a_stale_dataset(tmp_pa
     """Upload a file called leads.csv (it replaces the stored sample, also 'leads'), then pick the sample again."""
     at = start(monkeypatch, tmp_path / "store.duckdb")
     at.file_uploader(key="upload").set_value(("leads.csv", mini_csv(), "text/csv")).run()
+    at.button(key="upload_replace").click().run()
     assert at.session_state["workbench"].leads.n_leads == 200
     at.button[0].click().run()  # Use the bundled sample
     assert not at.exception, at.exception
@@ -356,3 +358,86 @@ def test_role_picker_says_unknown_until_a_group_is_chosen(app):
     assert (leads.roles["lead_source"].group, leads.roles["lead_source"].shown_group) == ("engagement", "engagement")
     assert app.session_state["workbench"].model.attribute("lead_source").group == "engagement"
     assert app.data_editor[0].value.set_index("column").loc["lead_source", "group"] == "engagement"
+
+
+# ----- an upload named like a stored dataset, and loading by path on a hosted server -----------------
+def stored_rows(store: Path) -> dict[str, int]:
+    from lead_model.data.store import LeadStore
+
+    return {d.name: d.rows for d in LeadStore(store).datasets()}
+
+
+def test_an_upload_named_like_a_stored_dataset_asks_first(tmp_path, monkeypatch):
+    """A second user's leads.csv must not silently replace the stored 'leads' (the sample's 50,000 rows)."""
+    store = tmp_path / "store.duckdb"
+    at = start(monkeypatch, store)
+    at.file_uploader(key="upload").set_value(("leads.csv", mini_csv(), "text/csv")).run()
+    assert not at.exception, at.exception
+    question = [plain(w.value) for w in at.warning if "already stored" in w.value]
+    assert len(question) == 1 and "A dataset named 'leads' is already stored (50,000 rows" in question[0], question
+    assert at.session_state["workbench"].leads.n_leads == 50_000  # nothing loaded yet
+    assert stored_rows(store) == {"leads": 50_000}
+    assert plain(at.button(key="upload_as_new").label) == "Load as 'leads-2'"
+
+    at.button(key="upload_as_new").click().run()
+    assert not at.exception and not at.error, [plain(e.value) for e in at.error]
+    assert at.session_state["workbench"].leads.name == "leads-2" and at.session_state["workbench"].leads.n_leads == 200
+    assert stored_rows(store) == {"leads": 50_000, "leads-2": 200}
+    assert not [w for w in at.warning if "already stored" in w.value]  # answered once, not asked again on every run
+
+    # the same file again, answered with Cancel: nothing changes
+    at.file_uploader(key="upload").set_value(("leads.csv", mini_csv(150), "text/csv")).run()
+    assert [w for w in at.warning if "already stored" in w.value]
+    at.button(key="upload_cancel").click().run()
+    assert not [w for w in at.warning if "already stored" in w.value]
+    assert stored_rows(store) == {"leads": 50_000, "leads-2": 200}
+
+
+def test_replacing_a_dataset_tells_the_session_that_had_it_open(tmp_path, monkeypatch):
+    store = tmp_path / "store.duckdb"
+    first = start(monkeypatch, store)  # works on the sample, 'leads'
+    second = start(monkeypatch, store)
+    second.file_uploader(key="upload").set_value(("leads.csv", mini_csv(), "text/csv")).run()
+    second.button(key="upload_replace").click().run()
+    assert not second.exception and not second.error, [plain(e.value) for e in second.error]
+    assert stored_rows(store) == {"leads": 200}
+    first.run()
+    notes = [plain(w.value) for w in first.warning if "replaced by a newer load" in w.value]
+    assert len(notes) == 1 and "(200 rows" in notes[0] and "its own copy of 50,000 rows" in notes[0], notes
+    assert first.session_state["workbench"].leads.n_leads == 50_000  # the session keeps working on what it had
+
+
+def test_hosted_without_a_data_folder_has_no_load_by_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAD_MODEL_HOSTED", "1")
+    monkeypatch.delenv("LEAD_MODEL_DATA_DIR", raising=False)
+    at = start(monkeypatch, tmp_path / "store.duckdb")
+    assert not at.error, [plain(e.value) for e in at.error]
+    assert not [t for t in at.text_input if t.key == "load_path"]
+    assert not [b for b in at.button if b.key == "load_path_button"]
+    assert at.file_uploader(key="upload") is not None  # uploads stay on
+
+
+def test_hosted_with_a_data_folder_offers_only_its_files(tmp_path, monkeypatch):
+    folder = tmp_path / "leads folder"
+    (folder / "2025").mkdir(parents=True)
+    (folder / "2025" / "q3 leads.csv").write_bytes(mini_csv(120))
+    (folder / "notes.md").write_text("not data")
+    (folder / ".hidden.csv").write_bytes(mini_csv(10))
+    (tmp_path / "outside.csv").write_bytes(mini_csv(30))
+    (folder / "link.csv").symlink_to(tmp_path / "outside.csv")  # a link out of the folder is not offered
+    monkeypatch.setenv("LEAD_MODEL_HOSTED", "1")
+    monkeypatch.setenv("LEAD_MODEL_DATA_DIR", str(folder))
+    at = start(monkeypatch, tmp_path / "store.duckdb")
+    assert not [t for t in at.text_input if t.key == "load_path"]  # no free-text path on a hosted app
+    picker = at.selectbox(key="load_folder_file")
+    assert picker.options == ["2025/q3 leads.csv"]
+    at.button(key="load_path_button").click().run()
+    assert not at.exception and not at.error, [plain(e.value) for e in at.error]
+    assert at.session_state["workbench"].leads.name == "q3 leads" and at.session_state["workbench"].leads.n_leads == 120
+
+
+def test_a_bad_hosting_setting_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAD_MODEL_DATA_DIR", str(tmp_path / "no such folder"))
+    at = start(monkeypatch, tmp_path / "store.duckdb")
+    errors = [plain(e.value) for e in at.error]
+    assert errors == [f"LEAD_MODEL_DATA_DIR={str(tmp_path / 'no such folder')!r} is not a folder on this server; set it to the folder that holds the lead files, or unset it."], errors
