@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 DASH = "–"  # an undefined number (no MQLs, no leads)
 
@@ -39,6 +40,11 @@ def money(x: float | None, missing: str = DASH) -> str:
         if abs(x) >= size * 0.9995:
             return f"{x / size:.1f}{suffix}"
     return f"{x:,.0f}"
+
+
+def file_stem(name: str, default: str = "lead_model") -> str:
+    """A name as the stem of a download's file name: 'RevOps Lead Score (v2)' -> 'revops_lead_score_v2' (``default`` when nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").lower() or default
 
 
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from lead_model.errors import LeadModelError
-from lead_model.formatting import count
+from lead_model.formatting import count, file_stem
 from lead_model.formatting import markdown_escape as md
 from lead_model.workbench.describe import caps_text, points_table
 from pages import callbacks, loading
@@ -22,7 +20,7 @@ model = wb.model
 
 st.title("Export")
 show_flash()
-slug = re.sub(r"[^A-Za-z0-9]+", "_", model.metadata.name).strip("_").lower() or "lead_model"
+slug = file_stem(model.metadata.name)
 
 c1, c2 = st.columns(2, gap="large")
 with c1:
@@ -37,6 +35,14 @@ with c1:
         "Download model (YAML)", model.to_yaml(), file_name=f"{slug}.yaml", mime="application/yaml",
         on_click=callbacks.set_baseline, key="download_yaml", width="stretch", icon=":material/description:",
     )
+try:
+    replaced = loading.replaced_by(leads)  # the scored files read the stored rows: gone once another load replaced them
+except LeadModelError:
+    replaced = None  # a busy or unreadable store: the download says so itself
+rows_gone = None if replaced is None else (
+    f"The stored rows of '{md(leads.name)}' were replaced by a newer load ({replaced.rows:,} rows, loaded"
+    f" {replaced.loaded_at[:16].replace('T', ' ')}); open the dataset again on the Data page to download scored leads."
+)
 with c2:
     st.subheader("The scored leads")
     st.caption(f"All {count(leads.summary.rows, 'row')} in file order with score, fit_score, engagement_score, grade, tier, knocked_out and is_mql appended.")
@@ -48,9 +54,13 @@ with c2:
         on_click="ignore",
         key="download_scored",
         icon=":material/table_view:",
+        disabled=rows_gone is not None,
     )
+    gone = st.empty()  # always drawn: the page below keeps its place
+    if rows_gone is not None:
+        gone.warning(rows_gone, icon=":material/sync_problem:")
 
-ship_section.draw(wb)  # sign-off, shipping config, scored leads with reasons, the workshop report
+ship_section.draw(wb, rows_gone is None)  # sign-off, shipping config, scored leads with reasons, the workshop report
 sql_section.draw(model)  # the model as one SELECT for the warehouse
 
 st.divider()

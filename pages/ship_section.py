@@ -14,6 +14,7 @@ import streamlit as st
 
 from lead_model.errors import LeadModelError
 from lead_model.export.config import Signoff, build_config, config_from_version, make_signoff, save_signed_version, signed_version_for
+from lead_model.formatting import file_stem
 from lead_model.formatting import markdown_escape as md
 from lead_model.review.describe import version_label
 from pages import versioning
@@ -67,8 +68,10 @@ def _report(wb, signed, choice) -> bytes:
     return workshop_report(wb.leads, wb.model, previous=previous, signed=signoff, previous_label=label).encode("utf-8")
 
 
-def draw(wb) -> None:
-    """The section: sign-off form on the left, what ships and the downloads on the right."""
+def draw(wb, rows_stored: bool = True) -> None:
+    """The section: sign-off form on the left, what ships and the downloads on the right.
+
+    ``rows_stored`` False: another load replaced the dataset's stored rows, which the reasons CSV reads; its download is off."""
     st.divider()
     st.subheader("Ship the agreed model")
     signed = _signed(wb)
@@ -91,7 +94,7 @@ def draw(wb) -> None:
                        f"(marketing) on {md(s.get('date', ''))}.", icon=":material/verified:")
         else:
             st.info("The Designer's model is not signed off yet; the config and the report say so until it is.", icon=":material/pending:")
-        slug = _slug(wb.model.metadata.name)
+        slug = file_stem(wb.model.metadata.name)
         d1, d2 = st.columns(2)
         d1.download_button("Download config (YAML)", lambda: _config(wb, signed).to_yaml(), file_name=f"{slug}_config.yaml", mime="application/yaml",
                            on_click="ignore", key="download_config_yaml", width="stretch", icon=":material/description:")
@@ -101,6 +104,7 @@ def draw(wb) -> None:
                    "'Continue from a model file' below reads it back.")
         st.download_button("Download scored leads with reasons (CSV)", lambda: _scored_with_reasons(wb), file_name=f"{wb.leads.name}_scored_reasons.csv",
                            mime="text/csv", on_click="ignore", key="download_reasons", width="stretch", icon=":material/table_view:",
+                           disabled=not rows_stored,
                            help="Every row in file order with its scores, points_<attribute> per attribute and its top reasons in words.")
         labels = {NO_COMPARISON: "No comparison", BASELINE: "The baseline (what the Designer compares with)"}
         by_id = {v.id: v for v in versioning.versions()}
@@ -109,12 +113,6 @@ def draw(wb) -> None:
         st.download_button("Download workshop report (HTML)", lambda: _report(wb, signed, choice), file_name=f"{slug}_report.html", mime="text/html",
                            on_click="ignore", key="download_report", width="stretch", icon=":material/summarize:",
                            help="One HTML file that opens offline: the points in words, rules, backtest, charts and the sign-off.")
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "lead_model"
 
 
 __all__ = ["draw"]

@@ -111,3 +111,25 @@ def test_bad_model_file_shows_one_sentence_and_keeps_the_model(app, sample_model
     assert len(errors) == 1 and errors[0].startswith(message), errors
     assert app.session_state["workbench"].model == sample_model
     assert app.session_state["workbench"].baseline == sample_model
+
+
+def test_a_replaced_dataset_turns_the_stored_row_downloads_off_with_one_sentence(tmp_path, monkeypatch):
+    """Another session loads a file under this dataset's name: the scored files (they read the stored rows) say so, not fail."""
+    from lead_model.data.leads import load_leads
+
+    store = tmp_path / "store.duckdb"
+    at = start_app(monkeypatch, store)
+    at.switch_page("pages/export.py").run()
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert not buttons["download_scored"].disabled and not buttons["download_reasons"].disabled
+    other = tmp_path / "leads.csv"
+    other.write_text("lead_id,segment,converted\n" + "".join(f"R{i},{'ab'[i % 2]},{'yes' if i % 4 == 0 else 'no'}\n" for i in range(80)))
+    load_leads(other, store=store, name="leads")  # what a second user's Replace does
+    at.run()
+    assert not at.exception, at.exception
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert buttons["download_scored"].disabled and buttons["download_reasons"].disabled
+    assert not buttons["download_json"].disabled and not buttons["download_report"].disabled  # the model's own files stay
+    notes = [plain(w.value) for w in at.warning if "were replaced" in w.value]
+    assert len(notes) == 1 and notes[0].startswith("The stored rows of 'leads' were replaced by a newer load (80 rows, loaded "), notes
+    assert at.session_state["workbench"].leads.n_leads == 50_000

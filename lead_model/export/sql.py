@@ -452,10 +452,9 @@ def model_sql(model: ScoringModel, dialect: str = "duckdb", table: str | Sequenc
 
 def sql_file_name(model: ScoringModel, dialect: str) -> str:
     """'revops_lead_score_snowflake.sql': the model's name as the Export page names its downloads, then the dialect."""
-    import re
+    from lead_model.formatting import file_stem
 
-    stem = re.sub(r"[^A-Za-z0-9]+", "_", model.metadata.name).strip("_").lower() or "lead_model"
-    return f"{stem}_{check_dialect(dialect)}.sql"
+    return f"{file_stem(model.metadata.name)}_{check_dialect(dialect)}.sql"
 
 
 __all__ = ["DIALECTS", "DIALECT_NAMES", "POINTS_PREFIX", "SCORE_COLUMNS", "check_dialect", "model_expression", "model_sql", "output_columns",
