@@ -9,7 +9,10 @@ attribute. See ../shared/PERFORMANCE.md for the measured cost model.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +145,7 @@ class ScoringEngine:
     """Scores one LeadSet under models that share a layout; build a new engine when the layout changes."""
 
     def __init__(self, leads: LeadSet, model: ScoringModel):
+        started = time.perf_counter()
         self.leads = leads
         self.signature = layout_signature(model)
         self.model_attributes = model.attributes  # the layout: which codes each attribute has
@@ -176,6 +180,9 @@ class ScoringEngine:
         self.lock = threading.RLock()
         # each group's gathers use their own scratch buffer, so two threads can score the two groups at once
         self._group_locks = {"fit": threading.Lock(), "engagement": threading.Lock()}
+        if os.environ.get("LEAD_MODEL_TIMINGS"):  # engines built, and on which LeadSet (benchmarks/bench_sessions.py counts them)
+            ms = (time.perf_counter() - started) * 1000
+            print(f"engine_ms={ms:.1f} leadset={leads.version}:{id(leads):x} leads={n}", file=sys.stderr, flush=True)
 
     def matches(self, model: ScoringModel) -> bool:
         return layout_signature(model) == self.signature

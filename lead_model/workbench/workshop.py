@@ -17,6 +17,8 @@ counts those edits since the workbench was made.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,6 +52,8 @@ class Workbench:
         on_change: Callable[[Workbench, ScoringModel], None] | None = None,
     ):
         check_fits(leads, model)
+        if os.environ.get("LEAD_MODEL_TIMINGS"):  # which LeadSet each session works on (benchmarks/bench_sessions.py counts them)
+            print(f"workbench leadset={leads.version}:{id(leads):x} leads={leads.n_leads}", file=sys.stderr, flush=True)
         self.leads = leads
         self.history: ModelHistory[ScoringModel] = ModelHistory(model)
         self.baseline = baseline if baseline is not None and fits(leads, baseline) else model

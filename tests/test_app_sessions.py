@@ -1,0 +1,82 @@
+"""Two sessions of the app on one server (two AppTests in one process): one shared LeadSet, state of their own.
+
+Streamlit keeps ``st.cache_resource`` per process, as a server does for all its browser
+sessions, so two AppTests loading the same file are two sessions of one server. Each has its
+own Workbench (model, undo history, results) in its own session_state; the LeadSet, its
+engines and their score counters are shared.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SAMPLE_CSV, start_app
+from streamlit.testing.v1 import AppTest
+
+from lead_model import backtest
+
+pytestmark = pytest.mark.skipif(not SAMPLE_CSV.is_file(), reason="the bundled sample is missing")
+
+POINTS = ("job_level", "VP")
+POINTS_KEY = "points::job_level::VP"
+
+
+@pytest.fixture
+def two(tmp_path, monkeypatch) -> tuple[AppTest, AppTest]:
+    store = tmp_path / "store.duckdb"
+    a = start_app(monkeypatch, store)
+    b = start_app(monkeypatch, store)  # opened before A changes anything: no autosave of A's to offer B
+    return a, b
+
+
+def seen(at: AppTest) -> dict:
+    """What a session holds and shows: its model, threshold widget, result figures and tiles."""
+    wb = at.session_state["workbench"]
+    r = wb.result()
+    return {
+        "model": wb.model,
+        "threshold": at.session_state["mql_threshold"],
+        "result": (r.threshold, r.mql, r.mql_converted, r.precision, r.recall, r.auc, r.histograms.leads.tolist()),
+        "tiles": {m.label: (m.value, m.delta) for m in at.metric},
+        "undo": wb.history.undo_depth,
+    }
+
+
+def test_two_sessions_share_one_leadset(two):
+    a, b = two
+    assert a.session_state["workbench"] is not b.session_state["workbench"]
+    assert a.session_state["workbench"].leads is b.session_state["workbench"].leads
+    m = a.session_state["workbench"].model
+    assert a.session_state["workbench"].engine(m) is b.session_state["workbench"].engine(m)  # engines too
+
+
+def test_a_move_in_one_session_leaves_the_other_as_it_was(two):
+    a, b = two
+    before_b = seen(b)
+    threshold = a.session_state["mql_threshold"]
+    vp = a.slider(key=POINTS_KEY).value
+
+    a.slider(key="mql_threshold").set_value(threshold + 7).run()
+    a.slider(key=POINTS_KEY).set_value(vp + 15).run()
+    a.run()
+    assert not a.exception, a.exception
+    moved = seen(a)
+    assert moved["model"] == before_b["model"].with_points(*POINTS, vp + 15).replace(mql_threshold=threshold + 7)
+    assert moved["result"] != before_b["result"] and moved["tiles"] != before_b["tiles"]  # A's move did change A's figures
+
+    assert seen(b) == before_b  # B's state, read without a run
+    b.run()  # B's page drawn again: it counts its own model on the engine A just moved
+    assert not b.exception, b.exception
+    assert seen(b) == before_b
+    leads = b.session_state["workbench"].leads
+    r = backtest(leads, before_b["model"])
+    assert before_b["result"][:3] == (r.threshold, r.mql, r.mql_converted)
+
+    # and back: B moves, A keeps its moved model and figures
+    b.slider(key=POINTS_KEY).set_value(vp - 10).run()
+    b.slider(key="mql_threshold").set_value(threshold - 5).run()
+    b.run()
+    assert not b.exception, b.exception
+    assert b.session_state["workbench"].model == before_b["model"].with_points(*POINTS, vp - 10).replace(mql_threshold=threshold - 5)
+    a.run()
+    assert not a.exception, a.exception
+    assert seen(a) == moved
