@@ -80,3 +80,45 @@ def test_a_move_in_one_session_leaves_the_other_as_it_was(two):
     a.run()
     assert not a.exception, a.exception
     assert seen(a) == moved
+
+
+def wide(m):
+    """``m`` with points far apart (every level 150 more than the one before, capped at the schema's 1,000): the
+    fit x engagement grid would be too large, so the shared score counter keeps 1-D histograms instead."""
+    for a in m.attributes:
+        if a.kind == "numeric":
+            for i in range(len(a.bins)):
+                m = m.with_points(a.name, f"bin:{i}", min(1000, 150 * i))
+        elif a.kind == "categorical":
+            for j, level in enumerate(a.levels):
+                m = m.with_points(a.name, level.value, min(1000, 150 * j))
+    return m.replace(knockouts=())
+
+
+def test_a_move_on_the_one_dimensional_path_leaves_the_other_session_as_it_was(two):
+    """Both sessions on a wide-range model: the engine they share counts 1-D histograms, updated in place move by move."""
+    from lead_model.engine.histograms import score_counter
+
+    a, b = two
+    model = wide(a.session_state["workbench"].model)
+    for at in (b, a):
+        at.session_state["workbench"].adopt(model)
+        at.run()
+        assert not at.exception, at.exception
+    assert score_counter(a.session_state["workbench"].engine()).mode == "linear"
+    before_b = seen(b)
+    grades_b = b.session_state["workbench"].result().histograms.fit_leads.tolist()
+    vp = model.attribute("job_level").level_points()["VP"]
+
+    a.slider(key=POINTS_KEY).set_value(vp - 1).run()  # one level moved by one point: the bounds stay, the counts move in place
+    a.run()
+    assert not a.exception, a.exception
+    assert a.session_state["workbench"].model == model.with_points(*POINTS, vp - 1)
+    assert score_counter(a.session_state["workbench"].engine()).last_move == "delta"
+    assert seen(a)["result"] != before_b["result"]
+
+    assert seen(b) == before_b
+    assert b.session_state["workbench"].result().histograms.fit_leads.tolist() == grades_b
+    b.run()
+    assert not b.exception, b.exception
+    assert seen(b) == before_b

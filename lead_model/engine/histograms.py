@@ -560,9 +560,15 @@ def _total_index(state: _LinearState, fit: np.ndarray, engagement: np.ndarray, o
 
 
 def _fold(counts: np.ndarray, low: int, cap: int | None, out_low: int, out_high: int) -> np.ndarray:
-    """Counts per min(score, cap) on out_low..out_high, from counts per score from ``low``."""
+    """Counts per min(score, cap) on out_low..out_high, from counts per score from ``low``: always a new array.
+
+    New even when nothing is folded or moved: ``counts`` may be the counter's own histogram,
+    which the next move (any session's: the counter is the engine's) updates in place, and a
+    BacktestResult a session keeps must not change under it.
+    """
     if cap is None or cap >= low + counts.size - 1:
-        return _Axis(low, {"c": counts}).covering(out_low, out_high).counts["c"]
+        folded = _Axis(low, {"c": counts}).covering(out_low, out_high).counts["c"]
+        return folded.copy() if folded is counts else folded
     scores = np.minimum(np.arange(low, low + counts.size), cap)
     return np.bincount(scores - out_low, weights=counts, minlength=out_high - out_low + 1).astype(np.int64)
 
