@@ -58,7 +58,7 @@ def attribute_editor(attr, expanded: bool) -> None:
             key = edges_key(attr.name)
             bind(key, edges_text(attr))
             st.text_input(
-                f"{attr.name} bin edges",
+                f"{md(attr.name)} bin edges",  # a widget label is Markdown
                 key=key,
                 on_change=callbacks.on_edges,
                 args=(attr.name, key),
