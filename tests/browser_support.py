@@ -464,3 +464,29 @@ def screenshot_designer(page, path: str | Path, *, width: int, full_height: bool
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
     return path
+
+
+def press_slider(page, label: str, key: str, times: int = 1, timeout: float = 30.0) -> float:
+    """Press ``key`` on the slider labelled ``label`` ``times`` times at a person's pace; return its value after.
+
+    Each press waits for the slider to show its new value and the app to go idle (not for a
+    tile to change: a one-point move often changes no tile at the shown precision).
+    """
+    loc = reveal_slider(page, label)
+    step = 1 if key in ("ArrowRight", "ArrowUp") else -1
+    for _ in range(times):
+        if not loc.evaluate("el => document.activeElement === el"):
+            loc.focus()
+        target = slider_value(page, label) + step
+        page.keyboard.press(key)
+        deadline = time.monotonic() + timeout
+        while slider_value(page, label) != target and time.monotonic() < deadline:
+            time.sleep(0.05)
+        wait_idle(page, timeout=timeout)
+    return slider_value(page, label)
+
+
+def goto_page(page, title: str, timeout: float = 60.0, *, selector: str | None = None) -> None:
+    """Click ``title`` in the top navigation (same session, a full run of that page) and wait until it is drawn and idle."""
+    page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
+    wait_app_ready(page, timeout=timeout, selector=selector)
