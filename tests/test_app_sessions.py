@@ -47,6 +47,8 @@ def test_two_sessions_share_one_leadset(two):
     assert a.session_state["workbench"].leads is b.session_state["workbench"].leads
     m = a.session_state["workbench"].model
     assert a.session_state["workbench"].engine(m) is b.session_state["workbench"].engine(m)  # engines too
+    carriers = a.session_state["workbench"]._amount_leads()  # the leads with an amount, which the Pipeline tile scores
+    assert carriers is not None and carriers is b.session_state["workbench"]._amount_leads()
 
 
 def test_a_move_in_one_session_leaves_the_other_as_it_was(two):
