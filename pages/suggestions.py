@@ -179,9 +179,12 @@ if ranking_exp.open:
     with ranking_exp:
         st.caption("Joint spread: how much an attribute moves a lead's log-odds on average when all candidates are fit together. "
                    "An attribute that only echoes another scores low here even with a high information value (IV) on its own.")
-        st.dataframe(s.points.ranking, hide_index=True, key="ranking_table", column_config={
+        ranking = s.points.ranking
+        joint = bool(ranking["joint_spread"].notna().any())  # no joint fit when every candidate had room: no column of "None"s
+        st.dataframe(ranking.assign(joint_spread=as_text(ranking["joint_spread"], ".2f")), hide_index=True, key="ranking_table",
+                     column_order=[c for c in ranking.columns if joint or c != "joint_spread"], column_config={
             "attribute": "Attribute", "information_value": number("Strength alone (IV)", "%.3f"),
-            "joint_spread": number("Joint spread", "%.2f"), "chosen": "Chosen", "why": "Why",
+            "joint_spread": st.column_config.TextColumn("Joint spread", alignment="right"), "chosen": "Chosen", "why": "Why",
         })
 
 # ----- grades and tiers -------------------------------------------------------------------------------

@@ -226,7 +226,8 @@ class Visit:
 
     def open_expander(self, label: str, where=None) -> None:
         """Open the expander whose label holds ``label`` (as it is: a label rendered as Markdown is not found)."""
-        summary = (where or self.page).locator('[data-testid="stExpander"] summary').filter(has_text=label).first
+        as_shown = re.compile("\u2060?".join(map(re.escape, label)))  # a word joiner may break an autolink in it
+        summary = (where or self.page).locator('[data-testid="stExpander"] summary').filter(has_text=as_shown).first
         summary.scroll_into_view_if_needed()
         if summary.evaluate("s => !s.parentElement.open"):
             summary.click()
@@ -240,7 +241,7 @@ class Visit:
             self.problems.append((p["cause"], f"{where}: {p['text']}"))
             if p["cause"] == "hidden label" and p["src"]:
                 self.hidden_srcs.add(p["src"])
-        text = page.locator("body").inner_text()
+        text = page.locator("body").inner_text().replace("\u2060", "")  # a word joiner that breaks an autolink is invisible
         self.problems += [(None, f"{where}: {s!r} is not in the page's text as it is (rendered as Markdown?)") for s in shown if s not in text]
         canvas = set(page.evaluate("() => [...(window.__canvasText || [])]"))
         self.problems += [(None, f"{where}: {s!r} was not drawn in a table or chart") for s in drawn if not any(s in t for t in canvas)]
