@@ -191,13 +191,14 @@ class LeadSet:
 
     def rows(self, positions: np.ndarray | list[int] | None = None, limit: int | None = None) -> pd.DataFrame:
         """Raw rows from the store by file position (``__row``), in the order asked."""
-        con = LeadStore(self.store_path).connect()
+        table = quote(self.info.table)  # before connecting: it may wait for this process's store write, which waits for readers
+        con = LeadStore(self.store_path).connect(read_only=True)
         try:
-            sql = f"SELECT * FROM {quote(self.info.table)}"
+            sql = f"SELECT * FROM {table}"
             if positions is not None:
                 pos = pd.DataFrame({"pos": np.asarray(positions, dtype=np.int64), "ord": np.arange(len(positions))})
                 con.register("wanted", pos)
-                sql = f"SELECT t.* FROM {quote(self.info.table)} t JOIN wanted w ON t.{ROW_COLUMN} = w.pos ORDER BY w.ord"
+                sql = f"SELECT t.* FROM {table} t JOIN wanted w ON t.{ROW_COLUMN} = w.pos ORDER BY w.ord"
             elif limit is not None:
                 sql += f" ORDER BY {ROW_COLUMN} LIMIT {int(limit)}"
             return con.execute(sql).df()
@@ -210,10 +211,11 @@ class LeadSet:
         if not cols:
             return self.rows(limit=limit)
         cond = " OR ".join(f"CAST({quote(c)} AS VARCHAR) ILIKE ?" for c in cols)
-        con = LeadStore(self.store_path).connect()
+        table = quote(self.info.table)  # before connecting (see rows)
+        con = LeadStore(self.store_path).connect(read_only=True)
         try:
             return con.execute(
-                f"SELECT * FROM {quote(self.info.table)} WHERE {cond} ORDER BY {ROW_COLUMN} LIMIT {int(limit)}",
+                f"SELECT * FROM {table} WHERE {cond} ORDER BY {ROW_COLUMN} LIMIT {int(limit)}",
                 [f"%{text}%"] * len(cols),
             ).df()
         finally:
@@ -368,7 +370,7 @@ def open_dataset(
     words: ReadingRules | None = None,
 ) -> LeadSet:
     """Encode a stored dataset into a LeadSet (``words``: the model's reading rules, see ``reading_rules``)."""
-    con = store.connect()
+    con = store.connect(read_only=True)
     try:
         table = con.sql(f"SELECT * FROM {quote(info.table)} ORDER BY {ROW_COLUMN}").to_arrow_table()
     finally:

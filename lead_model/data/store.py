@@ -1,11 +1,22 @@
 """The lead store: named datasets of raw lead rows in an embedded DuckDB file.
 
-Processes take turns: besides DuckDB's own lock on the file, every connection holds an
-exclusive lock on ``<store>.lock`` from before DuckDB opens the file until after it closed it.
-DuckDB 2.0 reads the file's header *before* it locks the file, so a process opening the store
-while another was checkpointing (on close) could work from the old header: its save then
-overwrote the other's ("Could not read enough bytes", or committed versions gone: 2 of 400 in
-8 processes x 50 saves). Under the lock file no process opens the store mid-checkpoint.
+Readers share the store, writers take turns: besides DuckDB's own lock on the file, every
+connection holds a lock on ``<store>.lock`` from before DuckDB opens the file until after it
+closed it, shared by readers (which open DuckDB read-only) and exclusive for a writer (which
+opens it read-write). So any number of processes read at once (listing datasets, reading a
+dataset's rows for a backtest, listing versions), and a writer (a load's staging and publish,
+a version save) waits until they are done, and they wait for it, each within the lock wait.
+A waiting writer goes first (``<store>.queue.lock``), so a stream of readers never keeps it out.
+
+Why the lock file at all: DuckDB 2.0 reads the file's header *before* it locks the file, so a
+process opening the store while another was checkpointing (on close) could work from the old
+header: its save then overwrote the other's ("Could not read enough bytes", or committed
+versions gone: 2 of 400 in 8 processes x 50 saves). Under the lock file no process opens the
+store mid-checkpoint (a read-only connection never checkpoints).
+
+Inside one process (the app serves its sessions from threads) DuckDB opens a file one way at a
+time, read-only or read-write; ``_LockFiles`` shares one hold among the threads so that never
+clashes (a reader joins a writer's hold through a read-write connection).
 """
 
 from __future__ import annotations
@@ -75,80 +86,204 @@ except ImportError:  # Windows: DuckDB's own lock only
     fcntl = None
 
 
-class _LockFiles:
-    """This process's exclusive locks on stores' lock files, shared by its threads (they share one DuckDB instance).
+class _Hold:
+    """This process's lock on one store's lock file: shared (readers only) or exclusive (a writer), and who holds it."""
 
-    ``take(path)`` never blocks: False when another process holds the lock (the caller waits
-    and tries again). The first taker in the process locks the file, the last ``give`` lets
-    it go, so connections of several threads (app sessions) never wait for each other here.
+    __slots__ = ("fd", "write", "holders", "threads", "created")
+
+    def __init__(self, fd: int | None, write: bool, created: tuple[bool, bool]):
+        self.fd, self.write = fd, write
+        self.created = created  # (the lock file, the queue file): made by the take that locked it (removed with a refused store)
+        self.holders = 0
+        self.threads: dict[int, int] = {}  # thread id -> that thread's connections under this hold
+
+
+def _open_lock_file(name: str) -> tuple[int | None, bool]:
+    """A descriptor of a lock file (created when missing) and whether this call created it; None in a read-only folder."""
+    flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(name, flags | os.O_CREAT | os.O_EXCL, 0o666), True
+    except FileExistsError:
+        try:
+            return os.open(name, flags), False
+        except OSError:
+            return None, False
+    except OSError:  # a read-only folder: DuckDB's own lock (and its error) decide
+        return None, False
+
+
+def _flock(fd: int, how: int) -> bool:
+    """Lock ``fd`` (LOCK_SH or LOCK_EX) without waiting; False when another descriptor's lock is in the way."""
+    try:
+        fcntl.flock(fd, how | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+class _LockFiles:
+    """This process's locks on stores' lock files, shared by its threads (they share one DuckDB instance per file).
+
+    Readers share ``<store>.lock`` (LOCK_SH) and open DuckDB read-only; a writer locks it alone
+    (LOCK_EX) and opens DuckDB read-write. DuckDB opens a file one way per process at a time
+    ("Can't open a connection to same database file with a different configuration"), so
+    inside the process: while it holds the file for a writer, every new connection, reader or
+    writer, joins that hold read-write; while it holds it for readers, new readers join
+    read-only and a writer waits until they are done.
+
+    Writers go first, so overlapping readers never keep a writer out: from the moment a writer
+    of this process asks (``queue``) new readers of this process wait (a thread that already
+    reads may still open another reader: it would otherwise wait for itself), and while it
+    waits it holds ``<store>.queue.lock`` exclusively, which every reader passes (LOCK_SH, let
+    go as soon as it has ``<store>.lock``), so readers of other processes wait too.
+
+    ``take`` never blocks: None when the caller must wait and try again. ``give`` lets go of
+    one hold; the last one lets go of the lock file.
     """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._held: dict[str, list] = {}  # lock file -> [fd or None, holders, whether this process created the file]
-        self._late: list[str] = []  # gives of connections finalized while the guard was taken (done by the next caller)
+        self._held: dict[str, _Hold] = {}  # lock file -> this process's hold on it
+        self._queued: dict[str, int] = {}  # lock file -> writers of this process between queue() and dequeue()
+        self._queue_fds: dict[str, tuple[int, bool]] = {}  # lock file -> (its queue file, locked exclusively; whether we created it)
+        self._late: list[tuple[str, int]] = []  # gives of connections finalized while the guard was taken (done by the next caller)
 
-    def take(self, path: Path) -> bool:
+    def queue(self, path: Path) -> None:
+        """A writer of this process starts asking for ``path`` (until ``dequeue``): new readers of this process wait."""
         key = _lock_file(path)
+        with self._guard:
+            self._queued[key] = self._queued.get(key, 0) + 1
+
+    def dequeue(self, path: Path) -> None:
+        """The writer ``queue`` counted has its connection or gave up; the last one lets go of the queue file."""
+        key = _lock_file(path)
+        with self._guard:
+            left = self._queued.get(key, 1) - 1
+            if left > 0:
+                self._queued[key] = left
+                return
+            self._queued.pop(key, None)
+            self._leave_queue(key)
+
+    def take(self, path: Path, write: bool = True) -> tuple[bool, int] | None:
+        """Hold ``path``'s lock file for one connection: (whether DuckDB opens the file read-only, the holding thread), or None (busy).
+
+        A writer calls it between ``queue`` and ``dequeue``.
+        """
+        key, me = _lock_file(path), threading.get_ident()
         with self._guard:
             self._give_late()
             held = self._held.get(key)
             if held is not None:
-                held[1] += 1
-                return True
-            fd, created = None, False
-            if fcntl is not None and str(path) != ":memory:":
-                flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
-                try:
-                    fd, created = os.open(key, flags | os.O_CREAT | os.O_EXCL, 0o666), True
-                except FileExistsError:
-                    try:
-                        fd = os.open(key, flags)
-                    except OSError:
-                        fd = None
-                except OSError:  # a read-only folder: DuckDB's own lock (and its error) decide
-                    fd = None
-                if fd is not None:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except OSError:
-                        os.close(fd)
-                        return False
-            self._held[key] = [fd, 1, created]
-            return True
+                reading_here = held.threads.get(me, 0) > 0
+                if write and not held.write:
+                    if reading_here:  # it would wait for itself until the lock wait ran out
+                        raise RuntimeError(f"a write to the lead store {path} was asked for while this thread reads it; close the reader first.")
+                    self._join_queue(key)  # readers of other processes wait from now on too
+                    return None
+                if not held.write and not reading_here and self._queued.get(key):
+                    return None  # a writer of this process waits: it goes first
+            else:
+                if not write and self._queued.get(key):
+                    return None
+                held = self._lock(key, path, write)
+                if held is None:
+                    return None
+                self._held[key] = held
+            held.holders += 1
+            held.threads[me] = held.threads.get(me, 0) + 1
+            return not held.write, me
 
-    def give(self, path: Path, finalizing: bool = False, remove: bool = False) -> None:
-        """Let go of one hold; ``remove``: also delete the lock file if this process created it and no one else holds it (a refused file)."""
+    def _lock(self, key: str, path: Path, write: bool) -> _Hold | None:
+        """Lock the lock file (LOCK_EX for a writer, LOCK_SH for a reader) without waiting; None when it is busy."""
+        if fcntl is None or str(path) == ":memory:":
+            return _Hold(None, write, (False, False))
+        passing = None
+        if write:
+            if not self._join_queue(key):
+                return None  # another process's writer waits: it goes first
+        else:
+            passing, passing_created = _open_lock_file(_queue_file(key))
+            if passing is not None and not _flock(passing, fcntl.LOCK_SH):
+                os.close(passing)
+                return None  # a writer waits: it goes first
+        try:
+            fd, created = _open_lock_file(key)
+            if fd is not None and not _flock(fd, fcntl.LOCK_EX if write else fcntl.LOCK_SH):
+                os.close(fd)
+                return None
+        finally:
+            if passing is not None:
+                os.close(passing)  # passed: a writer that queues from now on waits for this reader, not the other way round
+        queue_created = self._leave_queue(key) if write else passing_created
+        return _Hold(fd, write, (created, queue_created))
+
+    def _join_queue(self, key: str) -> bool:
+        """Hold the queue file exclusively for this process's waiting writers; False while another process's writer holds it."""
+        if fcntl is None or key in self._queue_fds:
+            return True
+        fd, created = _open_lock_file(_queue_file(key))
+        if fd is None:
+            return True  # a read-only folder: no queue
+        if not _flock(fd, fcntl.LOCK_EX):
+            os.close(fd)
+            return False
+        self._queue_fds[key] = (fd, created)
+        return True
+
+    def _leave_queue(self, key: str) -> bool:
+        """Let go of the queue file; whether this process created it."""
+        fd, created = self._queue_fds.pop(key, (None, False))
+        if fd is not None:
+            os.close(fd)
+        return created
+
+    def give(self, path: Path, thread: int, finalizing: bool = False, remove: bool = False) -> None:
+        """Let go of one hold ``take`` gave ``thread``; ``remove``: also delete the lock files this process created if no one else
+        holds them (a refused file)."""
         key = _lock_file(path)
         if remove:
             with self._guard:
                 held = self._held.get(key)
-                if held is not None and held[1] == 1 and held[2]:
-                    try:
-                        os.unlink(key)  # still under the lock: a process waiting for it opens a new file and finds the same refusal
-                    except OSError:
-                        pass
+                if held is not None and held.holders == 1:
+                    # still under the lock: a process waiting for it opens a new file and finds the same refusal
+                    for name, created in zip((key, _queue_file(key)), held.created):
+                        if created:
+                            try:
+                                os.unlink(name)
+                            except OSError:
+                                pass
         # A finalizer may run inside take() or give() of its own thread: it never waits for the guard.
         if not self._guard.acquire(blocking=not finalizing):
-            self._late.append(key)
+            self._late.append((key, thread))
             return
         try:
-            self._give(key)
+            self._give(key, thread)
             self._give_late()
         finally:
             self._guard.release()
 
-    def _give(self, key: str) -> None:
+    def _give(self, key: str, thread: int) -> None:
         held = self._held[key]
-        held[1] -= 1
-        if held[1] == 0:
+        held.holders -= 1
+        left = held.threads.get(thread, 1) - 1
+        if left > 0:
+            held.threads[thread] = left
+        else:
+            held.threads.pop(thread, None)
+        if held.holders == 0:
             del self._held[key]
-            if held[0] is not None:
-                os.close(held[0])  # closing the descriptor lets go of the lock
+            if held.fd is not None:
+                os.close(held.fd)  # closing the descriptor lets go of the lock
 
     def _give_late(self) -> None:
         while self._late:
-            self._give(self._late.pop())
+            self._give(*self._late.pop())
+
+
+def _queue_file(lock_file: str) -> str:
+    """The queue file beside a store's lock file: held exclusively by a writer waiting for the store."""
+    return lock_file[: -len(".lock")] + ".queue.lock"
 
 
 class _NotOurs(Exception):
@@ -225,12 +360,16 @@ _OWN_START = _process_start(os.getpid()) or ""
 
 
 class StoreConnection:
-    """A DuckDB connection to the store (every DuckDB method works on it) that lets go of the lock file when closed."""
+    """A DuckDB connection to the store (every DuckDB method works on it) that lets go of the lock file when closed.
 
-    __slots__ = ("_con", "_path", "_open")
+    ``read_only``: it was opened to read (``LeadStore.connect(read_only=True)``); DuckDB itself
+    opened the file read-only unless this process held the store for a writer then.
+    """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
-        self._con, self._path, self._open = con, path, True
+    __slots__ = ("_con", "_path", "_open", "_thread", "read_only")
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, thread: int, read_only: bool = False):
+        self._con, self._path, self._open, self._thread, self.read_only = con, path, True, thread, read_only
 
     def __getattr__(self, name: str):
         return getattr(self._con, name)
@@ -242,7 +381,15 @@ class StoreConnection:
         try:
             self._con.close()  # DuckDB checkpoints here, still under the lock file
         finally:
-            _LOCK_FILES.give(self._path, _finalizing)
+            _LOCK_FILES.give(self._path, self._thread, _finalizing)
+
+    def _refuse(self) -> None:
+        """Close a connection to a file that is not ours, removing the lock files this process created for it."""
+        self._open = False
+        try:
+            self._con.close()
+        finally:
+            _LOCK_FILES.give(self._path, self._thread, remove=True)
 
     def __enter__(self) -> StoreConnection:
         return self
@@ -379,11 +526,13 @@ class LeadStore:
     """Named datasets in one DuckDB file; loading replaces a dataset atomically or not at all.
 
     The file is opened for one operation at a time and closed after it (other processes, the
-    CLI and other app servers, use it too). DuckDB lets one process open a file at a time, so
-    ``connect`` waits for a busy store: up to ``lock_wait`` seconds (default
-    $LEAD_MODEL_LOCK_WAIT, else 30), trying again after 5 ms, then twice as long each time up to
-    200 ms, with jitter. ``on_wait(path)`` is called the first time one of this store's
-    operations has to wait (default: the process-wide notice of ``set_wait_notice``).
+    CLI and other app servers, use it too). Operations that only read (``datasets``, ``info``,
+    a stored ``fingerprint``, reading a dataset's rows) open it as readers, which share it;
+    the others as writers, one at a time and with no reader. ``connect`` waits for a busy
+    store: up to ``lock_wait`` seconds (default $LEAD_MODEL_LOCK_WAIT, else 30), trying again
+    after 5 ms, then twice as long each time up to 200 ms, with jitter. ``on_wait(path)`` is
+    called the first time one of this store's operations has to wait (default: the
+    process-wide notice of ``set_wait_notice``).
     """
 
     def __init__(self, path: str | Path | None = None, lock_wait: float | None = None, on_wait: Callable[[Path], None] | None = None):
@@ -394,39 +543,29 @@ class LeadStore:
         self.on_wait = on_wait
         self._waited = False
 
-    def connect(self) -> StoreConnection:
+    def connect(self, read_only: bool = False) -> StoreConnection:
         """A new connection to the store file (waiting while another process holds it); the caller closes it (``finally``).
 
+        The default is a writer's connection: it waits until no other process reads or writes
+        the store. ``read_only=True`` gives a reader's: it waits only for writers, so several
+        readers work at once; the caller must not write through it (it is a read-write DuckDB
+        connection when this process holds the store for a writer at the time). A reader needs
+        an existing store (LeadModelError otherwise; operations that read check first and
+        answer "nothing yet").
+
         The file is checked before DuckDB opens it (``check_store_file``), and the database
-        after: a DuckDB file of another program is refused without a write. A new store gets
-        the meta table; an older one is migrated to STORE_FORMAT_VERSION; staged tables that
-        their loads abandoned are dropped (``_drop_abandoned``).
+        after: a DuckDB file of another program is refused without a write. A writer gives a
+        new store the meta table, migrates an older one to STORE_FORMAT_VERSION and drops
+        staged tables their loads abandoned (``_drop_abandoned``). A reader writes nothing,
+        except that when it finds one of those to do it first lets a short writer's connection
+        do it (so the readers after it find nothing to do); if that writer cannot write (a
+        read-only folder, a busy store) and only tidying was left, it reads anyway.
         """
         check_store_file(self.path)
+        if read_only:
+            return self._reader()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline, pause = None, _FIRST_PAUSE
-        while True:
-            if _LOCK_FILES.take(self.path):
-                try:
-                    con = StoreConnection(duckdb.connect(str(self.path), config=_CONNECT_CONFIG), self.path)
-                    break
-                except duckdb.Error as exc:
-                    _LOCK_FILES.give(self.path)
-                    if not _is_lock_error(exc):  # else a program outside lead-model holds the file
-                        raise self._open_error(exc) from None
-                except BaseException:
-                    _LOCK_FILES.give(self.path)
-                    raise
-            now = time.monotonic()
-            if deadline is None:
-                wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
-                deadline = now + wait
-                if wait > 0:
-                    self._notify_wait()
-            if now >= deadline:
-                raise self._busy_error() from None
-            time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
-            pause = min(pause * 2, _MAX_PAUSE)
+        con = self._open(write=True)
         try:
             for attempt in range(50):
                 try:
@@ -437,11 +576,7 @@ class LeadStore:
             else:
                 self._prepare(con)
         except _NotOurs as exc:
-            con._open = False
-            try:
-                con._con.close()
-            finally:
-                _LOCK_FILES.give(self.path, remove=True)
+            con._refuse()
             raise LeadModelError(str(exc)) from None
         except BaseException:
             con.close()
@@ -454,6 +589,66 @@ class LeadStore:
             con.close()
             raise
         return con
+
+    def _reader(self) -> StoreConnection:
+        if str(self.path) == ":memory:" or not self.path.exists():
+            raise LeadModelError(f"the lead store {self.path} does not exist yet; load a file into it with 'lead-model load FILE'.")
+        for attempt in range(2):
+            con = self._open(write=False)
+            try:
+                version = self._format_version(con)
+                if version is None:
+                    version = self._adoptable(con)
+                ready = version == STORE_FORMAT_VERSION and not self._untidy(con)
+            except _NotOurs as exc:
+                con._refuse()
+                raise LeadModelError(str(exc)) from None
+            except BaseException:
+                con.close()
+                raise
+            if ready or attempt:
+                return con
+            con.close()
+            try:
+                self.connect().close()  # creates, migrates or tidies, in a short writer's connection
+            except LeadModelError:
+                if version != STORE_FORMAT_VERSION:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open(self, write: bool) -> StoreConnection:
+        """Lock the lock file (shared for a reader) and open DuckDB, waiting within the lock wait while the store is busy."""
+        if write:
+            _LOCK_FILES.queue(self.path)
+        try:
+            deadline, pause = None, _FIRST_PAUSE
+            while True:
+                taken = _LOCK_FILES.take(self.path, write)
+                if taken is not None:
+                    duck_read_only, thread = taken
+                    try:
+                        raw = duckdb.connect(str(self.path), read_only=duck_read_only, config=_CONNECT_CONFIG)
+                        return StoreConnection(raw, self.path, thread, read_only=not write)
+                    except duckdb.Error as exc:
+                        _LOCK_FILES.give(self.path, thread)
+                        if not _is_lock_error(exc):  # else a program outside lead-model holds the file
+                            raise self._open_error(exc) from None
+                    except BaseException:
+                        _LOCK_FILES.give(self.path, thread)
+                        raise
+                now = time.monotonic()
+                if deadline is None:
+                    wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
+                    deadline = now + wait
+                    if wait > 0:
+                        self._notify_wait()
+                if now >= deadline:
+                    raise self._busy_error(write) from None
+                time.sleep(min(pause * random.uniform(0.5, 1.0), deadline - now))
+                pause = min(pause * 2, _MAX_PAUSE)
+        finally:
+            if write:
+                _LOCK_FILES.dequeue(self.path)
 
     def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Check that the open database is a lead store of a format this lead-model reads; create or migrate it if needed.
@@ -525,10 +720,11 @@ class LeadStore:
             return LeadModelError(f"cannot open the lead store {self.path} ({str(exc).splitlines()[0].rstrip('.!')}); pass another --store path.")
         return LeadModelError(f"{self.path} is not a lead store ({str(exc).splitlines()[0]}); pass another --store path.")
 
-    def _busy_error(self) -> LeadModelError:
+    def _busy_error(self, write: bool = False) -> LeadModelError:
         wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
+        using = "reading or writing it" if write else "writing to it"  # a reader waits for writers only
         return LeadModelError(
-            f"the lead store {self.path} has been busy for {wait:g} s (another lead-model or app is writing to it); try again in a moment."
+            f"the lead store {self.path} has been busy for {wait:g} s (another lead-model or app is {using}); try again in a moment."
         )
 
     def _notify_wait(self) -> None:
@@ -537,15 +733,18 @@ class LeadStore:
             self._waited = True
             notice(self.path)
 
-    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``work(con)`` in one transaction on a short-lived connection and return its result.
+    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T], prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> T:
+        """Run ``work(con)`` in one transaction on a short-lived writer's connection and return its result.
 
-        A write-write conflict with another connection of this process (two app sessions,
-        threads) rolls back and runs ``work`` again, within the store's lock wait; any other
-        error rolls back and is raised.
+        ``prepare(con)`` runs first, once, outside the transaction (e.g. a table's layout
+        check). A write-write conflict with another connection of this process (two app
+        sessions, threads) rolls back and runs ``work`` again, within the store's lock wait;
+        any other error rolls back and is raised.
         """
         con = self.connect()
         try:
+            if prepare is not None:
+                prepare(con)
             deadline, pause = None, _FIRST_PAUSE
             while True:
                 con.execute("BEGIN TRANSACTION")
@@ -640,15 +839,7 @@ class LeadStore:
         older than STAGE_EXPIRY (1 hour). A loss here is a retry, never data: a listed dataset
         is never dropped.
         """
-        rows = con.execute(
-            f"SELECT t.table_name, s.host, s.pid, s.proc_start, s.started_at FROM duckdb_tables() t"
-            f" LEFT JOIN {STAGING_TABLE} s ON s.tbl = t.table_name"
-            " WHERE t.database_name = current_database() AND t.schema_name = 'main'"
-            " AND regexp_full_match(t.table_name, 'leads_[0-9]{20}') AND t.table_name NOT IN (SELECT tbl FROM lead_datasets)"
-        ).fetchall()
-        records = con.execute(f"SELECT tbl FROM {STAGING_TABLE} WHERE tbl NOT IN (SELECT table_name FROM duckdb_tables()"
-                              " WHERE database_name = current_database() AND schema_name = 'main')").fetchall()
-        abandoned = [r[0] for r in rows if self._abandoned(*r)]
+        abandoned, records = self._abandoned_tables(con)
         if not abandoned and not records:
             return
         con.execute("BEGIN TRANSACTION")
@@ -661,6 +852,23 @@ class LeadStore:
         except BaseException:
             _rollback(con)
             raise
+
+    def _abandoned_tables(self, con: duckdb.DuckDBPyConnection) -> tuple[list[str], bool]:
+        """The abandoned staged tables (``_drop_abandoned``), and whether a staging record names a table that is gone (reads only)."""
+        rows = con.execute(
+            f"SELECT t.table_name, s.host, s.pid, s.proc_start, s.started_at FROM duckdb_tables() t"
+            f" LEFT JOIN {STAGING_TABLE} s ON s.tbl = t.table_name"
+            " WHERE t.database_name = current_database() AND t.schema_name = 'main'"
+            " AND regexp_full_match(t.table_name, 'leads_[0-9]{20}') AND t.table_name NOT IN (SELECT tbl FROM lead_datasets)"
+        ).fetchall()
+        records = con.execute(f"SELECT tbl FROM {STAGING_TABLE} WHERE tbl NOT IN (SELECT table_name FROM duckdb_tables()"
+                              " WHERE database_name = current_database() AND schema_name = 'main') LIMIT 1").fetchall()
+        return [r[0] for r in rows if self._abandoned(*r)], bool(records)
+
+    def _untidy(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether a writer would drop something (``_drop_abandoned``) in this store of the current format."""
+        abandoned, records = self._abandoned_tables(con)
+        return bool(abandoned or records)
 
     def _abandoned(self, table_name: str, host: str | None, pid: int | None, proc_start: str | None, started_at: str | None) -> bool:
         if host == _HOST and pid is not None:
@@ -747,30 +955,39 @@ class LeadStore:
     def fingerprint(self, name: str) -> Fingerprint:
         """Dataset ``name``'s row count and content hash (the same rows in any order give the same hash).
 
-        Taken when the dataset is published and kept in its settings; a dataset stored before
-        fingerprints existed gets one on first use (one scan: ~0.1 s per million rows).
+        Taken when the dataset is published and kept in its settings (then this only reads); a
+        dataset stored before fingerprints existed gets one on first use (one scan as a reader,
+        ~0.1 s per million rows, then a short write keeps it).
         """
         info = self.info(name)
         kept = _stored_fingerprint(info)
         if kept is not None:
             return kept
+        con = self.connect(read_only=True)  # the scan reads; only keeping its value writes
+        try:
+            fp = table_fingerprint(con, info.table)
+        finally:
+            con.close()
 
-        def take(con: duckdb.DuckDBPyConnection) -> Fingerprint:
+        def keep(con: duckdb.DuckDBPyConnection) -> Fingerprint:
             row = con.execute("SELECT tbl, settings FROM lead_datasets WHERE name = ?", [name]).fetchone()
             if row is None:
                 raise LeadModelError(f"dataset '{name}' was dropped from the store {self.path} meanwhile; load it again with 'lead-model load FILE'.")
-            fp = table_fingerprint(con, row[0])
-            settings = {**json.loads(row[1] or "{}"), FINGERPRINT_KEY: _fingerprint_setting(row[0], fp)}
+            settings = json.loads(row[1] or "{}")
+            if row[0] != info.table:  # loaded again meanwhile: its publish took the new rows' fingerprint
+                return _stored_fingerprint(DatasetInfo(name, row[0], "", 0, "", settings)) or table_fingerprint(con, row[0])
+            settings[FINGERPRINT_KEY] = _fingerprint_setting(row[0], fp)
             con.execute("UPDATE lead_datasets SET settings = ? WHERE name = ? AND tbl = ?", [json.dumps(settings), name, row[0]])
             return fp
 
-        return self.transaction(take)
+        return self.transaction(keep)
 
     def datasets(self) -> list[DatasetInfo]:
+        """Every dataset, newest first ([] for a store that does not exist yet; a reader: it never waits for other readers)."""
         check_store_file(self.path)
         if not self.path.exists():
             return []
-        con = self.connect()
+        con = self.connect(read_only=True)
         try:
             rows = con.execute("SELECT name, tbl, source, rows, loaded_at, settings FROM lead_datasets ORDER BY loaded_at DESC").fetchall()
         finally:

@@ -8,8 +8,10 @@ version is live and the history of what was live when is kept). Ids come from a 
 SEQUENCE stored in the file, so processes saving one after another never share an id.
 
 Every operation opens the store for its own span and closes it (``LeadStore.connect`` waits
-while another process holds the file); a save is one transaction, so a process killed at any
-moment leaves every version it committed before, and nothing half written.
+while another process holds the file): reads (list, get, live, live_history) as readers, which
+share the store with other readers; saves, renames, archives and publishes as writers, one at
+a time. A save is one transaction, so a process killed at any moment leaves every version it
+committed before, and nothing half written.
 """
 
 from __future__ import annotations
@@ -216,11 +218,11 @@ class VersionRegistry:
 
     # ----- inner -------------------------------------------------------------------------
     def _read(self, work):
-        """``work(con)`` on a short-lived connection; None when the store has no versions tables (nothing is created by a read)."""
+        """``work(con)`` on a short-lived reader's connection; None when the store has no versions tables (nothing is created by a read)."""
         check_store_file(self.store.path)  # a new path named like a data file is refused even before it exists
         if not self.store.path.exists():
             return None
-        con = self.store.connect()
+        con = self.store.connect(read_only=True)
         try:
             if not _has_tables(con):
                 return None

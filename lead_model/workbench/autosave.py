@@ -17,7 +17,8 @@ DuckDB checkpoints on close; too slow for every slider move. So ``Autosaver`` (t
 Workbench's ``on_change`` hook) only queues the save (microseconds) and one background thread
 writes the newest queued state of each dataset, coalescing a burst of moves into one write.
 ``latest_autosave`` waits for queued writes of the same store first, so a reload served by
-this process always sees the last change.
+this process always sees the last change; it reads as a reader (``connect(read_only=True)``),
+beside other readers of the store.
 
 Atomic: each write is one transaction (upsert of one row, plus dropping the rows no longer
 kept), so a crash leaves the previous save or the new one, never half a model. Newest
@@ -112,10 +113,15 @@ def dataset_fingerprint(store: LeadStore | str | Path, dataset: str) -> str:
     return fingerprint_key(_store(store).fingerprint(dataset))
 
 
+def _columns(con) -> set[str]:
+    """The autosave table's columns (empty when it does not exist yet)."""
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?", [AUTOSAVE_TABLE]).fetchall()}
+
+
 def _prepare(con) -> None:
     """Create the autosave table, or carry a table keyed by stored table (before fingerprints) over to one keyed by content."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?", [AUTOSAVE_TABLE]).fetchall()}
+    columns = _columns(con)
     if "tbl" not in columns:
         con.execute(_CREATE)
         return
@@ -143,21 +149,15 @@ def _prepare(con) -> None:
     log.info("autosaves in %s carried over to content keys (%d kept)", AUTOSAVE_TABLE, len(rows))
 
 
-def _connect(store: LeadStore):
-    """A connection to the store with the autosave table ready (its layout checked once per process and store)."""
-    con = store.connect()
-    try:
-        key = str(store.path.resolve())
-        with _READY_LOCK:
-            if key not in _READY:
-                _prepare(con)
-                _READY.add(key)
-                return con
-        con.execute(_CREATE)  # cheap, and the file may have been replaced since
-    except BaseException:
-        con.close()
-        raise
-    return con
+def _ready(store: LeadStore, con) -> None:
+    """Make the autosave table ready on a writer's connection (its layout checked once per process and store)."""
+    key = str(store.path.resolve())
+    with _READY_LOCK:
+        if key not in _READY:
+            _prepare(con)
+            _READY.add(key)
+            return
+    con.execute(_CREATE)  # cheap, and the file may have been replaced since
 
 
 # ----- the table ---------------------------------------------------------------------------
@@ -166,19 +166,15 @@ def save_autosave(store: LeadStore | str | Path, saves: Autosave | Iterable[Auto
     saves = [saves] if isinstance(saves, Autosave) else list(saves)
     if not saves:
         return
-    con = _connect(_store(store))
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for s in saves:
-                con.execute(_UPSERT, [s.dataset, s.fingerprint, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed])
-                con.execute(_PRUNE, [s.dataset, s.dataset])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    rows = [[s.dataset, s.fingerprint, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed] for s in saves]
+
+    def write(con) -> None:
+        for row in rows:
+            con.execute(_UPSERT, row)
+            con.execute(_PRUNE, [row[0], row[0]])
+
+    store = _store(store)
+    store.transaction(write, prepare=lambda con: _ready(store, con))  # two sessions saving one row at once: the second goes again
 
 
 def latest_autosave(store: LeadStore | str | Path, dataset: str, fingerprint: str) -> Autosave | None:
@@ -191,13 +187,7 @@ def latest_autosave(store: LeadStore | str | Path, dataset: str, fingerprint: st
     WRITER.flush(store.path)
     if not store.path.exists():
         return None
-    con = _connect(store)
-    try:
-        row = con.execute(
-            f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND fingerprint = ?", [dataset, fingerprint]
-        ).fetchone()
-    finally:
-        con.close()
+    row = _read_row(store, dataset, fingerprint)
     if row is None:
         return None
     try:
@@ -207,6 +197,29 @@ def latest_autosave(store: LeadStore | str | Path, dataset: str, fingerprint: st
         log.warning("autosave of %r not read: %s", dataset, exc)
         return None
     return Autosave(dataset, fingerprint, model, baseline, row[0], int(row[3]), row[4] or "")
+
+
+def _read_row(store: LeadStore, dataset: str, fingerprint: str) -> tuple | None:
+    """The stored row of (``dataset``, ``fingerprint``), read as a reader (other readers go on); a table of the layout before
+    fingerprints is carried over first by a writer (once), and no table at all means no row (nothing is created)."""
+    for writer in (False, True):
+        con = store.connect(read_only=not writer)
+        try:
+            if writer:
+                _ready(store, con)
+            columns = _columns(con)
+            if not columns:
+                return None
+            if "tbl" in columns:
+                if not writer:
+                    continue
+                _prepare(con)  # this process may have checked another file of that path
+            return con.execute(
+                f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND fingerprint = ?", [dataset, fingerprint]
+            ).fetchone()
+        finally:
+            con.close()
+    return None
 
 
 def resume_offer(
