@@ -282,17 +282,27 @@ def sharing_lines(log: str) -> list[str]:
     engines = re.findall(r"^engine_ms=([0-9.]+) leadset=([\w:]+) leads=(\d+)", log, re.M)
     if not benches and not engines:
         return ["shared dataset: the server logged no 'workbench leadset=' / 'engine_ms=' lines (core without that log?)"]
-    versions = {v for v, _ in benches}
+    shared = {v for v, _ in benches}
     lines = [
-        f"shared dataset: {len(benches)} workbenches made (one per session per model/data change) on {len(versions)} LeadSet(s) "
+        f"shared dataset: {len(benches)} workbenches made (one per session, and per reload of data) on {len(shared)} LeadSet object(s) "
         f"({', '.join(f'{_short(v)} {int(n):,} leads' for v, n in sorted(set(benches)))})",
     ]
-    by_leadset: dict[tuple[str, str], list[float]] = {}
-    for ms, v, n in engines:
-        by_leadset.setdefault((v, n), []).append(float(ms))
-    for (v, n), ms in by_leadset.items():
-        lines.append(f"  scoring engines built on LeadSet {_short(v)} ({int(n):,} leads): {len(ms)}, {sum(ms):.0f} ms in all")
+    on_shared = [float(ms) for ms, v, _ in engines if v in shared]
+    lines.append(f"  scoring engines built on it: {len(on_shared)} ({sum(on_shared):.0f} ms in all; one per model layout)")
+    others: dict[int, set[str]] = {}
+    for _, v, n in engines:
+        if v not in shared:
+            others.setdefault(int(n), set()).add(v)
+    if others:
+        parts = ", ".join(f"{len(vs)} of {n:,} leads" for n, vs in sorted(others.items(), reverse=True))
+        lines.append(f"  engines on other LeadSets (parts the core makes of it, e.g. a Suggestions fit's train/holdout split or the leads "
+                     f"with an amount): {parts}")
     return lines
+
+
+def rss_timeline(samples: list[float], every: int = 10) -> str:
+    """RSS samples (~1 a second) shown every ``every`` seconds, MB."""
+    return " ".join(f"{x:.0f}" for x in samples[::every]) + f" (last {samples[-1]:.0f})"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -364,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  RSS with {args.sessions} sessions: peak {max(rss_many):.0f} MB, final {final:.0f} MB "
                       f"(server's VmHWM since start, load included: {hwm:.0f} MB)")
                 ratio = max(rss_many) / one
+                print(f"  RSS every 10 s while the {args.sessions} sessions moved, MB: {rss_timeline(rss_many)}")
                 print(f"  memory ratio (peak with {args.sessions} / one session): {ratio:.2f}x; bar <= 2x: {'met' if ratio <= 2 else 'NOT met'}")
                 print("  " + "\n  ".join(sharing_lines(log)))
                 print(f"  server log lines with 'Traceback' since start: {log.count('Traceback')}")
