@@ -73,7 +73,7 @@ def attribute_editor(attr, expanded: bool) -> None:
             volume, rate_shown, tone = level_caption(label, n_leads, rate, leads.base_rate)
             st.markdown(f"**{md(str(label))}**{tag} · {volume} · {TONES[tone].format(rate_shown)}")
             st.slider(
-                f"{attr.name}: {label}",
+                f"{md(attr.name)}: {md(str(label))}",  # collapsed, but still rendered as Markdown (its images would be fetched)
                 -limit,
                 limit,
                 value=points,

@@ -321,7 +321,25 @@ def slider(page, label: str):
     ``get_by_role("slider", name=...)`` misses it and a substring match can hit another
     slider; match the aria-label attribute exactly instead.
     """
-    return page.locator(f'input[type="range"][aria-label={json.dumps(label)}]')
+    return page.locator(f'input[type="range"][aria-label={json.dumps(aria_label(label))}]')
+
+
+def aria_label(label: str) -> str:
+    """The aria-label of the slider a reader sees as ``label``: a points slider's "attribute: level" is escaped Markdown
+    (pages/designer.py: a collapsed label is still rendered, so its images would be fetched), the MQL threshold's is not."""
+    from lead_model.formatting import markdown_escape
+
+    attribute, sep, level = label.partition(": ")
+    return f"{markdown_escape(attribute)}: {markdown_escape(level)}" if sep else label
+
+
+def _seen(aria: str | None) -> str | None:
+    """What a reader sees of an aria-label ``aria_label`` made (the inverse)."""
+    import re
+
+    from lead_model.formatting import WORD_JOINER
+
+    return None if aria is None else re.sub(r"\\(.)", r"\1", aria).replace(WORD_JOINER, "")
 
 
 def reveal_slider(page, label: str, timeout: float = 20.0):
@@ -383,7 +401,8 @@ DESIGNER_PATH = "/designer"
 
 def slider_labels(page) -> list[str]:
     """aria-labels of every slider on the page, in page order."""
-    return page.evaluate("""() => [...document.querySelectorAll('input[type="range"]')].map(i => i.getAttribute('aria-label'))""")
+    labels = page.evaluate("""() => [...document.querySelectorAll('input[type="range"]')].map(i => i.getAttribute('aria-label'))""")
+    return [_seen(label) for label in labels]
 
 
 POINTS_SLIDERS = '[data-testid="stSidebar"] input[type="range"]'

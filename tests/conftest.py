@@ -45,10 +45,12 @@ def changed(path: str, value) -> dict:
 
 # ----- what the app shows -----------------------------------------------------------
 def plain(markdown: str) -> str:
-    """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes go."""
+    """What a reader sees of Markdown the app escaped (``formatting.markdown_escape``): the backslashes and word joiners go."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    from lead_model.formatting import WORD_JOINER
+
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 # ----- files ------------------------------------------------------------------------

@@ -190,9 +190,10 @@ RENDERED_JS = r"""([evil, rendered]) => {
   return out;
 }"""
 
-# The two causes the pages cannot fix with ``md`` (see the xfail below): Streamlit renders a
-# collapsed widget label as Markdown in a hidden element (its images are still fetched), and
-# remark-gfm turns any "http://..." / "www..." text into a link after backslash escapes are read.
+# Two causes a page's visible escapes did not cover, each named in the failure it makes: Streamlit
+# renders a collapsed widget label as Markdown in a hidden element (its images are still fetched;
+# the points sliders' labels are escaped since), and remark-gfm turns any "http://..." / "www..."
+# text into a link after backslash escapes are read (markdown_escape puts a word joiner in it since).
 KNOWN = ("hidden label", "autolink")
 
 
@@ -362,11 +363,6 @@ def test_data_strings_render_literally_on_every_page(findings):
     assert not mine, "\n".join(mine)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: (1) pages/designer.py's points slider label (label_visibility='collapsed') is rendered as Markdown in a hidden "
-    "element, so ![..](url) in a level or column name is fetched by every viewer; escaping it puts backslashes in the aria-label "
-    "that tests/browser_support.slider matches; (2) lead_model.formatting.markdown_escape leaves 'http://' and 'www.' text "
-    "that remark-gfm turns into a live link after the escapes. Both need changes outside the pages' escapes (see the report)."))
 def test_no_link_or_fetch_from_data_at_all(findings):
     """No link, image, fetch or markup from the data anywhere, hidden widget labels and autolinked text included."""
     known = [f"{cause}: {what}" for cause, what in findings if cause in KNOWN]
