@@ -209,14 +209,15 @@ def open_session(browser, server, name: str, model_file: Path, seed: int) -> Ses
     return Session(name, page, points, random.Random(seed))
 
 
-def drive(sessions: list[Session], seconds: float, quiet_ms: int, server_pid: int, timeout: float = 60.0) -> list[float]:
-    """Every session moves sliders at its own pace for ``seconds``; returns the RSS samples (MB), ~1 per second.
+def drive(sessions: list[Session], seconds: float, quiet_ms: int, server_pid: int, timeout: float = 60.0) -> list[tuple[float, float]]:
+    """Every session moves sliders at its own pace for ``seconds``; returns (seconds since the start, RSS in MB), at most 1 a second.
 
     One thread drives every page (Playwright's sync API is not thread-safe): each turn presses
     a key in every session that is free and polls every session with a move pending.
     """
-    rss = [server_rss_mb(server_pid)]
-    end = time.monotonic() + seconds
+    t0 = time.monotonic()
+    rss = [(0.0, server_rss_mb(server_pid))]
+    end = t0 + seconds
     next_sample = time.monotonic() + 1.0
     next_check = time.monotonic() + 5.0
     while True:
@@ -231,7 +232,7 @@ def drive(sessions: list[Session], seconds: float, quiet_ms: int, server_pid: in
             else:
                 s.poll(quiet_ms, timeout)
         if now >= next_sample:
-            rss.append(server_rss_mb(server_pid))
+            rss.append((now - t0, server_rss_mb(server_pid)))
             next_sample = now + 1.0
         if now >= next_check:
             for s in sessions:
@@ -240,7 +241,7 @@ def drive(sessions: list[Session], seconds: float, quiet_ms: int, server_pid: in
         time.sleep(0.02)
     for s in sessions:
         s.check_errors()
-    rss.append(server_rss_mb(server_pid))
+    rss.append((time.monotonic() - t0, server_rss_mb(server_pid)))
     return rss
 
 
@@ -300,9 +301,23 @@ def sharing_lines(log: str) -> list[str]:
     return lines
 
 
-def rss_timeline(samples: list[float], every: int = 10) -> str:
-    """RSS samples (~1 a second) shown every ``every`` seconds, MB."""
-    return " ".join(f"{x:.0f}" for x in samples[::every]) + f" (last {samples[-1]:.0f})"
+def rss_timeline(samples: list[tuple[float, float]], every: float = 10.0) -> str:
+    """The first RSS sample of each ``every`` seconds, and the last: '0 s 1032, 10 s 760, ...' (MB)."""
+    shown, mark = [], 0.0
+    for t, mb in samples:
+        if t >= mark:
+            shown.append(f"{t:.0f} s {mb:.0f}")
+            mark = (t // every + 1) * every
+    t, mb = samples[-1]
+    return ", ".join(shown) + f"; end {t:.0f} s {mb:.0f}"
+
+
+def script_line(log: str) -> str:
+    """Median and p95 of the server's script_ms lines (every full or fragment run, LEAD_MODEL_TIMINGS) in ``log``."""
+    ms = [float(x) for x in re.findall(r"script_ms=([0-9.]+)", log)]
+    if not ms:
+        return "server script: no script_ms lines"
+    return f"server script per run (script_ms, {len(ms)} runs): median {statistics.median(ms):.0f} ms, p95 {bench_browser.pct(ms, 0.95):.0f} ms"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -337,12 +352,15 @@ def main(argv: list[str] | None = None) -> None:
                 first = open_session(browser, server, "s1", model_file, args.seed)
                 print(f"session 1 ready in {time.perf_counter() - t0:.1f} s (load {args.rows:,} leads + first render + model upload); "
                       f"points sliders moved: {first.points}", flush=True)
+                log_from = len(server.log())
                 rss_one = drive([first], warmup, args.quiet, pid)
                 one = server_rss_mb(pid)
+                one_log = server.log()[log_from:]
                 print(f"\nONE session, {warmup:.0f} s (the baseline):")
                 for line in latency_lines([first]):
                     print(line)
-                print(f"  RSS with one session: {one:.0f} MB (peak while it moved {max(rss_one):.0f} MB)", flush=True)
+                print("  " + script_line(one_log))
+                print(f"  RSS with one session: {one:.0f} MB (peak while it moved {max(mb for _, mb in rss_one):.0f} MB)", flush=True)
 
                 t0 = time.perf_counter()
                 sessions = [first]
@@ -366,16 +384,19 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  moves done: {done} ({per})")
                 for line in latency_lines(sessions):
                     print(line)
+                print("  " + script_line(log[log_from:]))
                 print("  " + error_line(sessions, log[log_from:]))
                 hwm = 0
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         hwm = int(line.split()[1]) * 1024 / 1e6
-                print(f"  RSS with {args.sessions} sessions: peak {max(rss_many):.0f} MB, final {final:.0f} MB "
+                peak = max(mb for _, mb in rss_many)
+                print(f"  RSS with {args.sessions} sessions: peak {peak:.0f} MB, final {final:.0f} MB "
                       f"(server's VmHWM since start, load included: {hwm:.0f} MB)")
-                ratio = max(rss_many) / one
-                print(f"  RSS every 10 s while the {args.sessions} sessions moved, MB: {rss_timeline(rss_many)}")
-                print(f"  memory ratio (peak with {args.sessions} / one session): {ratio:.2f}x; bar <= 2x: {'met' if ratio <= 2 else 'NOT met'}")
+                ratio = peak / one
+                print(f"  RSS while the {args.sessions} sessions moved, MB: {rss_timeline(rss_many)}")
+                print(f"  memory ratio (peak with {args.sessions} / one session): {ratio:.2f}x; bar <= 2x: {'met' if ratio <= 2 else 'NOT met'}; "
+                      f"final / one session: {final / one:.2f}x")
                 print("  " + "\n  ".join(sharing_lines(log)))
                 print(f"  server log lines with 'Traceback' since start: {log.count('Traceback')}")
                 print(f"\nnote: {os.cpu_count()} cores run the server (one Python process: scripts take turns on the GIL), "
