@@ -4,14 +4,17 @@ Shared by tests/test_kill_store.py and benchmarks/bench_kills.py. ``run_kills(fo
 
 - writes the inputs once (``make_inputs``): a few CSVs of 2,000-3,250 leads (variant k's lead ids
   are ``k<k>-<row>``) and a shipping config with a sign-off (``lead_model.export.config``);
-- forks a worker from this process (lead_model already imported, so a kill costs no Python start-up;
-  no DuckDB connection is open in this process while a worker lives) that does, chosen at random
-  (seeded): load a new dataset, replace one (load another CSV under the same name), save a version,
-  import the config as a version (``lead-model versions save --model config.yaml``, run in-process);
-  before each operation it appends its intent to a journal (fsync), after it the completion;
-- SIGKILLs it after a seeded random delay, then opens the store as a fresh process would
-  (``LeadStore(path).connect()`` runs the orphan cleanup) and checks it (``Checker``), and forks the
-  next worker.
+- starts one fresh interpreter, the zygote (``python tests/kill_harness.py zygote FOLDER``), that
+  imports lead_model and then only forks workers on request, so a kill costs no Python start-up and
+  no worker inherits the caller's state (pytest's process has loaded leads: leads.py's thread pools
+  think they have live threads, and a forked load would wait for them forever; DuckDB instances);
+- each worker does, chosen at random (seeded): load a new dataset, replace one (load another CSV
+  under the same name), save a version, import the config as a version (``lead-model versions save
+  --model config.yaml``, run in-process); before each operation it appends its intent to a journal
+  (fsync), after it the completion;
+- the caller SIGKILLs the worker after a seeded random delay (or once it has entered an aimed phase),
+  then opens the store as a fresh process would (``LeadStore(path).connect()`` runs the orphan
+  cleanup), checks it (``Checker``), and asks for the next worker.
 
 Where each kill landed is read from a shared page the worker writes as it goes (the operation, and
 the phase: read/encode, open, tidy, stage, publish, version insert, close = checkpoint); the wrappers
@@ -27,6 +30,8 @@ import mmap
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 import traceback
 from collections import Counter
@@ -37,9 +42,8 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-import lead_model.cli.versions  # noqa: F401 - imported here, not in each worker: registers 'versions' on main
 import lead_model.data.leads as leads_module
-from lead_model.cli.main import main
+from lead_model.cli.main import main  # imported here, not in each worker (it registers every command)
 from lead_model.data.leads import load_leads
 from lead_model.data.store import LeadStore, StoreConnection
 from lead_model.export.config import build_config, make_signoff
@@ -77,12 +81,15 @@ class Inputs:
     config_model_json: str  # what a version imported from it keeps
 
 
-def make_inputs(folder: Path, variants: int = 6, seed: int = 0) -> Inputs:
-    """Write ``variants`` CSVs and one shipping config (YAML, signed off) into ``folder``."""
+VARIANTS = 6  # CSVs
+
+
+def make_inputs(folder: Path, seed: int = 0) -> Inputs:
+    """Write VARIANTS CSVs and one shipping config (YAML, signed off) into ``folder``; with their signatures."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     csvs = []
-    for k in range(variants):
+    for k in range(VARIANTS):
         path = folder / f"leads_{k}.csv"
         with open(path, "w", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
@@ -92,8 +99,16 @@ def make_inputs(folder: Path, variants: int = 6, seed: int = 0) -> Inputs:
                                  rng.randint(0, 40), rng.choice(["true", "false"]), rng.choice(["yes", "no", "no"])])
         csvs.append(path)
     model = ScoringModel.from_file(SAMPLE_MODEL)
-    config = build_config(model, signed=make_signoff("Priya Shah", "Tom Berg", "2025-06-30", "kill test")).to_file(folder / "config.yaml")
-    return Inputs(tuple(csvs), tuple(csv_signature(p) for p in csvs), model, config, ScoringModel.from_file(config).to_json())
+    build_config(model, signed=make_signoff("Priya Shah", "Tom Berg", "2025-06-30", "kill test")).to_file(folder / "config.yaml")
+    inputs = read_inputs(folder)
+    return Inputs(inputs.csvs, tuple(csv_signature(p) for p in inputs.csvs), inputs.model, inputs.config, inputs.config_model_json)
+
+
+def read_inputs(folder: Path) -> Inputs:
+    """The Inputs ``make_inputs`` wrote, without signatures (the zygote opens no DuckDB database before it forks)."""
+    config = folder / "config.yaml"
+    return Inputs(tuple(folder / f"leads_{k}.csv" for k in range(VARIANTS)), (), ScoringModel.from_file(SAMPLE_MODEL), config,
+                  ScoringModel.from_file(config).to_json())
 
 
 def csv_signature(path: Path) -> tuple[int, int]:
@@ -228,6 +243,105 @@ def _work(store: Path, journal: Path, inputs: Inputs, datasets: dict[str, int], 
         journal_append(fd, done)
         marker[0], marker[DEPTH] = 0, 0
         seq += 1
+
+
+# ----- breaking the store on purpose (tests of the checker) -----------------------------------
+def _publish_in_two_transactions() -> None:
+    """Publish takes the old dataset out (row and table) and commits before it puts the new one in: what LeadStore.publish must not do.
+
+    The gap between the two is widened (0.3 s) so a kill lands in it within a few kills.
+    """
+    publish = LeadStore.publish
+
+    def split(self, table_name, name, source, rows, settings=None):
+        con = self.connect()
+        try:
+            for (old,) in con.execute("SELECT tbl FROM lead_datasets WHERE name = ?", [name]).fetchall():
+                con.execute(f'DROP TABLE IF EXISTS "{old}"')
+            con.execute("DELETE FROM lead_datasets WHERE name = ?", [name])
+        finally:
+            con.close()
+        time.sleep(0.3)
+        return publish(self, table_name, name, source, rows, settings)
+
+    LeadStore.publish = split
+
+
+def _stage_one_row_short() -> None:
+    stage = LeadStore.stage
+    LeadStore.stage = lambda self, table, threads=None: stage(self, table.slice(0, table.num_rows - 1), threads)
+
+
+def _save_another_model() -> None:
+    save = VersionRegistry.save
+    VersionRegistry.save = lambda self, model, name, **kw: save(self, model.replace(mql_threshold=model.mql_threshold + 1), name, **kw)
+
+
+# Run in each worker before it starts, by name (the worker is forked by the zygote, another process).
+SABOTAGES: dict[str, Callable[[], None]] = {
+    "publish in two transactions": _publish_in_two_transactions,
+    "stage one row short": _stage_one_row_short,
+    "save another model": _save_another_model,
+}
+
+
+# ----- the zygote ----------------------------------------------------------------------------
+def _zygote(folder: Path) -> None:
+    """Fork a worker per request on stdin (a JSON line), answer its pid; reap one on request, answer its wait status."""
+    inputs = read_inputs(folder / "inputs")
+    store, journal = folder / "store.duckdb", folder / "journal.jsonl"
+    with open(folder / "marker.bin", "r+b") as fh:
+        marker = mmap.mmap(fh.fileno(), PAGE)  # shared with the caller and the workers
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["cmd"] == "reap":
+            _, status = os.waitpid(request["pid"], 0)
+            answer = {"status": status}
+        else:
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                try:
+                    for name in filter(None, (request["sabotage"] or "").split(" + ")):
+                        SABOTAGES[name]()
+                    _instrument(marker)  # after the sabotage, so its replacements are marked too
+                    _work(store, journal, inputs, request["datasets"], request["seq"], request["seed"], marker)
+                except BaseException:  # noqa: BLE001 - said in the journal, for the checker
+                    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                    journal_append(fd, {"ev": "error", "error": traceback.format_exc()})
+                finally:
+                    os._exit(3)
+            answer = {"pid": pid}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+class Zygote:
+    """The fresh interpreter that forks the workers (``python tests/kill_harness.py zygote FOLDER``)."""
+
+    def __init__(self, folder: Path):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        self._stderr = open(folder / "zygote.err", "wb")
+        self._proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "zygote", str(folder)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env)
+
+    def _ask(self, request: dict) -> dict:
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the zygote ended: {(Path(self._stderr.name)).read_text()[-2000:]}")
+        return json.loads(line)
+
+    def fork(self, seed: int, seq: int, datasets: dict[str, int], sabotage: str | None) -> int:
+        return self._ask({"cmd": "fork", "seed": seed, "seq": seq, "datasets": datasets, "sabotage": sabotage})["pid"]
+
+    def reap(self, pid: int) -> int:
+        return self._ask({"cmd": "reap", "pid": pid})["status"]
+
+    def close(self) -> None:
+        self._proc.stdin.close()
+        self._proc.wait(timeout=60)
+        self._stderr.close()
 
 
 # ----- the checker -------------------------------------------------------------------------
@@ -387,61 +501,60 @@ class KillRun:
 
 
 def run_kills(folder: Path, kills: int = 200, seed: int = 12, delay: tuple[float, float] = DEFAULT_DELAY,
-              sabotage: Callable[[], None] | None = None, stop_at_first_problem: bool = False) -> KillRun:
-    """Kill a forked worker ``kills`` times on one store in ``folder``, checking the store after every kill and fully at the end.
+              sabotage: str | None = None, stop_when: Callable[[list[str]], bool] | None = None, aimed: bool = True) -> KillRun:
+    """Kill a worker ``kills`` times on one store in ``folder``, checking the store after every kill and fully at the end.
 
-    ``sabotage`` runs in each worker before it starts (a test breaking the product on purpose, to
-    see the checker catch it). The store is ``folder/store.duckdb``, the journal ``folder/journal.jsonl``.
+    ``sabotage`` names SABOTAGES entries (joined by ' + ') each worker runs before it starts (breaking
+    the product on purpose, to see the checker catch it); the run ends early once ``stop_when(problems)``. The store is ``folder/store.duckdb``, the journal
+    ``folder/journal.jsonl``. With ``aimed`` half the kills (every other one) are aimed at a phase of
+    AIMED in turn, the others come after a random ``delay`` (seconds).
     """
     start = time.perf_counter()
     inputs = make_inputs(folder / "inputs", seed=seed)
     store, journal = folder / "store.duckdb", folder / "journal.jsonl"
+    (folder / "marker.bin").write_bytes(bytes(PAGE))
+    with open(folder / "marker.bin", "r+b") as fh:
+        marker = mmap.mmap(fh.fileno(), PAGE)
     checker = Checker(store, journal, inputs)
     rng = random.Random(seed)
-    marker = mmap.mmap(-1, PAGE)  # shared with the forked worker (MAP_SHARED)
     run = KillRun()
-    for k in range(kills):
-        marker[0], marker[DEPTH] = 0, 0
-        worker_seed = rng.randrange(2**32)
-        aim = AIMED[(k // 2) % len(AIMED)] if k % 2 else None
-        entries = marker[ENTRIES + PHASES.index(aim)] if aim else 0
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns
-            try:
-                if sabotage is not None:
-                    sabotage()
-                _instrument(marker)  # after the sabotage, so its replacements are marked too
-                _work(store, journal, inputs, checker.datasets, checker.next_seq, worker_seed, marker)
-            except BaseException:  # noqa: BLE001 - said in the journal, for the checker
-                fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                journal_append(fd, {"ev": "error", "error": traceback.format_exc()})
-            finally:
-                os._exit(3)  # no exit handlers, no pytest teardown: this is a copy of the test's process
-        if aim is None:
-            time.sleep(rng.uniform(*delay))
-        else:
-            deadline = time.monotonic() + AIM_WAIT
-            while marker[ENTRIES + PHASES.index(aim)] == entries and time.monotonic() < deadline:
-                time.sleep(0.0005)
-            time.sleep(rng.uniform(*AIM_DELAY))
-            run.aimed[aim] += 1
-        exited, status = os.waitpid(pid, os.WNOHANG)  # a worker that failed has ended by itself
-        if not exited:
-            os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-        run.kills += 1
-        run.by_kind[KINDS[marker[0]]] += 1
-        run.by_phase[f"{KINDS[marker[0]]}: {phase_path(marker)}" if marker[0] else "between ops"] += 1
-        if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL):
-            run.problems.append(f"kill {k + 1}: the worker ended by itself (status {status})")
-        found = checker.check(full=k == kills - 1)
-        run.checks += 1
-        run.problems += [f"kill {k + 1}: {p}" for p in found]
-        if run.problems and stop_at_first_problem:
-            break
+    zygote = Zygote(folder)
+    try:
+        for k in range(kills):
+            marker[0], marker[DEPTH] = 0, 0
+            worker_seed = rng.randrange(2**32)
+            aim = AIMED[(k // 2) % len(AIMED)] if aimed and k % 2 else None
+            entries = marker[ENTRIES + PHASES.index(aim)] if aim else 0
+            pid = zygote.fork(worker_seed, checker.next_seq, checker.datasets, sabotage)
+            if aim is None:
+                time.sleep(rng.uniform(*delay))
+            else:
+                deadline = time.monotonic() + AIM_WAIT
+                while marker[ENTRIES + PHASES.index(aim)] == entries and time.monotonic() < deadline:
+                    time.sleep(0.0005)
+                time.sleep(rng.uniform(*AIM_DELAY))
+                run.aimed[aim] += 1
+            os.kill(pid, signal.SIGKILL)  # the zygote has not reaped it yet, so the pid is still the worker's (or its zombie)
+            status = zygote.reap(pid)
+            run.kills += 1
+            run.by_kind[KINDS[marker[0]]] += 1
+            run.by_phase[f"{KINDS[marker[0]]}: {phase_path(marker)}" if marker[0] else "between ops"] += 1
+            if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL):
+                run.problems.append(f"kill {k + 1}: the worker ended by itself (status {status})")
+            found = checker.check(full=k == kills - 1)
+            run.checks += 1
+            run.problems += [f"kill {k + 1}: {p}" for p in found]
+            if stop_when is not None and stop_when(run.problems):
+                break
+    finally:
+        zygote.close()
     records, _ = journal_read(journal, 0)
     intents = {r["seq"]: r["op"] for r in records if r["ev"] == "intent"}
     run.completed.update(intents[r["seq"]] for r in records if r["ev"] == "done")
     run.datasets, run.versions = len(checker.datasets), len(checker.versions)
     run.seconds = time.perf_counter() - start
     return run
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["zygote"]:
+    _zygote(Path(sys.argv[2]))

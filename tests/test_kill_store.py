@@ -6,6 +6,10 @@ journals each operation's intent and completion; after every kill the store is o
 process would and compared with the journal. Two tests break the store on purpose (no orphan
 cleanup; a publish that is not one transaction) to show the checker catches what the bar forbids.
 
+Two xfails, found while building the harness, are bugs of processes forked after lead_model was
+imported (multiprocessing's default start on Linux); the harness avoids both by forking its workers
+from a fresh zygote that never loads and never opens the store.
+
 The older kill tests stay where they are: tests/test_versions.py kills *spawned* savers (a real
 process start, the lock file between live processes) and tests/test_store.py kills a load parked
 between staging and publishing; this one covers every phase of all four operations on one store.
@@ -49,7 +53,7 @@ def test_two_hundred_kills_leave_no_corrupt_store_no_lost_dataset_or_version_and
     landed = run.landed()
     assert landed["read file"] + landed["encode"] >= 1 and all(landed[p] >= 1 for p in ("stage", "publish", "version insert", "close")), landed
     # ... and between them the worker got work done, so there was something to lose.
-    assert all(run.completed[op] >= 5 for op in OPS), run.completed
+    assert run.completed["load"] + run.completed["replace"] >= 10 and run.completed["version"] + run.completed["config"] >= 20, run.completed
     assert run.datasets >= 3 and run.versions >= 20
     assert set(run.by_kind) <= set(KINDS)
     # A new interpreter (not a copy of this one) reads the same store after the last kill.
@@ -62,48 +66,25 @@ def test_two_hundred_kills_leave_no_corrupt_store_no_lost_dataset_or_version_and
 
 
 def test_the_checker_finds_orphans_when_the_next_open_does_not_tidy(tmp_path, monkeypatch):
-    # Broken on purpose, in this process and so in the workers it forks: staged tables of killed loads stay.
+    # Broken on purpose in this process, whose open after each kill is the "next open": staged tables of killed loads stay.
     monkeypatch.setattr(LeadStore, "_drop_abandoned", lambda self, con: None)
-    run = run_kills(tmp_path, 80, seed=5, stop_at_first_problem=True)
+    run = run_kills(tmp_path, 80, seed=5, stop_when=lambda problems: any("orphan tables" in p for p in problems))
     assert any("orphan tables" in p for p in run.problems), run.lines()
 
 
-def _publish_in_two_transactions():
-    """A publish that takes the old dataset out (row and table) and commits before it puts the new one in: what LeadStore.publish must not do."""
-    publish = LeadStore.publish
-
-    def split(self, table_name, name, source, rows, settings=None):
-        con = self.connect()
-        try:
-            for (old,) in con.execute("SELECT tbl FROM lead_datasets WHERE name = ?", [name]).fetchall():
-                con.execute(f'DROP TABLE IF EXISTS "{old}"')
-            con.execute("DELETE FROM lead_datasets WHERE name = ?", [name])
-        finally:
-            con.close()
-        return publish(self, table_name, name, source, rows, settings)
-
-    LeadStore.publish = split
-
-
 def test_the_checker_finds_a_lost_dataset_when_publish_is_not_one_transaction(tmp_path):
-    run = run_kills(tmp_path, 120, seed=7, sabotage=_publish_in_two_transactions, stop_at_first_problem=True)
+    run = run_kills(tmp_path, 60, seed=7, sabotage="publish in two transactions", aimed=False, delay=(0.2, 1.0),
+                    stop_when=lambda problems: any("is lost" in p for p in problems))
     assert any("is lost" in p for p in run.problems), run.lines()
 
 
-def _stage_one_row_short():
-    stage = LeadStore.stage
-    LeadStore.stage = lambda self, table, threads=None: stage(self, table.slice(0, table.num_rows - 1), threads)
+def test_the_checker_finds_rows_or_models_that_are_not_what_was_saved(tmp_path):
+    def both(problems: list[str]) -> bool:
+        return any("has rows" in p for p in problems) and any("with another model" in p for p in problems)
 
-
-def _save_another_model():
-    save = VersionRegistry.save
-    VersionRegistry.save = lambda self, model, name, **kw: save(self, model.replace(mql_threshold=model.mql_threshold + 1), name, **kw)
-
-
-@pytest.mark.parametrize("sabotage, finding", [(_stage_one_row_short, "has rows"), (_save_another_model, "with another model")])
-def test_the_checker_finds_rows_or_models_that_are_not_what_was_saved(tmp_path, sabotage, finding):
-    run = run_kills(tmp_path, 40, seed=3, sabotage=sabotage, stop_at_first_problem=True)
-    assert any(finding in p for p in run.problems), run.lines()
+    # Workers live long enough to finish an operation or two: the first checks after them find both.
+    run = run_kills(tmp_path, 20, seed=3, sabotage="stage one row short + save another model", aimed=False, delay=(0.8, 1.2), stop_when=both)
+    assert both(run.problems), run.lines()
 
 
 def test_a_load_in_a_forked_process_keeps_its_staged_table_while_another_process_opens_the_store(tmp_path):
@@ -144,3 +125,42 @@ def test_a_load_in_a_forked_process_keeps_its_staged_table_while_another_process
         pytest.xfail(reason=f"bug in lead_model/data/store.py (_OWN_START is the parent's in a forked process, so another process's open drops"
                             f" the live child's staged table as abandoned): {said}")
     assert [d.name for d in LeadStore(store).datasets()] == ["forked"]
+
+
+FORK_AFTER_A_LOAD = """
+import concurrent.futures, gc, os, sys
+from lead_model.data.leads import load_leads
+folder = sys.argv[1]
+load_leads(folder + "/a.csv", "converted", store=folder + "/s.duckdb", name="first")  # this process has loaded once
+pid = os.fork()
+if pid == 0:
+    # An executor that counts threads this process does not have starts none for the next job: that job never runs.
+    stale = [e for e in gc.get_objects() if isinstance(e, concurrent.futures.ThreadPoolExecutor) and not e._shutdown
+             and any(not t.is_alive() for t in e._threads)]
+    if stale:
+        print(f"{len(stale)} thread pools count their parent's threads ({', '.join(e._thread_name_prefix for e in stale)}): the load would wait forever",
+              flush=True)
+        os._exit(1)
+    load_leads(folder + "/a.csv", "converted", store=folder + "/s.duckdb", name="second")
+    print("ok", flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_process_forked_after_a_load_can_load(tmp_path):
+    """A process forked after lead_model loaded a file (a multiprocessing worker, a preforking server) loads too.
+
+    Found while building the kill harness (its workers are forked from a zygote that never loaded).
+    leads.py's module-level ThreadPoolExecutors (_STORE_WRITER, _COLUMN_WORKERS) are copied by fork
+    with their bookkeeping but not their threads: the child's executor counts the parent's idle
+    thread as its own, starts none, and the load waits forever for the rows to be written.
+    """
+    (tmp_path / "a.csv").write_text("segment,converted\na,yes\nb,no\nc,no\n")
+    child = subprocess.run([sys.executable, "-c", FORK_AFTER_A_LOAD, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if child.returncode == 1 and "would wait forever" in child.stdout:
+        pytest.xfail(reason="bug in lead_model/data/leads.py (module-level thread pools are not renewed after fork): " + child.stdout.strip())
+    assert child.returncode == 0 and child.stdout.strip() == "ok", child.stdout + child.stderr
+    assert {d.name for d in LeadStore(tmp_path / "s.duckdb").datasets()} == {"first", "second"}
