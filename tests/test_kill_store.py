@@ -1,10 +1,11 @@
 """Kill-at-random for the lead store (issue 12): 200 SIGKILLs across load, replace, version save and config import.
 
 The bar: zero corrupted stores, zero lost datasets or versions, zero orphan tables after the next
-open. The harness (tests/kill_harness.py, also run by benchmarks/bench_kills.py) forks a worker that
-journals each operation's intent and completion; after every kill the store is opened as a fresh
-process would and compared with the journal. Two tests break the store on purpose (no orphan
-cleanup; a publish that is not one transaction) to show the checker catches what the bar forbids.
+open. The harness (tests/kill_harness.py, also run by benchmarks/bench_kills.py) has a zygote
+interpreter fork workers that journal each operation's intent and completion; after every kill the
+store is opened as a fresh process would and compared with the journal. Three tests break the store
+on purpose (no orphan cleanup; a publish that is not one transaction; rows or models that are not
+what was saved) to show the checker catches what the bar forbids.
 
 Two xfails, found while building the harness, are bugs of processes forked after lead_model was
 imported (multiprocessing's default start on Linux); the harness avoids both by forking its workers
