@@ -591,6 +591,7 @@ class LeadStore:
         return con
 
     def _reader(self) -> StoreConnection:
+        """A reader's connection to a store of the current format with nothing to tidy (else a short writer sees to it first)."""
         if str(self.path) == ":memory:" or not self.path.exists():
             raise LeadModelError(f"the lead store {self.path} does not exist yet; load a file into it with 'lead-model load FILE'.")
         for attempt in range(2):
@@ -611,7 +612,7 @@ class LeadStore:
             con.close()
             try:
                 self.connect().close()  # creates, migrates or tidies, in a short writer's connection
-            except LeadModelError:
+            except (LeadModelError, RuntimeError):  # cannot write now (or this thread already reads): tidying can wait
                 if version != STORE_FORMAT_VERSION:
                     raise
         raise AssertionError("unreachable")
@@ -627,15 +628,24 @@ class LeadStore:
                 if taken is not None:
                     duck_read_only, thread = taken
                     try:
-                        raw = duckdb.connect(str(self.path), read_only=duck_read_only, config=_CONNECT_CONFIG)
-                        return StoreConnection(raw, self.path, thread, read_only=not write)
+                        con = StoreConnection(duckdb.connect(str(self.path), read_only=duck_read_only, config=_CONNECT_CONFIG), self.path, thread,
+                                              read_only=not write)
                     except duckdb.Error as exc:
                         _LOCK_FILES.give(self.path, thread)
                         if not _is_lock_error(exc):  # else a program outside lead-model holds the file
                             raise self._open_error(exc) from None
+                        con = None
                     except BaseException:
                         _LOCK_FILES.give(self.path, thread)
                         raise
+                    if con is not None:
+                        try:
+                            # DuckDB draws a progress bar on stdout for a query over 2 s (6 readers of a big dataset), inside the CLI's output.
+                            con.execute("SET enable_progress_bar = false")
+                        except BaseException:
+                            con.close()
+                            raise
+                        return con
                 now = time.monotonic()
                 if deadline is None:
                     wait = self.lock_wait if self.lock_wait is not None else lock_wait_seconds()
