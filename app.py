@@ -69,7 +69,6 @@ st.set_option("client.toolbarMode", "minimal")  # no Deploy button on the projec
 # fonts.gstatic.com on every load, so an offline workshop room would have none.
 st.set_page_config(page_title="Lead Model Studio", page_icon="🎯", layout="wide", initial_sidebar_state=390)
 st.html(STYLE)
-loading.start(data_path(sys.argv[1:]))
 data_page = st.Page(str(APP_DIR / "pages" / "data.py"), title="Data", icon=":material/database:", url_path="data")
 designer_page = st.Page(str(APP_DIR / "pages" / "designer.py"), title="Designer", icon=":material/tune:", url_path="designer")
 
@@ -89,6 +88,14 @@ pages = [
     st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 page = st.navigation(pages, position="top")
+wanted = session.ss.pop(session.WANTED_PAGE, None)  # a page opened by URL on a fresh server (session.ensure_app)
+if wanted and wanted != page.url_path:
+    target = next((p for p in pages if p.url_path == wanted), None)
+    if target is not None:
+        st.switch_page(target)
+# After st.navigation: the loading run's st.rerun() then comes back to the page the URL named
+# (before it, a new session opened at /data was sent to the Designer).
+loading.start(data_path(sys.argv[1:]))
 with no_traceback():
     page.run()
 if os.environ.get("LEAD_MODEL_TIMINGS"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from lead_model.errors import LeadModelError
@@ -50,7 +52,7 @@ def ask_replace(upload, outcome: str | None, name: str, stored) -> None:
     """An upload named like a stored dataset replaces it for everyone on this store only when someone says so."""
     when = stored.loaded_at[:16].replace("T", " ")
     st.warning(
-        f"A dataset named '{md(name)}' is already stored ({stored.rows:,} rows, loaded {when} from {md(stored.source)}). "
+        f"A dataset named '{md(name)}' is already stored ({stored.rows:,} rows, loaded {when} from {md(Path(stored.source).name)}). "
         "Replacing it changes it for everyone who uses this store.",
         icon=":material/warning:",
     )
@@ -150,7 +152,7 @@ newer = next((d for d in stored if d.name == leads.name and d.table != leads.inf
 if newer is not None:
     st.warning(
         f"'{md(leads.name)}' in the store was replaced by a newer load ({newer.rows:,} rows, loaded {newer.loaded_at[:16].replace('T', ' ')}"
-        f" from {md(newer.source)}). This session still works on its own copy of {leads.summary.rows:,} rows; "
+        f" from {md(Path(newer.source).name)}). This session still works on its own copy of {leads.summary.rows:,} rows; "
         "open the dataset again above to work on the new rows.",
         icon=":material/sync_problem:",
     )
@@ -225,7 +227,7 @@ with st.container(key="leak_checks"):  # always drawn: the answers below come an
         current = next((label for label, known in ANSWERS.items() if known == v.answer), None)
         if st.session_state.get(key) != current:
             st.session_state[key] = current
-        answer_col.radio(f"Is {v.column} known before sales contact?", list(ANSWERS), key=key, index=None, label_visibility="collapsed",
+        answer_col.radio(f"Is {md(v.column)} known before sales contact?", list(ANSWERS), key=key, index=None, label_visibility="collapsed",
                          on_change=on_answer, args=(v.column, key))
         if v.leaky and button.button("Ignore column", key=f"ignore_leak::{v.column}", type="primary", width="stretch",
                                      help=md(f"Set '{v.column}' to ignore: it leaves the model and the suggestions.")):

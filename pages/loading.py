@@ -121,7 +121,7 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     path = Path(path)
     stamp = _stamp(path)
     store = str(default_store_path())
-    args = (str(path.resolve()), stamp, store, name or dataset_name_for(path), outcome or None)
+    args = (str(path.resolve()), stamp, store, name or name_for_file(path), outcome or None)
     progress(0.1, f"Reading and encoding {path.name} ({_size_text(stamp[1])})…")
     new = _leads_from_file(*args)
     progress(0.7, f"Writing {new.summary.rows:,} rows to the lead store…")
@@ -155,6 +155,23 @@ def load_upload(file_name: str, data: bytes, outcome: str | None = None, progres
     finally:
         path.unlink(missing_ok=True)
         tmp_dir.rmdir()
+
+
+def name_for_file(path: Path) -> str:
+    """The dataset name a file on the server loads under: its own ('leads' for leads.csv), unless a dataset loaded
+    from another file or an upload holds that name; then the first 'leads-2', 'leads-3', ... that is this file's or free.
+
+    So the sample button, a path or the server's --data never replace someone's upload of the same name; the same
+    file loaded again (changed on disk, or by a new session) replaces its own earlier load."""
+    base, source = dataset_name_for(path), str(path.resolve())
+    by_name = {d.name: d for d in stored_datasets()}
+    passed: set[str] = set()
+    while True:  # 'leads', then 'leads-2', 'leads-3', ...: ends at the first name that is free
+        name = free_dataset_name(base, passed)
+        held = by_name.get(name)
+        if held is None or held.source == source:
+            return name
+        passed.add(name)
 
 
 def upload_name(file_name: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -31,6 +32,7 @@ SAMPLE_MODEL = APP_DIR / "sample_data" / "sample_model.yaml"
 STARTED = "started"
 WORKBENCH = "workbench"
 DATASET = "dataset"
+WANTED_PAGE = "wanted_page"  # the url path a page opened on a fresh server asked for (ensure_app), for app.py to switch to
 RESUME = "resume_offer"  # the autosave this session may continue (pages/resume.py), until Continue or Start over
 
 # widget keys
@@ -100,6 +102,9 @@ def ensure_app() -> None:
 
     if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
+        # The rerun carries this file's old-mode page id, which app.py's pages do not know (it would open the
+        # default page): app.py switches to the page the URL names instead.
+        ss[WANTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
         st.rerun()
 
 

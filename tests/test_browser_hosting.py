@@ -1,0 +1,124 @@
+"""A hosted app in a real browser: two people's uploads under one name, and no path loading outside the data folder.
+
+One ``streamlit run`` with LEAD_MODEL_HOSTED=1 and a data folder, the sample loaded on start,
+two browser contexts (two people). The second person's ``leads.csv`` is an upload named like the
+stored sample ('leads'): the page asks, and the first person's data and numbers stay as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+import browser_support as bs
+
+_MISSING = bs.chromium_missing_reason()
+_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
+]
+
+
+def other_leads(rows: int) -> bytes:
+    lines = ["lead_id,segment,visits,converted"] + [f"H{i:04d},{'abc'[i % 3]},{i % 9},{'yes' if i % 4 == 0 else 'no'}" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if _MISSING:
+        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    tmp = tmp_path_factory.mktemp("hosted")
+    folder = tmp / "data folder"
+    folder.mkdir()
+    (folder / "march leads.csv").write_bytes(other_leads(90))
+    env = {"LEAD_MODEL_HOSTED": "1", "LEAD_MODEL_DATA_DIR": str(folder)}
+    with bs.running_server(bs.SAMPLE_CSV, tmp / "lead_store.duckdb", timeout=90, extra_env=env, log_dir=tmp) as srv:
+        yield srv
+
+
+def data_page(browser, server):
+    page = bs.open_page(browser, server.url + "/data", width=1280, height=800)
+    bs.wait_app_ready(page, timeout=90)
+    return page
+
+
+def revisit_data(page) -> None:
+    """Designer, then Data again, in the top navigation: the same session (a reload would be a new one)."""
+    for name in ("Designer", "Data"):
+        page.get_by_role("link", name=name).first.click()
+        bs.wait_app_ready(page, timeout=90)
+
+
+def rows_tile(page) -> str:
+    return bs.metric_text(page, "Rows")
+
+
+def wait_for(page, check, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            bs.wait_idle(page, timeout=30)
+            return
+        time.sleep(0.1)
+    popovers = [p.inner_text() for p in page.locator('[data-testid="stPopoverBody"]').all()]
+    raise AssertionError(f"timed out waiting for {what}; popovers: {popovers}; the page says:\n{page.locator('body').inner_text()[:1500]}")
+
+
+def test_a_second_upload_under_the_same_name_asks_and_leaves_the_first_person_alone(server, browser):
+    first, second = data_page(browser, server), data_page(browser, server)
+    assert rows_tile(first) == "50,000" and rows_tile(second) == "50,000"
+
+    second.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        {"name": "leads.csv", "mimeType": "text/csv", "buffer": other_leads(120)}
+    )
+    question = second.get_by_text(re.compile(r"A dataset named 'leads' is already stored \(50,000 rows"))
+    wait_for(second, lambda: question.count() > 0, "the replace question")
+    second.get_by_role("button", name="Load as 'leads-2'").click()
+    wait_for(second, lambda: rows_tile(second) == "120", "leads-2 to load")
+    assert second.get_by_role("heading", name="leads-2").count() == 1
+
+    revisit_data(first)
+    assert rows_tile(first) == "50,000"  # nothing of the second person's reached the first
+    assert first.get_by_text("replaced by a newer load").count() == 0
+
+    # the second person replaces 'leads' after all: the first keeps their copy, and is told
+    second.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        {"name": "leads.csv", "mimeType": "text/csv", "buffer": other_leads(60)}
+    )
+    wait_for(second, lambda: second.get_by_role("button", name="Replace 'leads'").count() > 0, "the replace question again")
+    second.get_by_role("button", name="Replace 'leads'").click()
+    wait_for(second, lambda: rows_tile(second) == "60", "the replacing load")
+    revisit_data(first)
+    assert rows_tile(first) == "50,000"
+    assert first.get_by_text(re.compile(r"'leads' in the store was replaced by a newer load \(60 rows")).count() == 1
+    # a new session (a reload) opens the server's --data file under a name no upload holds: the uploads stay
+    first.reload()
+    bs.wait_app_ready(first, timeout=90)
+    assert rows_tile(first) == "50,000" and first.get_by_role("heading", name="leads-3").count() == 1
+    second.get_by_role("link", name="Designer").first.click()
+    bs.wait_app_ready(second, timeout=90)
+    revisit_data(second)
+    assert rows_tile(second) == "60" and second.get_by_text("replaced by a newer load").count() == 0
+    for page in (first, second):
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()
+
+
+def test_hosted_path_loading_offers_the_data_folder_only(server, browser):
+    page = data_page(browser, server)
+    assert page.get_by_text("Load a file by path").count() == 0
+    page.get_by_text("Load a file from the data folder").click()
+    panel = page.locator('[data-testid="stPopoverBody"]')
+    picker = panel.locator('[data-testid="stSelectbox"]')
+    wait_for(page, lambda: picker.count() > 0 and picker.locator("input").input_value() == "march leads.csv", "the folder's file list")
+    assert panel.locator("input[type=text]:not([role=combobox])").count() == 0  # no free-text path anywhere
+    panel.get_by_role("button", name="Load file").click()
+    wait_for(page, lambda: rows_tile(page) == "90", "the folder's file to load")
+    assert page.get_by_role("heading", name="march leads").count() == 1
+    page.close()
