@@ -113,3 +113,21 @@ def test_review_without_a_created_date_is_one_sentence(tmp_path, bank_leads, dat
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: '{bank_leads.name}' has no created date column, so its leads cannot be put in periods; pick one on the Data page")
     assert result.output.count("\n") == 1
+
+
+def test_load_created_names_the_date_column_a_review_puts_leads_in_periods_by(tmp_path):
+    """The sentence above points at `lead-model load FILE --created COLUMN`; that command works, and a non-date column is one sentence."""
+    rows = [[f"L{i}", f"2025-{1 + i % 6:02d}-15", f"2024-{1 + i % 3:02d}-01", "ab"[i % 2], "yes" if i % 3 == 0 else "no"] for i in range(120)]
+    write_csv(tmp_path / "dates.csv", ["lead_id", "signup", "first_touch", "segment", "converted"], rows)
+    store = tmp_path / "store.duckdb"
+    model = {"attributes": [{"name": "segment", "kind": "categorical", "group": "fit", "levels": [{"value": "a", "points": 10}]}], "mql_threshold": 5}
+    (tmp_path / "m.json").write_text(json.dumps(model))
+    assert run("load", tmp_path / "dates.csv", "--created", "first_touch", "--store", store).exit_code == 0
+    result = run("review", "dates", "--model", tmp_path / "m.json", "--by", "month", "--json", "--store", store)
+    assert result.exit_code == 0, result.output
+    periods = [p["period"] for p in json.loads(result.output)["periods"]]
+    assert periods == ["2024-01", "2024-02", "2024-03"]  # first_touch's months, not signup's six
+    bad = run("load", tmp_path / "dates.csv", "--created", "segment", "--store", store)
+    assert bad.exit_code == 1
+    assert bad.output == ("Error: column 'segment' is not a date column (it holds values such as 'a'), so it cannot be the created date; "
+                          "choose a column of dates (e.g. 2025-03-31) or none.\n")

@@ -157,12 +157,16 @@ def main() -> None:
 @click.option("--name", default=None, help="Dataset name in the store (default: the file name without extension).")
 @outcome_option
 @exclude_option
+@click.option("--created", "created", default=None, metavar="COL",
+              help="The column of the date each lead was created (inferred when not given); reviews put leads in periods by it.")
 @store_option
-def load(file: Path, name: str | None, outcome: str | None, exclude: tuple[str, ...], store: Path | None) -> None:
+def load(file: Path, name: str | None, outcome: str | None, exclude: tuple[str, ...], created: str | None, store: Path | None) -> None:
     """Load a CSV or Parquet file of historical leads into the store and show the inferred roles."""
     from lead_model.data.leads import load_leads
+    from lead_model.data.roles import RoleOverride
 
-    leads = load_leads(file, outcome, store=store, name=name, exclude=exclude)
+    roles = {created: RoleOverride(role="created")} if created else None
+    leads = load_leads(file, outcome, store=store, name=name, exclude=exclude, roles=roles)
     click.echo(load_report(leads))
     _warn_leaks(leads)
 

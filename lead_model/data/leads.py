@@ -617,7 +617,14 @@ def _encode(
     created_col = next((n for n, r in roles.items() if r.role == "created"), None)
     created = None
     if created_col is not None:
-        created = pc.cast(table.column(created_col), pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[D]")[order]
+        try:
+            created = pc.cast(table.column(created_col), pa.timestamp("s")).to_numpy(zero_copy_only=False).astype("datetime64[D]")[order]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            example = next((v for v in table.column(created_col).drop_null().slice(0, 1).to_pylist()), None)
+            raise LeadModelError(
+                f"column '{created_col}' is not a date column (it holds values such as {example!r}), so it cannot be the created date; "
+                "choose a column of dates (e.g. 2025-03-31) or none."
+            ) from None
     id_col = next((n for n, r in roles.items() if r.role == "id"), None)
     amount_col = guess_amount_column(profiles, roles)
     amount = _numeric_values(table.column(amount_col), text_columns.get(amount_col))[order] if amount_col else None

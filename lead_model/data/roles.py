@@ -141,8 +141,15 @@ def infer_roles(
             have_id |= role.role == "id"
             have_created |= role.role == "created"
         roles[name] = role
-    for name, ov in (overrides or {}).items():
+    overrides = overrides or {}
+    for name, ov in overrides.items():
         roles[name] = _apply_override(roles[name], ov, profiles[name])
+    for one in ("created", "id"):  # a column chosen as the created date (or the id) replaces the one inferred
+        chosen = next((n for n, ov in overrides.items() if roles[n].role == one), None)
+        if chosen is not None:
+            for name, role in roles.items():
+                if role.role == one and name != chosen and name not in overrides:
+                    roles[name] = ColumnRole(name, "ignore", reason=f"another {'date' if one == 'created' else 'id'} column ('{chosen}' was chosen)")
     return roles
 
 
