@@ -66,6 +66,18 @@ def test_export_config_with_data_and_a_sign_off(env, suffix):
     assert "Agreed on dataset 'tiny': 12 rows, content hash" in checked.output
 
 
+def test_a_config_saved_as_a_version_keeps_its_sign_off(env):
+    assert run("export-config", "--model", "a.yaml", *SIGN, "-o", "config.yaml").exit_code == 0
+    version_id = run("versions", "save", "--model", "config.yaml", "--name", "Q3 agreed").output.strip()
+    version = VersionRegistry(env / "s.duckdb").get(int(version_id))
+    assert version.signoff == {"sales": "Priya Shah", "marketing": "Tom Berg", "date": "2025-06-30", "notes": "Agreed."}
+    assert (version.author, version.notes) == ("Priya Shah", "Agreed.")  # unless --author / --notes say otherwise
+    assert version.model == ScoringModel.from_file(env / "a.yaml")
+    plain_id = run("versions", "save", "--model", "a.yaml", "--name", "draft", "--author", "Ana").output.strip()
+    plain = VersionRegistry(env / "s.duckdb").get(int(plain_id))
+    assert plain.signoff in ({}, None) and plain.author == "Ana"
+
+
 def test_a_config_without_data_or_sign_off_says_so(env):
     out = run("export-config", "--model", "b.json", "-o", "c.yml")
     assert out.exit_code == 0, out.output

@@ -36,16 +36,23 @@ def versions() -> None:
               help="The dataset it was designed on (a stored dataset's name or a file): its fingerprint and the backtest headline are kept.")
 @store_option
 def save_command(model_path: Path, name: str, author: str, notes: str, data: str | None, store: Path | None) -> None:
-    """Save a model as a new version and print its id (only the id, so scripts can capture it)."""
-    from lead_model.model.schema import ScoringModel
+    """Save a model as a new version and print its id (only the id, so scripts can capture it).
 
-    model = ScoringModel.from_file(model_path)
+    A shipping config keeps its sign-off in the version (its sales name is the author unless --author is given)."""
+    from lead_model.export.config import open_config
+
+    config = open_config(model_path)
+    model, signed = config.model, config.signoff
     leads = None
     if data is not None:
         from lead_model.data.leads import load_leads
 
         leads = load_leads(data, store=store, model=model)
-    click.echo(_registry(store).save(model, name, author=author, notes=notes, leads=leads).id)
+    if signed is not None:
+        author = author or signed.sales
+        notes = notes or signed.notes
+    version = _registry(store).save(model, name, author=author, notes=notes, leads=leads, signoff=signed.to_dict() if signed else None)
+    click.echo(version.id)
 
 
 @versions.command("list")
