@@ -105,7 +105,7 @@ s = LeadStore(store)
 con = s.connect(read_only=True)
 got = time.monotonic_ns()
 (folder / f"got-{me}").touch()
-until = time.monotonic() + 20  # meets one other reader inside its connection, or gives up (then the intervals show it)
+until = time.monotonic() + 60  # meets one other reader inside its connection, or gives up (then the intervals show it)
 while len(list(folder.glob("got-*"))) < 2 and time.monotonic() < until:
     time.sleep(0.005)
 rows = con.execute("SELECT count(*) FROM lead_datasets").fetchone()[0]

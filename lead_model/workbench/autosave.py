@@ -39,6 +39,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from lead_model.data.leads import LeadSet
 from lead_model.data.store import FINGERPRINT_KEY, Fingerprint, LeadStore, table_fingerprint
 from lead_model.engine.scoring import fits
@@ -169,12 +171,17 @@ def save_autosave(store: LeadStore | str | Path, saves: Autosave | Iterable[Auto
     rows = [[s.dataset, s.fingerprint, s.saved_at, s.model.to_json(), s.baseline.to_json(), int(s.changes), s.changed] for s in saves]
 
     def write(con) -> None:
-        for row in rows:
-            con.execute(_UPSERT, row)
-            con.execute(_PRUNE, [row[0], row[0]])
+        try:
+            for row in rows:
+                con.execute(_UPSERT, row)
+                con.execute(_PRUNE, [row[0], row[0]])
+        except duckdb.ConstraintException as exc:
+            # Another thread's transaction inserted the same new row and has not committed: DuckDB's upsert cannot update a row
+            # it cannot see yet. A conflict like any other: the transaction goes again (and then updates the row).
+            raise duckdb.TransactionException(str(exc)) from None
 
     store = _store(store)
-    store.transaction(write, prepare=lambda con: _ready(store, con))  # two sessions saving one row at once: the second goes again
+    store.transaction(write, prepare=lambda con: _ready(store, con))  # a write-write conflict with another thread goes again
 
 
 def latest_autosave(store: LeadStore | str | Path, dataset: str, fingerprint: str) -> Autosave | None:
