@@ -124,3 +124,23 @@ def test_a_move_on_the_one_dimensional_path_leaves_the_other_session_as_it_was(t
     b.run()
     assert not b.exception, b.exception
     assert seen(b) == before_b
+
+
+def test_sessions_with_equal_models_stamped_apart_share_one_suggestion_fit(tmp_path):
+    """Each session's starter model carries the moment it was made; the fit must not be made once per session."""
+    from lead_model.data.leads import load_leads
+    from lead_model.model.starter import starter_model
+    from pages import loading
+
+    leads = load_leads(SAMPLE_CSV, store=tmp_path / "store.duckdb")
+    def made_at(when: str):
+        m = starter_model(leads)
+        return m.model_copy(update={"metadata": m.metadata.model_copy(update={"created": when, "updated": when})})
+
+    first, second = made_at("2026-12-02T06:00:01Z"), made_at("2026-12-02T06:00:09Z")
+    assert first != second and first.metadata.updated != second.metadata.updated  # equal but for the stamps
+    options = loading.default_suggest_options(leads)
+    a = loading._suggestion_future(leads, first, options, (), background=True)
+    b = loading._suggestion_future(leads, second, options, (), background=True)
+    assert a is b
+    assert a.result(timeout=120).model is not None
