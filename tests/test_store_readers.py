@@ -124,7 +124,7 @@ for i in range(5):
 """
 
 
-def test_readers_hold_the_store_at_the_same_time_and_writers_wait_for_them(tmp_path, tiny):
+def test_readers_hold_the_store_at_the_same_time_and_writers_wait_for_them(tmp_path):
     store = tmp_path / "s.duckdb"
     load_leads(tiny_csv(tmp_path / "tiny.csv"), store=store, name="tiny")
     folder = tmp_path / "met"
