@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -36,10 +37,18 @@ from lead_model.data.store import ROW_COLUMN, DatasetInfo, LeadStore, check_data
 
 MISSING_CODE = 0  # every categorical/boolean/numeric attribute reserves code 0 for missing
 ENGINE_CACHE_SIZE = 3  # model layouts whose scoring engines a LeadSet keeps (each ~100-200 MB at 1M leads)
-# One writer thread: stores are written in the order datasets are loaded.
-_STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-store-writer")
-# Columns are profiled and encoded two at a time (this is a 2-core design; see PERFORMANCE.md).
-_COLUMN_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lead-column-encoder")
+def _new_pools() -> None:
+    """The module's thread pools, made anew in a forked child (its copies would count the parent's threads as their own and never run)."""
+    global _STORE_WRITER, _COLUMN_WORKERS
+    # One writer thread: stores are written in the order datasets are loaded.
+    _STORE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-store-writer")
+    # Columns are profiled and encoded two at a time (this is a 2-core design; see PERFORMANCE.md).
+    _COLUMN_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lead-column-encoder")
+
+
+_new_pools()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_pools)
 
 
 @dataclass(frozen=True, eq=False)

@@ -359,6 +359,32 @@ _HOST = socket.gethostname()
 _OWN_START = _process_start(os.getpid()) or ""
 
 
+def _after_fork_in_child() -> None:
+    """A process forked from one that imported this module starts with none of its parent's store state.
+
+    Its start time is its own (staged tables it records would otherwise carry the parent's, and any other
+    process would take them for abandoned and drop them mid-load); its parent's staged tables and lock holds
+    are not its own: the inherited lock descriptors are closed (an open copy in the child would keep the
+    parent's lock after the parent let go of it), and the guards are new (another thread may have held one
+    at the fork).
+    """
+    global _OWN_START, _LOCK_FILES, _STAGING, _STAGING_GUARD
+    _OWN_START = _process_start(os.getpid()) or ""
+    inherited = [h.fd for h in _LOCK_FILES._held.values()] + [fd for fd, _ in _LOCK_FILES._queue_fds.values()]
+    for fd in inherited:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _LOCK_FILES = _LockFiles()
+    _STAGING, _STAGING_GUARD = set(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class StoreConnection:
     """A DuckDB connection to the store (every DuckDB method works on it) that lets go of the lock file when closed.
 

@@ -69,14 +69,15 @@ def write_scored(leads: LeadSet, model: ScoringModel, out: str | Path, *, reason
         scored = pd.concat([scored, extra], axis=1)
         appended += list(extra.columns)
     plain = raw or fmt == "parquet"
-    con = LeadStore(leads.store_path).connect()
+    table = quote(leads.info.table)  # before connecting: it may wait for this process's store write, which waits for readers
+    con = LeadStore(leads.store_path).connect(read_only=True)  # a reader: parallel `score` runs share the store
     try:
         con.register("scored", scored)
-        described = con.execute(f"SELECT * FROM {quote(leads.info.table)} LIMIT 0").description
+        described = con.execute(f"SELECT * FROM {table} LIMIT 0").description
         text = {d[0] for d in described if str(d[1]).upper() == "VARCHAR"}
         cells = [_cell("t", c, not plain and c in text) for c, *_ in described if c != ROW_COLUMN]
         cells += [_cell("s", c, not plain and c in SCORED_TEXT) for c in appended]
-        sql = f"SELECT {', '.join(cells)} FROM {quote(leads.info.table)} t LEFT JOIN scored s ON t.{ROW_COLUMN} = s.row ORDER BY t.{ROW_COLUMN}"
+        sql = f"SELECT {', '.join(cells)} FROM {table} t LEFT JOIN scored s ON t.{ROW_COLUMN} = s.row ORDER BY t.{ROW_COLUMN}"
         options = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER, DELIMITER ',')"
         con.execute(f"COPY ({sql}) TO {literal(str(tmp))} {options}")
     finally:
