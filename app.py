@@ -88,6 +88,7 @@ pages = [
     st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 page = st.navigation(pages, position="top")
+session.browser_token()  # a hosted app keeps this tab's token in the URL, for its autosaves (before start() loads: _adopt reads it)
 wanted = session.ss.pop(session.WANTED_PAGE, None)  # a page opened by URL on a fresh server (session.ensure_app)
 if wanted and wanted != page.url_path:
     target = next((p for p in pages if p.url_path == wanted), None)

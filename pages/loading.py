@@ -30,11 +30,11 @@ from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count, markdown_escape
 from lead_model.model.schema import ScoringModel, check_model_size
 from lead_model.suggest.fit import Suggestion, suggest
-from lead_model.workbench.autosave import Autosave, Autosaver, dataset_fingerprint, resume_offer
+from lead_model.workbench.autosave import Autosave, Autosaver, autosave_key, dataset_fingerprint, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
 from pages.messages import flash, for_app, unexpected
-from pages.session import DATASET, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, dataset, leads, ss, workbench
+from pages.session import DATASET, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, browser_token, dataset, leads, ss, workbench
 
 Progress = Callable[[float, str], None]
 
@@ -248,6 +248,7 @@ def _adopt(new: LeadSet, spec: DatasetSpec, sample: bool) -> str:
     # Keyed by the dataset's content, not its table: a restarted server loading the same file offers to continue.
     fingerprint = _fingerprint(spec.store, new.name)
     if fingerprint is not None:
+        fingerprint = autosave_key(fingerprint, browser_token())  # on a hosted app, this browser's work only
         wb.on_change = Autosaver(spec.store, new.name, fingerprint)  # every edit is saved for a reload (F5, a restart) to continue
     ss[WORKBENCH] = wb
     ss[DATASET] = spec

@@ -12,6 +12,8 @@ functions and change it only through ``pages/callbacks.py`` and ``pages/loading.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,6 +34,7 @@ SAMPLE_MODEL = APP_DIR / "sample_data" / "sample_model.yaml"
 STARTED = "started"
 WORKBENCH = "workbench"
 DATASET = "dataset"
+BROWSER_TOKEN = "browser_token"  # session.browser_token()
 WANTED_PAGE = "wanted_page"  # the url path a page opened on a fresh server asked for (ensure_app), for app.py to switch to
 RESUME = "resume_offer"  # the autosave this session may continue (pages/resume.py), until Continue or Start over
 
@@ -60,6 +63,35 @@ class DatasetSpec:
     outcome: str | None = None
     exclude: tuple[str, ...] = ()
     roles: tuple[tuple[str, str | None, str | None, str | None], ...] = ()  # (column, role, kind, group) overrides
+
+
+BROWSER_PARAM = "browser"  # the URL's query parameter holding a hosted app's browser token
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+
+
+def browser_token() -> str:
+    """On a hosted app ($LEAD_MODEL_HOSTED), this browser tab's token, kept in the URL (``?browser=…``) so a reload (F5)
+    finds it and its autosaves; "" on a workshop laptop, where the room shares one autosave per dataset.
+
+    Not a login: whoever has the URL has the tab's autosave. Set on every run (page switches drop query parameters).
+    """
+    from lead_model.data.access import FileAccess
+    from lead_model.errors import LeadModelError
+
+    try:
+        hosted = FileAccess.from_env().hosted
+    except LeadModelError:
+        hosted = True  # a bad setting is reported on the Data page; keep people's work apart meanwhile
+    if not hosted:
+        return ""
+    token = ss.get(BROWSER_TOKEN)
+    if token is None:
+        given = st.query_params.get(BROWSER_PARAM, "")
+        token = given if _TOKEN_RE.match(given) else secrets.token_urlsafe(12)
+        ss[BROWSER_TOKEN] = token
+    if st.query_params.get(BROWSER_PARAM) != token:
+        st.query_params[BROWSER_PARAM] = token
+    return token
 
 
 def workbench() -> Workbench | None:

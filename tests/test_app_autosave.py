@@ -125,3 +125,47 @@ def test_a_restarted_server_loading_the_same_file_offers_to_continue(tmp_path, m
     loading._leads_from_file.clear()
     third = start_app(monkeypatch, store, data)
     assert offers(third) == [] and third.session_state["workbench"].model.mql_threshold == start.mql_threshold
+
+
+# ----- a hosted app: each browser its own autosave ----------------------------------------------------
+def hosted_session(store: Path, monkeypatch, token: str | None = None) -> AppTest:
+    """A new session of a hosted app; ``token``: the ?browser=… its URL carries (a reload of that tab), None: a new tab."""
+    monkeypatch.setenv("LEAD_MODEL_HOSTED", "1")
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
+    monkeypatch.setenv("LEAD_MODEL_DATA", str(SAMPLE))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if token is not None:
+        at.query_params["browser"] = token
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_on_a_hosted_app_a_reload_offers_this_browsers_work_and_nobody_elses(store, monkeypatch):
+    alice = hosted_session(store, monkeypatch)
+    token = alice.query_params["browser"][0] if isinstance(alice.query_params["browser"], list) else alice.query_params["browser"]
+    assert len(token) >= 8 and alice.session_state["browser_token"] == token  # kept in the URL, so F5 keeps it
+    start = ScoringModel.from_file(SAMPLE_MODEL)
+    vp = start.attribute("job_level").level_points()["VP"]
+    alice.slider(key=VP).set_value(vp + 5).run()
+    from lead_model.workbench.autosave import WRITER
+
+    WRITER.flush()
+
+    bob = hosted_session(store, monkeypatch)  # a colleague's new tab on the same data
+    assert bob.session_state["browser_token"] != token
+    assert offers(bob) == []  # Alice's edit is hers
+    bob.slider(key="mql_threshold").set_value(start.mql_threshold - 7).run()
+    WRITER.flush()
+
+    again = hosted_session(store, monkeypatch, token)  # Alice presses F5: her tab's URL still has her token
+    [line] = offers(again)
+    assert f"1 change: job_level: VP {vp} -> {vp + 5}" in line and "MQL threshold" not in line  # hers, not Bob's later one
+    bob_again = hosted_session(store, monkeypatch, bob.session_state["browser_token"])
+    [line] = offers(bob_again)
+    assert f"MQL threshold {start.mql_threshold} -> {start.mql_threshold - 7}" in line and "job_level" not in line
+
+
+def test_a_made_up_browser_token_is_replaced(store, monkeypatch):
+    at = hosted_session(store, monkeypatch, "<script>")
+    assert at.session_state["browser_token"] != "<script>" and len(at.session_state["browser_token"]) >= 8

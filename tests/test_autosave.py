@@ -102,8 +102,8 @@ def test_autosaves_are_per_dataset_and_content(tiny_csv, store, tiny_model):
     # At most KEPT_PER_DATASET contents per name, the newest; a dataset the store no longer holds loses its row.
     LeadStore(store).drop("b")
     for i in range(KEPT_PER_DATASET):
-        save_autosave(store, Autosave("a", f"99:{i}", tiny_model, tiny_model, f"2026-12-02T1{i}:00:00.000000+00:00", 1, ""))
-    assert rows(store) == [("a", f"99:{i}", 1) for i in range(KEPT_PER_DATASET)]  # a's two older contents and b went
+        save_autosave(store, Autosave("a", f"99:{i:02d}", tiny_model, tiny_model, f"2026-12-02T12:{i:02d}:00.000000+00:00", 1, ""))
+    assert rows(store) == [("a", f"99:{i:02d}", 1) for i in range(KEPT_PER_DATASET)]  # a's two older contents and b went
 
 
 def test_autosaves_keyed_by_table_are_carried_over_to_content_keys(tiny_csv, tmp_path, tiny_model):

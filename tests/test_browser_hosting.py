@@ -122,3 +122,25 @@ def test_hosted_path_loading_offers_the_data_folder_only(server, browser):
     wait_for(page, lambda: rows_tile(page) == "90", "the folder's file to load")
     assert page.get_by_role("heading", name="march leads").count() == 1
     page.close()
+
+
+def test_the_browser_token_stays_in_the_url_and_a_reload_offers_this_tabs_work(server, browser):
+    page = bs.open_page(browser, server.url + bs.DESIGNER_PATH, width=1280, height=800)
+    bs.wait_app_ready(page, timeout=90)
+    bs.wait_points_sliders(page, timeout=60)
+    token = re.search(r"[?&]browser=([A-Za-z0-9_-]+)", page.url)
+    assert token, page.url
+    bs.goto_page(page, "Data")
+    bs.goto_page(page, "Designer")
+    assert f"browser={token.group(1)}" in page.url  # page switches keep it
+    bs.press_slider(page, "MQL threshold", "ArrowLeft", times=2)
+    time.sleep(1.0)  # the autosave is written in the background
+    page.reload()
+    bs.wait_app_ready(page, timeout=90)
+    offer = page.get_by_text(re.compile(r"Continue where the last session stopped\?.*2 changes"))
+    wait_for(page, lambda: offer.count() > 0, "this tab's offer after F5")
+    other = bs.open_page(browser, server.url + bs.DESIGNER_PATH, width=1280, height=800)  # a colleague: a new tab, no token
+    bs.wait_app_ready(other, timeout=90)
+    assert other.get_by_text("Continue where the last session stopped?").count() == 0
+    page.close()
+    other.close()

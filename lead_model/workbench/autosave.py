@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from lead_model.workbench.workshop import Workbench
 
 AUTOSAVE_TABLE = "lead_autosaves"
-KEPT_PER_DATASET = 5  # contents (fingerprints) of one dataset name whose last work is kept
+KEPT_PER_DATASET = 20  # keys (content, and on a hosted app the browser: ``autosave_key``) of one dataset name whose last work is kept
 OFFER_CHANGES = 3  # changes the "continue?" line lists before "…"
 RETRY_SECONDS = 2.0  # at most this long between tries while another program holds the store's lock
 
@@ -108,6 +108,15 @@ def _store(store: LeadStore | str | Path) -> LeadStore:
 def fingerprint_key(fp: Fingerprint) -> str:
     """A Fingerprint as the autosave key: '50000:3f2a...' (rows, then the hash)."""
     return f"{fp.rows}:{fp.hash}"
+
+
+def autosave_key(fingerprint: str, browser: str = "") -> str:
+    """The key one session's work is saved under: the dataset's content (``dataset_fingerprint``), and on a hosted app the browser's own token.
+
+    A workshop laptop shares one key per content, so a restarted server offers the room its work; on a hosted app each
+    browser (its token kept in the URL) gets its own, so nobody is offered a colleague's edits, nor loses theirs to them.
+    """
+    return f"{fingerprint}#{browser}" if browser else fingerprint
 
 
 def dataset_fingerprint(store: LeadStore | str | Path, dataset: str) -> str:
