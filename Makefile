@@ -57,6 +57,9 @@ bench: setup spark-setup browser java
 	$(PY) benchmarks/bench_autosave.py
 	$(PY) benchmarks/bench_ship.py --rows 1000000
 	JAVA_HOME=$(JAVA17_HOME) $(PY) benchmarks/bench_spark.py --rows 1000000
+	$(PY) benchmarks/bench_sessions.py --rows 1000000 --sessions 8 --seconds 60
+	$(PY) benchmarks/bench_store_readers.py
+	$(PY) benchmarks/bench_kills.py --kills 200
 
 # The README's screenshots (docs/designer.png, docs/review.png, docs/report.png); tests never write tracked files.
 screenshots: setup browser
