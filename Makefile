@@ -44,8 +44,12 @@ java:
 run: setup
 	$(PY) -m streamlit run app.py --browser.gatherUsageStats false -- --data $(DATA)
 
+# The suite on up to 4 workers (a test file stays on one worker: its server, browser and Spark session are shared);
+# `make test JOBS=0` runs it in one process.
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: setup spark-setup browser java
-	JAVA_HOME=$(JAVA17_HOME) $(PY) -m pytest -q
+	JAVA_HOME=$(JAVA17_HOME) $(PY) -m pytest -q -n $(JOBS) --dist loadfile
 
 bench: setup spark-setup browser java
 	$(PY) benchmarks/bench_backtest.py --rows 100000

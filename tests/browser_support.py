@@ -48,6 +48,28 @@ def chromium_missing_reason() -> str | None:
     return None
 
 
+def in_ci() -> bool:
+    """CI=true: a real-browser test that cannot run fails instead of being skipped."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def browser_marks() -> list:
+    """A real-browser test module's ``pytestmark``: marked ``browser``, and skipped when chromium is missing, except under CI."""
+    import pytest
+
+    missing = chromium_missing_reason()
+    return [pytest.mark.browser, pytest.mark.skipif(missing is not None and not in_ci(), reason=f"real-browser tests need chromium: {missing}")]
+
+
+def require_browser() -> None:
+    """In a module fixture: fail (CI=true, the only way to get here without chromium) when the browser tests cannot run."""
+    import pytest
+
+    missing = chromium_missing_reason()
+    if missing:
+        pytest.fail(f"CI=true but the real-browser tests cannot run: {missing}")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -509,3 +531,21 @@ def goto_page(page, title: str, timeout: float = 60.0, *, selector: str | None =
     """Click ``title`` in the top navigation (same session, a full run of that page) and wait until it is drawn and idle."""
     page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
     wait_app_ready(page, timeout=timeout, selector=selector)
+
+
+def settle(page, paint_ms: int = 400) -> None:
+    """Idle, a pause for the first paint of charts and grids (they paint after the last message), idle again."""
+    wait_idle(page, timeout=60)
+    page.wait_for_timeout(paint_ms)
+    wait_idle(page, timeout=60)
+
+
+def goto_titled(page, title: str, paint_ms: int = 400) -> None:
+    """Click ``title`` in the top navigation and wait until the page's own title (its h1) is drawn and it has settled.
+
+    For pages without metric tiles (``goto_page`` waits for tiles)."""
+    page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.trim() === t)", arg=title, timeout=90_000
+    )
+    settle(page, paint_ms)

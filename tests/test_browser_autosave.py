@@ -7,20 +7,13 @@ chromium through Playwright (tests/browser_support.py). Expected tiles come from
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 POINTS_LABEL = "job_level: VP"  # the first fit attribute's expander is open by default
 OFFER = "Continue where the last session stopped?"
@@ -36,8 +29,7 @@ def tiles(r) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     with bs.served(tmp_path_factory, "autosave_store") as srv:
         yield srv
 
@@ -118,8 +110,7 @@ def test_a_restarted_server_offers_to_continue(tmp_path, browser, core):
     from lead_model.data.store import LeadStore
     from lead_model.workbench.autosave import dataset_fingerprint, latest_autosave
 
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     leads, model = core
     store = tmp_path / "lead_store.duckdb"
     start_points = model.attribute("job_level").level_points()["VP"]

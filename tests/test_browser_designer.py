@@ -12,20 +12,13 @@ where they fail: CI installs chromium (``make browser``), so a missing browser i
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 # pages/designer.py labels points sliders f"{attr.name}: {row.label}" (booleans "true"/"false",
 # bins "3 to < 6"); job_level is the first fit attribute, whose expander is open by default.
@@ -49,8 +42,7 @@ def expected_tiles(r) -> dict[str, str]:
 # ----- fixtures ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     with bs.served(tmp_path_factory, "browser_store") as srv:
         yield srv
 

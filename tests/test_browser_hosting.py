@@ -7,7 +7,6 @@ stored sample ('leads'): the page asks, and the first person's data and numbers 
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -15,13 +14,7 @@ import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 
 def other_leads(rows: int) -> bytes:
@@ -31,8 +24,7 @@ def other_leads(rows: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _MISSING:
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     tmp = tmp_path_factory.mktemp("hosted")
     folder = tmp / "data folder"
     folder.mkdir()
@@ -55,8 +47,9 @@ def revisit_data(page) -> None:
         bs.wait_app_ready(page, timeout=90)
 
 
-def rows_tile(page) -> str:
-    return bs.metric_text(page, "Rows")
+def rows_tile(page) -> str | None:
+    """The Data page's Rows tile, None while the page is drawn again (a load reruns it)."""
+    return bs.metric_texts(page).get("Rows")
 
 
 def wait_for(page, check, what: str, timeout: float = 60.0):

@@ -24,7 +24,6 @@ Screenshots of each page go under tmp_path (kept by pytest for the last runs).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -34,14 +33,9 @@ from conftest import data_missing
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 BANK_CSV = bs.ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-full.csv"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 WIDTH, HEIGHT = 1280, 800
 PAGES = ("Data", "Suggestions", "Review", "Export")  # after the Designer, from the top navigation
@@ -157,16 +151,10 @@ class Visit:
             self.outside.append(url)
 
     def settle(self) -> None:
-        bs.wait_idle(self.page, timeout=60)
-        self.page.wait_for_timeout(400)  # charts' and grids' first paint after the last message
-        bs.wait_idle(self.page, timeout=60)
+        bs.settle(self.page, paint_ms=400)
 
     def goto(self, title: str) -> None:
-        self.page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
-        self.page.wait_for_function(
-            "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.trim() === t)", arg=title, timeout=90_000
-        )
-        self.settle()
+        bs.goto_titled(self.page, title, paint_ms=400)
 
     def open_expander(self, label: str) -> None:
         summary = self.page.locator('[data-testid="stExpander"] summary').filter(has_text=label).first

@@ -31,7 +31,6 @@ the test can still see that, e.g., the Suggestions page's per-level "why" notes 
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,13 +40,7 @@ import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 WIDTH, HEIGHT = 1280, 800
 EVIL = "evil.example"
@@ -214,16 +207,10 @@ class Visit:
             self.evil_requests.append(request.url)
 
     def settle(self) -> None:
-        bs.wait_idle(self.page, timeout=60)
-        self.page.wait_for_timeout(300)  # grids and charts paint after the last message
-        bs.wait_idle(self.page, timeout=60)
+        bs.settle(self.page, paint_ms=300)
 
     def goto(self, title: str) -> None:
-        self.page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
-        self.page.wait_for_function(
-            "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.trim() === t)", arg=title, timeout=90_000
-        )
-        self.settle()
+        bs.goto_titled(self.page, title, paint_ms=300)
 
     def open_expander(self, label: str, where=None) -> None:
         """Open the expander whose label holds ``label`` (as it is: a label rendered as Markdown is not found)."""
@@ -262,8 +249,7 @@ def hostile_files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, hostile_files):
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     with bs.served(tmp_path_factory, "literal_store", hostile_files[0], timeout=120) as srv:
         yield srv
 

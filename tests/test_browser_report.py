@@ -7,19 +7,12 @@ aborted and recorded (tests/browser_support.py launches chromium). A screenshot 
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 CHARTS = ["threshold", "lift", "gains", "distribution", "tiers", "grades"]
 

@@ -7,27 +7,19 @@ expected crossers come from the core (per-lead scores of the sample model), not 
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 TABS = '[data-testid="stTabs"]'
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     with bs.served(tmp_path_factory, "review_store") as srv:
         yield srv
 

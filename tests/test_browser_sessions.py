@@ -10,19 +10,12 @@ Expected tiles after a move come from the core (``load_leads`` + the sample mode
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 import browser_support as bs
 
-_MISSING = bs.chromium_missing_reason()
-_IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_MISSING is not None and not _IN_CI, reason=f"real-browser tests need chromium: {_MISSING}"),
-]
+pytestmark = bs.browser_marks()
 
 POINTS_ATTRIBUTE, POINTS_VALUE = "job_level", "VP"
 POINTS_LABEL = "job_level: VP"  # the first fit attribute's expander is open by default
@@ -31,8 +24,7 @@ TILES = ("Precision", "Recall", "MQLs", "Lift", "AUC")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _MISSING:  # only reached under CI=true (skipped otherwise)
-        pytest.fail(f"CI=true but the real-browser tests cannot run: {_MISSING}")
+    bs.require_browser()
     with bs.served(tmp_path_factory, "sessions_store") as srv:
         yield srv
 
