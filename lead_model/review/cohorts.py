@@ -147,15 +147,15 @@ class PeriodBacktests:
         return out
 
 
-def period_backtests(leads: LeadSet, model: ScoringModel, by: str = "quarter", periods: Periods | None = None) -> PeriodBacktests:
+def period_backtests(leads: LeadSet, model: ScoringModel, by: str = "quarter", periods: Periods | None = None, scores=None) -> PeriodBacktests:
     """Backtest ``model`` on the leads of each period (``by`` quarter or month; or the given ``periods``).
 
-    The leads are scored once (``leads.engine(model).scores(model)``); each period's
-    BacktestResult comes from its own score histograms. Leads without a created date are in no
-    period (``periods.undated`` counts them).
+    The leads are scored once (``leads.engine(model).scores(model)``, or the ``scores`` a caller
+    already has of them); each period's BacktestResult comes from its own score histograms. Leads
+    without a created date are in no period (``periods.undated`` counts them).
     """
     p = _resolve(leads, by, periods)
-    scores = leads.engine(model).scores(model)
+    scores = scores if scores is not None else leads.engine(model).scores(model)
     hists = histograms_by_group(scores, leads.n_converted, p.index, len(p.labels))
     results = tuple(backtest_histograms(h, model) for h in hists)
     return PeriodBacktests(model, p, tuple(hists), results, _pipelines(leads, p, scores.is_mql(model.mql_threshold)))

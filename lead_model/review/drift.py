@@ -212,19 +212,19 @@ class ScoreDrift:
         return AttributeDrift("score", self.psi, self.verdict, self.levels).table()
 
 
-def score_drift(leads: LeadSet, model: ScoringModel, reference_mask: np.ndarray, recent_mask: np.ndarray) -> ScoreDrift:
+def score_drift(leads: LeadSet, model: ScoringModel, reference_mask: np.ndarray, recent_mask: np.ndarray, scores=None) -> ScoreDrift:
     """The PSI of ``model``'s total score between the leads of ``reference_mask`` and of ``recent_mask``.
 
     Bins: ten bins cut at the deciles of the reference leads' scores (knocked-out leads left
     out), rounded and de-duplicated by ``lead_model.suggest.binning.quantile_edges`` (a score
     that at least 5% of the reference leads hold gets a bin of its own; tied deciles give fewer
     bins); a score belongs to the last bin whose lower bound it reaches. Knocked-out leads
-    (in either period) form one more bin of their own.
+    (in either period) form one more bin of their own. ``scores``: the leads' scores under ``model``, when the caller has them.
     """
     from lead_model.suggest.binning import quantile_edges
 
     ref, rec = _check_masks(leads, reference_mask, recent_mask)
-    s = leads.engine(model).scores(model)
+    s = scores if scores is not None else leads.engine(model).scores(model)
     ko = s.knocked_out
     live_ref = ref & ~ko
     edges = quantile_edges(s.total[live_ref].astype(np.float64), SCORE_BINS) if live_ref.any() else ()

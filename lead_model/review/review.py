@@ -109,7 +109,8 @@ def review(
     """
     p: Periods = make_periods(leads, by)
     ref, rec = p.label(reference, 0), p.label(recent, len(p.labels) - 1)
-    pb = period_backtests(leads, model, periods=p)
+    scores = leads.engine(model).scores(model)  # once, for the cohorts and the score drift
+    pb = period_backtests(leads, model, periods=p, scores=scores)
     table = pb.table()
     ref_mask, rec_mask = p.index == p.position(ref), p.index == p.position(rec)
     for label, mask in ((ref, ref_mask), (rec, rec_mask)):
@@ -117,7 +118,7 @@ def review(
             from lead_model.errors import LeadModelError
 
             raise LeadModelError(f"{label} holds no leads, so drift cannot be measured from or to it; pick a {by} with leads.")
-    score = score_drift(leads, model, ref_mask, rec_mask)
+    score = score_drift(leads, model, ref_mask, rec_mask, scores)
     attributes = attribute_drift(leads, model, ref_mask, rec_mask)
     summary = summary_sentences(table, p.by, ref, rec, score, attributes, model_label, p.undated, p.undated_sentence())
     return Review(p.by, ref, rec, model, table, pb.bands("tier"), pb.bands("grade"), score, attributes, summary, p.undated, pb)
