@@ -88,7 +88,7 @@ pages = [
     st.Page(str(APP_DIR / "pages" / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 page = st.navigation(pages, position="top")
-session.browser_token()  # a hosted app keeps this tab's token in the URL, for its autosaves (before start() loads: _adopt reads it)
+session.browser_token()  # a hosted app keys autosaves by browser (before start() loads: _adopt reads it)
 wanted = session.ss.pop(session.WANTED_PAGE, None)  # a page opened by URL on a fresh server (session.ensure_app)
 if wanted and wanted != page.url_path:
     target = next((p for p in pages if p.url_path == wanted), None)
@@ -97,6 +97,7 @@ if wanted and wanted != page.url_path:
 # After st.navigation: the loading run's st.rerun() then comes back to the page the URL named
 # (before it, a new session opened at /data was sent to the Designer).
 loading.start(data_path(sys.argv[1:]))
+loading.keep_dataset_in_url()  # a reload (F5) opens this dataset again
 with no_traceback():
     page.run()
 if os.environ.get("LEAD_MODEL_TIMINGS"):

@@ -30,11 +30,11 @@ from lead_model.export.scored import write_scored_csv
 from lead_model.formatting import count, markdown_escape
 from lead_model.model.schema import ScoringModel, check_model_size
 from lead_model.suggest.fit import Suggestion, suggest
-from lead_model.workbench.autosave import Autosave, Autosaver, autosave_key, dataset_fingerprint, resume_offer
+from lead_model.workbench.autosave import Autosave, Autosaver, autosave_key, dataset_fingerprint, last_dataset, resume_offer
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
 from pages.messages import flash, for_app, unexpected
-from pages.session import DATASET, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, browser_token, dataset, leads, ss, workbench
+from pages.session import DATASET, DATASET_PARAM, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, browser_token, dataset, leads, ss, workbench
 
 Progress = Callable[[float, str], None]
 
@@ -96,11 +96,17 @@ def start(data_path: str | None) -> None:
     if ss.get(STARTED):
         return
     ss[STARTED] = True
-    if data_path:
+    stored = _dataset_to_continue()
+    if stored is not None or data_path:
         bar = st.empty()
+        what = f"'{stored}'" if stored is not None else Path(data_path).name
         try:
-            with st.spinner(f"Loading {markdown_escape(Path(data_path).name)}…", show_time=True):  # Markdown: the file name escaped
-                load_file(data_path, progress=lambda fraction, text: bar.progress(fraction, text=markdown_escape(text)))
+            with st.spinner(f"Loading {markdown_escape(what)}…", show_time=True):  # Markdown: the name escaped
+                progress = lambda fraction, text: bar.progress(fraction, text=markdown_escape(text))  # noqa: E731
+                if stored is not None:
+                    reopen(stored, progress=progress)
+                else:
+                    load_file(data_path, progress=progress)
         except LeadModelError as exc:
             flash("error", for_app(exc))
         except Exception as exc:  # noqa: BLE001 - our bug: one line for the room, the traceback in the log
@@ -108,6 +114,29 @@ def start(data_path: str | None) -> None:
             flash("error", unexpected(exc))
         bar.empty()
         st.rerun()
+
+
+def _dataset_to_continue() -> str | None:
+    """The stored dataset a new session opens instead of --data: the one this tab had open (``?dataset=`` in its URL:
+    a reload, F5), else on a hosted app the one this browser last worked on (a restarted server; its autosave is then
+    offered). None: open --data."""
+    named = st.query_params.get(DATASET_PARAM)
+    try:
+        names = {d.name for d in stored_datasets()}
+        if named in names:
+            return named
+        last = last_dataset(default_store_path(), browser_token())
+    except (LeadModelError, OSError) as exc:  # an unreadable store: --data, and its own sentence if it fails too
+        print(f"no dataset to continue: {exc}", file=sys.stderr)
+        return None
+    return last if last in names else None
+
+
+def keep_dataset_in_url() -> None:
+    """Put the active dataset's name in the URL (``?dataset=``), so a reload (F5) opens it again, not --data."""
+    spec = dataset()
+    if spec is not None and st.query_params.get(DATASET_PARAM) != spec.name:
+        st.query_params[DATASET_PARAM] = spec.name
 
 
 # ----- loading ----------------------------------------------------------------------------

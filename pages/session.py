@@ -12,8 +12,10 @@ functions and change it only through ``pages/callbacks.py`` and ``pages/loading.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -35,6 +37,7 @@ STARTED = "started"
 WORKBENCH = "workbench"
 DATASET = "dataset"
 BROWSER_TOKEN = "browser_token"  # session.browser_token()
+BROWSER_IN_URL = "browser_in_url"  # the token lives in the URL (no XSRF cookie)
 WANTED_PAGE = "wanted_page"  # the url path a page opened on a fresh server asked for (ensure_app), for app.py to switch to
 RESUME = "resume_offer"  # the autosave this session may continue (pages/resume.py), until Continue or Start over
 
@@ -65,15 +68,19 @@ class DatasetSpec:
     roles: tuple[tuple[str, str | None, str | None, str | None], ...] = ()  # (column, role, kind, group) overrides
 
 
-BROWSER_PARAM = "browser"  # the URL's query parameter holding a hosted app's browser token
+BROWSER_PARAM = "browser"  # the URL's query parameter holding a hosted app's browser token (when the browser has no XSRF cookie)
+DATASET_PARAM = "dataset"  # the URL's query parameter naming the tab's stored dataset (pages/loading.keep_dataset_in_url)
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's XSRF cookie: one per browser, kept across reloads and server restarts
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 
 
 def browser_token() -> str:
-    """On a hosted app ($LEAD_MODEL_HOSTED), this browser tab's token, kept in the URL (``?browser=…``) so a reload (F5)
-    finds it and its autosaves; "" on a workshop laptop, where the room shares one autosave per dataset.
+    """On a hosted app ($LEAD_MODEL_HOSTED), this browser's token for its autosaves; "" on a workshop laptop, where the
+    room shares one autosave per dataset.
 
-    Not a login: whoever has the URL has the tab's autosave. Set on every run (page switches drop query parameters).
+    Taken from Streamlit's XSRF cookie (one per browser, kept across reloads, page switches and server restarts; a hash
+    of its token, never the token). A browser without it (XSRF protection off) gets a token in the URL (``?browser=…``),
+    set on every run since page switches drop query parameters. Not a login.
     """
     from lead_model.data.access import FileAccess
     from lead_model.errors import LeadModelError
@@ -86,12 +93,37 @@ def browser_token() -> str:
         return ""
     token = ss.get(BROWSER_TOKEN)
     if token is None:
-        given = st.query_params.get(BROWSER_PARAM, "")
-        token = given if _TOKEN_RE.match(given) else secrets.token_urlsafe(12)
+        token = _cookie_token()
+        if token is None:
+            given = st.query_params.get(BROWSER_PARAM, "")
+            token = given if _TOKEN_RE.match(given) else secrets.token_urlsafe(12)
+            ss[BROWSER_IN_URL] = True
         ss[BROWSER_TOKEN] = token
-    if st.query_params.get(BROWSER_PARAM) != token:
+    if ss.get(BROWSER_IN_URL) and st.query_params.get(BROWSER_PARAM) != token:
         st.query_params[BROWSER_PARAM] = token
     return token
+
+
+def _cookie_token() -> str | None:
+    """A hash of the browser's XSRF token (tornado's cookie "2|mask|masked token|time": the token is masked anew when the
+    cookie is written, so the unmasked token is what stays); None without the cookie."""
+    import hashlib
+
+    try:
+        raw = (st.context.cookies or {}).get(XSRF_COOKIE)
+    except Exception:  # noqa: BLE001 - no request context (a bare script run): no cookie
+        return None
+    if not raw:
+        return None
+    parts = raw.split("|")
+    secret = raw.encode()
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            secret = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
+        except ValueError:
+            pass
+    return hashlib.sha256(b"lead-model browser " + secret).hexdigest()[:24]
 
 
 def workbench() -> Workbench | None:
@@ -132,12 +164,29 @@ def ensure_app() -> None:
     from streamlit import config
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
-        PagesManager.uses_pages_directory = False
-        # The rerun carries this file's old-mode page id, which app.py's pages do not know (it would open the
-        # default page): app.py switches to the page the URL names instead.
-        ss[WANTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
-        st.rerun()
+    if config.get_option("global.appTest") or _run_by_app():
+        return
+    # Checked by the call stack, not by the mode flag alone: a run started in the old mode while another
+    # session's app.py left it finds the flag already down (and drew "No leads loaded" with no navigation).
+    PagesManager.uses_pages_directory = False
+    # The rerun carries this file's old-mode page id, which app.py's pages do not know (it would open the
+    # default page): app.py switches to the page the URL names instead.
+    ss[WANTED_PAGE] = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    st.rerun()
+
+
+def _run_by_app() -> bool:
+    """Whether this page runs inside app.py (its frame is on the stack), not on its own in the old multipage mode."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.endswith("app.py") and os.path.realpath(name) == _APP_FILE:
+            return True
+        frame = frame.f_back
+    return False
+
+
+_APP_FILE = os.path.realpath(APP_DIR / "app.py")
 
 
 def require_workbench() -> Workbench:

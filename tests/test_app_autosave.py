@@ -169,3 +169,25 @@ def test_on_a_hosted_app_a_reload_offers_this_browsers_work_and_nobody_elses(sto
 def test_a_made_up_browser_token_is_replaced(store, monkeypatch):
     at = hosted_session(store, monkeypatch, "<script>")
     assert at.session_state["browser_token"] != "<script>" and len(at.session_state["browser_token"]) >= 8
+
+
+def test_a_reload_opens_the_tabs_dataset_again_not_the_servers_file(store, monkeypatch, tmp_path):
+    """?dataset= in the URL (set on every run) makes F5 reopen that stored dataset, on a workshop laptop too."""
+    from conftest import write_csv
+
+    first = session(store, monkeypatch)
+    other = write_csv(tmp_path / "q3.csv", ["lead_id", "segment", "converted"], [[f"Q{i}", "ab"[i % 2], "yes" if i % 4 == 0 else "no"] for i in range(64)])
+    first.switch_page("pages/data.py").run()
+    first.text_input(key="load_path").set_value(str(other)).run()
+    first.button(key="load_path_button").click().run()
+    assert first.session_state["workbench"].leads.name == "q3"
+    monkeypatch.setenv("LEAD_MODEL_STORE", str(store))
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    again.query_params["dataset"] = "q3"
+    again.run()
+    assert not again.exception, again.exception
+    assert again.session_state["workbench"].leads.name == "q3" and again.session_state["workbench"].leads.n_leads == 64
+    stray = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    stray.query_params["dataset"] = "no such dataset"
+    stray.run()
+    assert stray.session_state["workbench"].leads.name == "leads"  # not stored: the server's --data, as before

@@ -117,23 +117,51 @@ def test_hosted_path_loading_offers_the_data_folder_only(server, browser):
     page.close()
 
 
-def test_the_browser_token_stays_in_the_url_and_a_reload_offers_this_tabs_work(server, browser):
-    page = bs.open_page(browser, server.url + bs.DESIGNER_PATH, width=1280, height=800)
-    bs.wait_app_ready(page, timeout=90)
-    bs.wait_points_sliders(page, timeout=60)
-    token = re.search(r"[?&]browser=([A-Za-z0-9_-]+)", page.url)
-    assert token, page.url
-    bs.goto_page(page, "Data")
-    bs.goto_page(page, "Designer")
-    assert f"browser={token.group(1)}" in page.url  # page switches keep it
-    bs.press_slider(page, "MQL threshold", "ArrowLeft", times=2)
-    time.sleep(1.0)  # the autosave is written in the background
-    page.reload()
-    bs.wait_app_ready(page, timeout=90)
-    offer = page.get_by_text(re.compile(r"Continue where the last session stopped\?.*2 changes"))
-    wait_for(page, lambda: offer.count() > 0, "this tab's offer after F5")
-    other = bs.open_page(browser, server.url + bs.DESIGNER_PATH, width=1280, height=800)  # a colleague: a new tab, no token
-    bs.wait_app_ready(other, timeout=90)
-    assert other.get_by_text("Continue where the last session stopped?").count() == 0
-    page.close()
-    other.close()
+def test_a_reload_and_a_restart_bring_back_this_browsers_dataset_and_work(tmp_path, browser):
+    """F5 opens the tab's dataset again (?dataset= in the URL), not --data; after a restart, the browser's last dataset
+    (its XSRF cookie keys its autosaves) opens from a bare bookmark, with the offer; a colleague's browser gets neither."""
+    bs.require_browser()
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "march leads.csv").write_bytes(other_leads(300))
+    env = {"LEAD_MODEL_HOSTED": "1", "LEAD_MODEL_DATA_DIR": str(folder)}
+    store = tmp_path / "lead_store.duckdb"
+    first = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, extra_env=env, log_dir=tmp_path)
+    second = None
+    try:
+        page = data_page(browser, first)
+        page.get_by_text("Load a file from the data folder").click()
+        picker = page.locator('[data-testid="stPopoverBody"] [data-testid="stSelectbox"]')
+        wait_for(page, lambda: picker.count() > 0, "the folder's file list")
+        picker.click()
+        page.get_by_role("option", name="march leads.csv").click()
+        page.locator('[data-testid="stPopoverBody"]').get_by_role("button", name="Load file").click()
+        wait_for(page, lambda: rows_tile(page) == "300", "the folder's file to load")
+        assert "dataset=march" in page.url and "browser=" not in page.url  # the browser's key is its cookie, not the URL
+        bs.goto_page(page, "Designer")
+        bs.press_slider(page, "MQL threshold", "ArrowRight", times=2)
+        time.sleep(1.0)  # the autosave is written in the background
+        offer = page.get_by_text(re.compile(r"Continue where the last session stopped\?.*2 changes"))
+
+        page.reload()  # F5: the same dataset, and this tab's work offered
+        bs.wait_app_ready(page, timeout=90)
+        wait_for(page, lambda: offer.count() > 0, "this tab's offer after F5")
+        assert bs.metric_text(page, "MQLs") is not None and "march leads" in page.locator("body").inner_text()
+
+        colleague = bs.open_page(browser, first.url + bs.DESIGNER_PATH, width=1280, height=800)  # another browser
+        bs.wait_app_ready(colleague, timeout=90)
+        assert colleague.get_by_text("Continue where the last session stopped?").count() == 0
+        assert "march leads" not in colleague.locator("body").inner_text()  # the server's --data, the sample
+        colleague.close()
+
+        first.stop()  # the tab stays open while the server restarts
+        second = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, extra_env=env, log_dir=tmp_path, port=first.port)
+        page.goto(second.url + bs.DESIGNER_PATH)  # a bookmark without the query string, in the same browser
+        bs.wait_app_ready(page, timeout=90)
+        wait_for(page, lambda: offer.count() > 0, "the offer after the restart")
+        assert "march leads" in page.locator("body").inner_text()
+        page.close()
+    finally:
+        for server in (first, second):
+            if server is not None:
+                server.stop()

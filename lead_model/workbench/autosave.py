@@ -230,11 +230,42 @@ def _read_row(store: LeadStore, dataset: str, fingerprint: str) -> tuple | None:
                 if not writer:
                     continue
                 _prepare(con)  # this process may have checked another file of that path
+            # The same content under another name counts too (a file loaded again as 'leads-2' after 'leads' was
+            # replaced by someone's upload): that name's row first, else the newest.
             return con.execute(
-                f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE dataset = ? AND fingerprint = ?", [dataset, fingerprint]
+                f"SELECT saved_at, model, baseline, changes, changed FROM {AUTOSAVE_TABLE} WHERE fingerprint = ?"
+                " ORDER BY (dataset = ?) DESC, saved_at DESC LIMIT 1", [fingerprint, dataset]
             ).fetchone()
         finally:
             con.close()
+    return None
+
+
+def last_dataset(store: LeadStore | str | Path, browser: str) -> str | None:
+    """The stored dataset a hosted app's browser (``autosave_key``'s token) last worked on, if its content is still the one
+    it worked on; None without such a save. A reload or a restarted server opens it again, so the work is offered."""
+    if not browser:
+        return None
+    store = _store(store)
+    WRITER.flush(store.path)
+    if not store.path.exists():
+        return None
+    con = store.connect(read_only=True)
+    try:
+        if not _columns(con) >= {"dataset", "fingerprint"}:
+            return None
+        rows = con.execute(
+            f"SELECT a.dataset, a.fingerprint, d.settings FROM {AUTOSAVE_TABLE} a JOIN lead_datasets d ON d.name = a.dataset"
+            " WHERE a.fingerprint LIKE ? ESCAPE '\\' ORDER BY a.saved_at DESC LIMIT 20",
+            ["%#" + browser.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")],
+        ).fetchall()
+    finally:
+        con.close()
+    for dataset, key, settings in rows:
+        kept = (json.loads(settings or "{}") or {}).get(FINGERPRINT_KEY)
+        if isinstance(kept, dict) and isinstance(kept.get("rows"), int) and isinstance(kept.get("hash"), str):
+            if autosave_key(fingerprint_key(Fingerprint(kept["rows"], kept["hash"])), browser) == key:
+                return dataset
     return None
 
 
