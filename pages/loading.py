@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from lead_model.data.access import FileAccess
-from lead_model.data.leads import LeadSet, load_leads, open_dataset
+from lead_model.data.leads import LeadSet, is_stored_copy, load_leads, open_dataset
 from lead_model.data.leaks import save_answer, save_level_answer, stored_leak_answers
 from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL, RoleOverride
 from lead_model.data.store import DatasetInfo, LeadStore, dataset_name_for, default_store_path, free_dataset_name
@@ -42,6 +42,11 @@ Progress = Callable[[float, str], None]
 # ----- cached LeadSets --------------------------------------------------------------------
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, outcome: str | None = None) -> LeadSet:
+    # The file unchanged since it was stored under this name (a new session, a restarted server, the cache full):
+    # open the stored rows. Storing them again would replace the dataset under every session that has it open.
+    held = next((d for d in LeadStore(store).datasets() if d.name == name), None)
+    if held is not None and is_stored_copy(held, path) and outcome in (None, (held.settings or {}).get("outcome")):
+        return load_leads(name, outcome, store=store)
     # wait=False: the rows are written to the store in the background; load_file waits for
     # that as a step of its own, so the progress bar can say so.
     return load_leads(path, outcome, store=store, name=name, wait=False)

@@ -101,7 +101,8 @@ def test_no_offer_when_the_saved_model_is_the_starting_one(store, monkeypatch):
 
 
 def test_a_restarted_server_loading_the_same_file_offers_to_continue(tmp_path, monkeypatch):
-    """A restart (make run, --data FILE) loads the file again into a new table: the same content is offered its work, other content is not."""
+    """A restart (make run, --data FILE) opens the stored rows of the unchanged file (no new table: sessions that have it
+    open are not told it was replaced) and offers its work; the file changed is stored again, and not offered it."""
     from pages import loading
 
     data = tmp_path / "leads.csv"
@@ -112,9 +113,9 @@ def test_a_restarted_server_loading_the_same_file_offers_to_continue(tmp_path, m
     first.slider(key="mql_threshold").set_value(start.mql_threshold + 3).run()
     table = first.session_state["workbench"].leads.info.table
 
-    loading._leads_from_file.clear()  # what a restart does: no LeadSet in memory, the file is read and stored again
+    loading._leads_from_file.clear()  # what a restart does: no LeadSet in memory
     second = start_app(monkeypatch, store, data)
-    assert second.session_state["workbench"].leads.info.table != table
+    assert second.session_state["workbench"].leads.info.table == table  # the same rows, not stored again
     [line] = offers(second)
     assert f"1 change: MQL threshold {start.mql_threshold} -> {start.mql_threshold + 3}" in line
     second.button(key="resume_continue").click().run()
@@ -125,6 +126,7 @@ def test_a_restarted_server_loading_the_same_file_offers_to_continue(tmp_path, m
     loading._leads_from_file.clear()
     third = start_app(monkeypatch, store, data)
     assert offers(third) == [] and third.session_state["workbench"].model.mql_threshold == start.mql_threshold
+    assert third.session_state["workbench"].leads.info.table != table and third.session_state["workbench"].leads.n_leads == 49_999
 
 
 # ----- a hosted app: each browser its own autosave ----------------------------------------------------

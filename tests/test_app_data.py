@@ -281,8 +281,9 @@ def test_loading_reports_each_step(tmp_path, monkeypatch):
     assert "Saving the upload" in texts and "Reading and encoding mini.csv" in texts and "lead store" in texts
 
 
-def test_ignore_these_columns_multiselect(app):
+def test_ignore_these_columns_multiselect(tmp_path, monkeypatch):
     """Ignoring columns needs no grid: pick them, apply; take one out of the list to score it again."""
+    app = start(monkeypatch, tmp_path / "store.duckdb")  # its own store: the roles other tests chose stay with theirs
     version = app.session_state["roles_version"] if "roles_version" in app.session_state else 0
     box = app.multiselect(key=f"ignored_{version}")
     assert "opportunity_amount" not in box.value and "converted" not in box.options

@@ -105,7 +105,7 @@ def test_reload_then_continue_brings_the_moved_model_back(server, browser, core)
 
 def test_a_restarted_server_offers_to_continue(tmp_path, browser, core):
     """Move a slider, stop the server, start it again on the same file and store (``make run``, ``--data FILE``), reload:
-    the file is stored again in a new table, yet the offer is there (autosaves are keyed by the dataset's content)."""
+    the unchanged file's stored rows are opened (no new table) and the offer is there (autosaves are keyed by content)."""
     import lead_model
     from lead_model.data.store import LeadStore
     from lead_model.workbench.autosave import dataset_fingerprint, latest_autosave
@@ -140,7 +140,7 @@ def test_a_restarted_server_offers_to_continue(tmp_path, browser, core):
         second = bs.start_server(bs.SAMPLE_CSV, store, timeout=90, log_dir=tmp_path, port=first.port)
         page = bs.open_page(browser, second.url + bs.DESIGNER_PATH, width=1280, height=800)
         ready(page, second)
-        assert LeadStore(store).info("leads").table != table  # the file was stored again
+        assert LeadStore(store).info("leads").table == table  # the unchanged file's stored rows, not stored again
         offer = page.get_by_text(OFFER)
         wait_until(lambda: offer.count() == 1, "the offer to continue after the restart")
         text = offer.first.inner_text().replace("\u2192", "->")

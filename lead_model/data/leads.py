@@ -303,9 +303,11 @@ def load_leads(
     path = Path(source)
     if path.exists() or (path.suffix and all(d.name != str(source) for d in store.datasets())):  # 'q3.leads' may be a dataset
         # Encode first, store after: a bad file raises before the store is touched.
+        stamp = file_stamp(path)  # before reading: a file changed while it is read is not taken for the rows stored
         source_file = read_file(path)
         table = source_file.table
         settings = {
+            SOURCE_STAMP_KEY: stamp,
             "outcome": outcome,
             "exclude": list(exclude),
             "placeholders": list(placeholders),
@@ -331,6 +333,26 @@ def load_leads(
     return open_dataset(
         store, info, outcome or saved.get("outcome"), tuple(exclude) or tuple(saved.get("exclude", ())), roles, placeholders, require_outcome, words
     )
+
+
+SOURCE_STAMP_KEY = "source_stamp"  # dataset setting: the file's modification time (ns) and size when it was read
+
+
+def file_stamp(path: str | Path) -> dict | None:
+    """{"mtime_ns", "size"} of the file at ``path`` (None when it cannot be read)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return {"mtime_ns": st.st_mtime_ns, "size": st.st_size}
+
+
+def is_stored_copy(info: DatasetInfo, path: str | Path) -> bool:
+    """Whether stored dataset ``info`` holds the rows of the file at ``path`` as it is now: loaded from that very path, and
+    the file not modified since (same modification time and size as when it was read). Loading it again would store the
+    same rows under a new table, and every session working on the old one would be told it was replaced."""
+    stamp = file_stamp(path)
+    return stamp is not None and info.source == str(Path(path).resolve()) and (info.settings or {}).get(SOURCE_STAMP_KEY) == stamp
 
 
 @dataclass(frozen=True)
