@@ -31,7 +31,7 @@ def run_load(what: str, fn, *args, **kwargs) -> None:
         bar.empty()
         st.error(for_app(exc))
         return
-    flash("success", f"Loaded {md(what)}. {message}")
+    flash("success", f"Loaded {md(what)}. {md(message)}")
     st.rerun()
 
 

@@ -155,7 +155,11 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     path = Path(path)
     stamp = _stamp(path)
     store = str(default_store_path())
-    args = (str(path.resolve()), stamp, store, name or name_for_file(path), outcome or None)
+    target = name or name_for_file(path)
+    held = stored_info(target)
+    if held is not None and is_stored_copy(held, path) and outcome in (None, held.settings.get("outcome")) and _roles_edited(held):
+        return reopen(target, progress)  # the file as stored, with the roles the room set since (shared with every session)
+    args = (str(path.resolve()), stamp, store, target, outcome or None)
     progress(0.1, f"Reading and encoding {path.name} ({_size_text(stamp[1])})…")
     new = _leads_from_file(*args)
     progress(0.7, f"Writing {new.summary.rows:,} rows to the lead store…")
@@ -174,6 +178,12 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     message = _adopt(new, spec, sample=_is_sample(path))
     progress(1.0, f"Loaded {count(new.n_leads)}.")
     return message
+
+
+def _roles_edited(info: DatasetInfo) -> bool:
+    """Whether the room set roles on the stored dataset since its file was loaded (outcome, ignored columns, kinds, groups)."""
+    settings = info.settings or {}
+    return bool(settings.get("roles") or settings.get("exclude") or settings.get("outcome"))
 
 
 def load_upload(file_name: str, data: bytes, outcome: str | None = None, progress: Progress | None = None, name: str | None = None) -> str:

@@ -144,3 +144,17 @@ def test_sessions_with_equal_models_stamped_apart_share_one_suggestion_fit(tmp_p
     b = loading._suggestion_future(leads, second, options, (), background=True)
     assert a is b
     assert a.result(timeout=120).model is not None
+
+
+def test_roles_the_room_set_reach_a_new_session_on_the_same_file(tmp_path, monkeypatch):
+    """Ignoring a column is kept with the dataset: a colleague's new session on the server's --data file opens it so, and
+    shares the LeadSet of the session that set it (before, a new session got the file as first read, the column back in)."""
+    store = tmp_path / "store.duckdb"
+    a = start_app(monkeypatch, store)
+    a.switch_page("pages/data.py").run()
+    a.button(key="ignore_leak::opportunity_amount").click().run()
+    assert not a.exception and "opportunity_amount" not in a.session_state["workbench"].leads.attributes
+    b = start_app(monkeypatch, store)
+    assert not b.exception, b.exception
+    assert "opportunity_amount" not in b.session_state["workbench"].leads.attributes
+    assert b.session_state["workbench"].leads is a.session_state["workbench"].leads

@@ -16,6 +16,7 @@ from lead_model.data.leads import LeadSet
 from lead_model.data.roles import UNKNOWN_GROUP, UNKNOWN_GROUP_LABEL
 from lead_model.engine.scoring import fits
 from lead_model.errors import LeadModelError
+from lead_model.formatting import count
 from lead_model.model.schema import ScoringModel
 from lead_model.model.starter import starter_attribute, starter_model
 
@@ -61,9 +62,17 @@ def choose_model(leads: LeadSet, current: ScoringModel | None, sample_model: Sco
     """The sample model for the sample, else the current model if it fits, else a starter model."""
     if sample_model is not None and fits(leads, sample_model):
         return ModelChoice(sample_model, False, f"Loaded the sample model '{sample_model.metadata.name}' as the baseline.")
-    if current is not None and fits(leads, current):
-        return ModelChoice(current, True, "Kept the current model: it fits this data.")
+    if current is not None and current.attributes and fits(leads, current):
+        left = [name for name in leads.attributes if name not in current.attribute_names]
+        if not left:
+            return ModelChoice(current, True, "Kept the current model: it fits this data.")
+        shown = ", ".join(f"'{n}'" for n in left[:MISSING_SHOWN]) + (f" and {len(left) - MISSING_SHOWN:,} more" if len(left) > MISSING_SHOWN else "")
+        return ModelChoice(current, True, f"Kept the current model: it fits this data, but {count(len(left), 'attribute')} of the data "
+                                          f"{'is' if len(left) == 1 else 'are'} not in it ({shown}); add them on the Designer or apply a suggestion.")
     return ModelChoice(starter_model(leads), False, "Started a new model with every attribute at 0 points: give points on the Designer.")
+
+
+MISSING_SHOWN = 3  # attributes a "kept the current model" message names before "and N more"
 
 
 @dataclass(frozen=True)
