@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TINY_MODEL
 
 from lead_model import LeadModelError, ScoringModel, backtest
 from lead_model.data.leads import load_leads
@@ -117,6 +118,14 @@ def test_choose_model(tiny, tiny_model):
     bad = ScoringModel.from_dict({"attributes": [{"name": "nope", "kind": "categorical", "group": "fit"}]})
     fresh = choose_model(tiny, bad)
     assert not fresh.kept and set(fresh.model.attribute_names) == set(tiny.attributes) and "0 points" in fresh.message
+    # a model of only some of the data's attributes is kept, and the message names what it leaves out
+    one = ScoringModel.from_dict({"attributes": [TINY_MODEL["attributes"][0]]})
+    partial = choose_model(tiny, one)
+    missing = [n for n in tiny.attributes if n != "industry"]
+    assert partial.kept and partial.model == one and missing
+    assert partial.message.startswith(f"Kept the current model: it fits this data, but {len(missing)} attributes of the data are not in it ('{missing[0]}'")
+    empty = choose_model(tiny, ScoringModel.from_dict({"attributes": []}))  # an empty model fits anything: not kept
+    assert not empty.kept and set(empty.model.attribute_names) == set(tiny.attributes)
 
 
 def test_describe_helpers(tiny, tiny_model):
