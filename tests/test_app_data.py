@@ -26,14 +26,10 @@ def start(monkeypatch, store: Path, data: Path = SAMPLE) -> AppTest:
     return at
 
 
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("data_page") / "store.duckdb"
-
-
 @pytest.fixture
-def app(shared_store, monkeypatch) -> AppTest:
-    return start(monkeypatch, shared_store)
+def app(tmp_path, monkeypatch) -> AppTest:
+    # A store per test: the roles a test sets stay with its stored dataset, and a new session opens them so.
+    return start(monkeypatch, tmp_path / "store.duckdb")
 
 
 def mini_csv(rows: int = 200) -> bytes:

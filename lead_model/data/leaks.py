@@ -160,12 +160,13 @@ class LeakVerdict:
     @property
     def evidence(self) -> str:
         """One sentence: "'deal_size' has a value for ...; '(missing)' (300 leads) converts at 0.0%."."""
-        said = {True: " You said it is known before sales contact, so it is kept.",
-                False: " You said it is filled in after sales contact, so it is left out."}.get(self.answer, "")
+        said = {True: " You said it is known before sales contact, so suggestions may use it.",
+                False: " You said it is filled in after sales contact, so suggestions leave it out (ignore the column to take it out of the model too)."}.get(self.answer, "")
         levels = f" {ignored_levels_sentence(self.ignored_levels)}" if self.ignored_levels else ""
         if not self.reasons:
             if self.answer is False:
-                return f"'{self.column}' is filled in after sales contact (your answer), so it is left out." + levels
+                return (f"'{self.column}' is filled in after sales contact (your answer), so suggestions leave it out "
+                        "(ignore the column to take it out of the model too)." + levels)
             without = f" without {_quoted(self.ignored_levels)}" if self.ignored_levels else ""
             return f"'{self.column}' shows no sign of leaking the outcome{without}." + said + levels
         return f"'{self.column}' " + "; ".join(r.clause for r in self.reasons) + "." + said + levels
