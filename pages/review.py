@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lead_model.engine.scoring import fits
 from lead_model.errors import LeadModelError
+from lead_model.formatting import count
 from lead_model.formatting import markdown_escape as md
 from lead_model.review import compare, review, time_shifted_backtest
 from lead_model.review.describe import (
@@ -29,8 +31,10 @@ st.title("Review")
 show_flash()
 versions = versioning.versions()
 by_id = {v.id: v for v in versions}
-live = next((v for v in versions if v.live), None)
-choices = [CURRENT] + [v.id for v in versions]
+# A version of other data (it names columns this data lacks) cannot be backtested here: listed on the Versions tab only.
+usable = [v for v in versions if fits(leads, v.model)]
+live = next((v for v in usable if v.live), None)
+choices = [CURRENT] + [v.id for v in usable]
 
 
 def label(choice) -> str:
@@ -55,6 +59,10 @@ reviewed = c1.selectbox(
 )
 by = c2.segmented_control("Periods", ["quarter", "month"], default="quarter", key="review_by", format_func=str.title) or "quarter"
 model = model_of(reviewed)
+other_data = len(versions) - len(usable)
+if other_data:
+    st.caption(f"{count(other_data, 'saved version')} of other data (naming columns '{md(leads.name)}' lacks) "
+               f"{'is' if other_data == 1 else 'are'} listed on the Versions tab only.")
 
 tabs = st.tabs(["Summary and trends", "Drift", "Compare", "Versions"])
 

@@ -115,3 +115,21 @@ def test_data_without_dates_says_so_and_keeps_versions(tmp_path, monkeypatch):
 def test_nothing_to_compare_before_any_version(app):
     assert any("Nothing to compare with yet" in i.value for i in app.info)
     assert any("No saved versions yet" in i.value for i in app.info)
+
+
+def test_a_live_version_of_other_data_is_listed_not_reviewed(app, tmp_path):
+    """A colleague's live version names columns this data lacks: the page still works on this data, and says so."""
+    from conftest import plain
+
+    from lead_model import ScoringModel
+
+    registry = VersionRegistry(tmp_path / "store.duckdb")
+    bank = ScoringModel.from_dict({"attributes": [{"name": "month", "kind": "categorical", "group": "fit", "levels": [{"value": "may", "points": 5}]}],
+                                   "mql_threshold": 3})
+    registry.publish(registry.save(bank, "bank model").id)
+    app.switch_page("pages/review.py").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="review_model").value == "current"  # not the live version: it cannot be backtested here
+    assert any(plain(c.value).startswith("1 saved version of other data (naming columns 'leads' lacks) is listed on the Versions tab only")
+               for c in app.caption), [c.value for c in app.caption]
+    assert frame(app, ["Id", "Name", "Live"])["Name"].tolist() == ["bank model"]
