@@ -43,9 +43,10 @@ with sample_col:
     if st.button("Use the bundled sample", disabled=not session.SAMPLE_DATA.is_file()):
         run_load("the bundled sample", loading.load_file, session.SAMPLE_DATA)
 
-def load_upload(upload, outcome: str | None, name: str) -> None:
+def load_upload(upload, outcome: str | None, name: str, replacing: bool = False) -> None:
     st.session_state["upload_done"] = upload.file_id  # load each upload once, not on every rerun
-    run_load(upload.name, loading.load_upload, upload.name, upload.getvalue(), outcome, name=name)
+    what = f"{upload.name} as '{name}'" + (" (it replaced the stored one)" if replacing else "")
+    run_load(what, loading.load_upload, upload.name, upload.getvalue(), outcome, name=name)
 
 
 def ask_replace(upload, outcome: str | None, name: str, stored) -> None:
@@ -60,18 +61,31 @@ def ask_replace(upload, outcome: str | None, name: str, stored) -> None:
     if st.button(f"Load as '{md(free)}'", key="upload_as_new", type="primary", width="stretch"):
         load_upload(upload, outcome, free)
     if st.button(f"Replace '{md(name)}'", key="upload_replace", width="stretch"):
-        load_upload(upload, outcome, name)
+        load_upload(upload, outcome, name, replacing=True)
     if st.button("Cancel", key="upload_cancel", width="stretch"):
         st.session_state["upload_done"] = upload.file_id
+        flash("info", f"Nothing loaded: '{md(name)}' stays as it was.")
         st.rerun()
 
+
+try:
+    access = loading.file_access()
+except LeadModelError as exc:
+    access = None
+    st.error(for_app(exc))
+BIGGER = {
+    "any": "load it by path, or gzip it (.csv.gz)",
+    "folder": "ask whoever runs the app to put it in the data folder, or gzip it (.csv.gz)",
+}
 
 with upload_col:
     st.subheader("Upload")
     limit_mb = st.get_option("server.maxUploadSize")
+    bigger = BIGGER.get(access.by_path if access is not None else "", "gzip it (.csv.gz) or leave out columns you do not score")
     upload = st.file_uploader(
-        "Upload leads (CSV or Parquet)", type=["csv", "parquet", "pq", "txt", "gz"], key="upload",
-        help=f"Up to {limit_mb:,} MB a file (the server's `server.maxUploadSize`). A bigger file: load it by path, or gzip it (.csv.gz).",
+        # Excel too, so that its one sentence (export it as CSV) is the app's, not the uploader's "not allowed"
+        "Upload leads (CSV or Parquet)", type=["csv", "parquet", "pq", "txt", "gz", "xlsx", "xls"], key="upload",
+        help=f"Up to {limit_mb:,} MB a file. A bigger file: {bigger}.",
     )
     outcome = st.text_input(
         "Outcome column", key="upload_outcome", placeholder="detected (e.g. converted)",
@@ -91,11 +105,6 @@ with upload_col:
             else:
                 ask_replace(upload, outcome, name, stored)
 
-try:
-    access = loading.file_access()
-except LeadModelError as exc:
-    access = None
-    st.error(for_app(exc))
 with sample_col:
     if access is not None and access.by_path == "any":
         with st.popover("Load a file by path"):
@@ -106,12 +115,14 @@ with sample_col:
     elif access is not None and access.by_path == "folder":
         with st.popover("Load a file from the data folder"):
             files = access.files()
+            where = "" if access.hosted else f" {md(str(access.data_dir))}"  # a hosted app does not show its server's paths
             st.caption(
-                f"For big files: read straight from the server's data folder {md(str(access.data_dir))}, no upload"
+                f"For big files: read straight from the server's data folder{where}, no upload"
                 + (f" (the first {len(files):,} files)." if len(files) >= MAX_LISTED else ".")
             )
             if files:
-                picked = st.selectbox("File", files, key="load_folder_file")  # options are shown as plain text
+                # No default: a quick click loads nothing, and a file gone from the folder is not swapped for the first one.
+                picked = st.selectbox("File", files, key="load_folder_file", index=None, placeholder="Pick a file")  # options: plain text
                 if st.button("Load file", key="load_path_button") and picked:
                     run_load(picked, loading.load_path, picked, outcome)
             else:

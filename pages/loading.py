@@ -34,7 +34,7 @@ from lead_model.workbench.autosave import Autosave, Autosaver, autosave_key, dat
 from lead_model.workbench.reconcile import choose_model, merge_role_edits
 from lead_model.workbench.workshop import Workbench
 from pages.messages import flash, for_app, unexpected
-from pages.session import DATASET, DATASET_PARAM, RESUME, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, browser_token, dataset, leads, ss, workbench
+from pages.session import DATASET, DATASET_PARAM, RESUME, TABLE_PARAM, SAMPLE_DATA, SAMPLE_MODEL, STARTED, WORKBENCH, DatasetSpec, browser_token, dataset, leads, ss, workbench
 
 Progress = Callable[[float, str], None]
 
@@ -125,10 +125,11 @@ def _dataset_to_continue() -> str | None:
     """The stored dataset a new session opens instead of --data: the one this tab had open (``?dataset=`` in its URL:
     a reload, F5), else on a hosted app the one this browser last worked on (a restarted server; its autosave is then
     offered). None: open --data."""
-    named = st.query_params.get(DATASET_PARAM)
+    named, table = st.query_params.get(DATASET_PARAM), st.query_params.get(TABLE_PARAM)
     try:
-        names = {d.name for d in stored_datasets()}
-        if named in names:
+        tables = {d.name: d.table for d in stored_datasets()}
+        names = set(tables)
+        if named in tables and table in (None, tables[named]):  # replaced since (another table): not what the tab had
             return named
         last = last_dataset(default_store_path(), browser_token())
     except (LeadModelError, OSError) as exc:  # an unreadable store: --data, and its own sentence if it fails too
@@ -138,10 +139,11 @@ def _dataset_to_continue() -> str | None:
 
 
 def keep_dataset_in_url() -> None:
-    """Put the active dataset's name in the URL (``?dataset=``), so a reload (F5) opens it again, not --data."""
+    """Put the active dataset's name and stored table in the URL (``?dataset=…&table=…``), so a reload (F5) opens it again,
+    not --data (unless another load replaced it since: the table differs, and the tab's work is found by content)."""
     spec = dataset()
-    if spec is not None and st.query_params.get(DATASET_PARAM) != spec.name:
-        st.query_params[DATASET_PARAM] = spec.name
+    if spec is not None and (st.query_params.get(DATASET_PARAM), st.query_params.get(TABLE_PARAM)) != (spec.name, spec.table):
+        st.query_params.update({DATASET_PARAM: spec.name, TABLE_PARAM: spec.table})
 
 
 # ----- loading ----------------------------------------------------------------------------

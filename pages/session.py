@@ -70,6 +70,7 @@ class DatasetSpec:
 
 BROWSER_PARAM = "browser"  # the URL's query parameter holding a hosted app's browser token (when the browser has no XSRF cookie)
 DATASET_PARAM = "dataset"  # the URL's query parameter naming the tab's stored dataset (pages/loading.keep_dataset_in_url)
+TABLE_PARAM = "table"  # ... and its stored table: a dataset replaced since is not reopened
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's XSRF cookie: one per browser, kept across reloads and server restarts
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 

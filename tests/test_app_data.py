@@ -137,7 +137,7 @@ def test_upload_switches_dataset_and_starts_a_model(app):
     assert not app.exception, app.exception
     leads = app.session_state["workbench"].leads
     assert leads.name == "mini leads" and leads.n_leads == 200
-    assert any("Loaded mini leads.csv." in plain(s.value) for s in app.success)
+    assert any("Loaded mini leads.csv as 'mini leads'." in plain(s.value) for s in app.success)
     model = app.session_state["workbench"].model
     assert set(model.attribute_names) == {"segment", "visits"}
     assert app.session_state["workbench"].baseline == model
@@ -427,7 +427,10 @@ def test_hosted_with_a_data_folder_offers_only_its_files(tmp_path, monkeypatch):
     at = start(monkeypatch, tmp_path / "store.duckdb")
     assert not [t for t in at.text_input if t.key == "load_path"]  # no free-text path on a hosted app
     picker = at.selectbox(key="load_folder_file")
-    assert picker.options == ["2025/q3 leads.csv"]
+    assert picker.options == ["2025/q3 leads.csv"] and picker.value is None  # nothing picked until someone picks
+    at.button(key="load_path_button").click().run()
+    assert at.session_state["workbench"].leads.name == "leads"  # a click without a pick loads nothing
+    picker.set_value("2025/q3 leads.csv").run()
     at.button(key="load_path_button").click().run()
     assert not at.exception and not at.error, [plain(e.value) for e in at.error]
     assert at.session_state["workbench"].leads.name == "q3 leads" and at.session_state["workbench"].leads.n_leads == 120
