@@ -41,7 +41,7 @@ Progress = Callable[[float, str], None]
 
 # ----- cached LeadSets --------------------------------------------------------------------
 @st.cache_resource(max_entries=3, show_spinner=False)
-def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, outcome: str | None = None) -> LeadSet:
+def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, outcome: str | None = None, label: str | None = None) -> LeadSet:
     # The file unchanged since it was stored under this name (a new session, a restarted server, the cache full):
     # open the stored rows. Storing them again would replace the dataset under every session that has it open.
     held = next((d for d in LeadStore(store).datasets() if d.name == name), None)
@@ -49,7 +49,7 @@ def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, o
         return load_leads(name, outcome, store=store)
     # wait=False: the rows are written to the store in the background; load_file waits for
     # that as a step of its own, so the progress bar can say so.
-    return load_leads(path, outcome, store=store, name=name, wait=False)
+    return load_leads(path, outcome, store=store, name=name, wait=False, source_label=label)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -161,7 +161,7 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     held = stored_info(target)
     if held is not None and is_stored_copy(held, path) and outcome in (None, held.settings.get("outcome")) and _roles_edited(held):
         return reopen(target, progress)  # the file as stored, with the roles the room set since (shared with every session)
-    args = (str(path.resolve()), stamp, store, target, outcome or None)
+    args = (str(path.resolve()), stamp, store, target, outcome or None, source)  # source: an upload's "upload: leads.csv"
     progress(0.1, f"Reading and encoding {path.name} ({_size_text(stamp[1])})…")
     new = _leads_from_file(*args)
     progress(0.7, f"Writing {new.summary.rows:,} rows to the lead store…")
@@ -191,7 +191,7 @@ def _roles_edited(info: DatasetInfo) -> bool:
 def load_upload(file_name: str, data: bytes, outcome: str | None = None, progress: Progress | None = None, name: str | None = None) -> str:
     """Load an uploaded file (saved to a temporary file first, deleted after loading) as dataset ``name`` (default: from the file name)."""
     progress = progress or _no_progress
-    safe = Path(file_name).name or "upload.csv"
+    safe = upload_file_name(file_name)
     tmp_dir = Path(tempfile.mkdtemp(prefix="lead-model-upload-"))
     path = tmp_dir / safe
     try:
@@ -220,9 +220,14 @@ def name_for_file(path: Path) -> str:
         passed.add(name)
 
 
+def upload_file_name(file_name: str) -> str:
+    """The browser's name for an upload as a file name, never a path ('a<b>x</b>.csv' -> 'a<b>x<_b>.csv', not 'b>.csv')."""
+    return Path(file_name.replace("/", "_").replace("\\", "_")).name or "upload.csv"
+
+
 def upload_name(file_name: str) -> str:
     """The dataset name an upload of ``file_name`` is stored under unless the room picks another."""
-    return dataset_name_for(Path(file_name).name or "upload.csv")
+    return dataset_name_for(upload_file_name(file_name))
 
 
 def stored_info(name: str) -> DatasetInfo | None:

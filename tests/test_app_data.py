@@ -441,3 +441,16 @@ def test_a_bad_hosting_setting_is_one_sentence(tmp_path, monkeypatch):
     at = start(monkeypatch, tmp_path / "store.duckdb")
     errors = [plain(e.value) for e in at.error]
     assert errors == [f"LEAD_MODEL_DATA_DIR={str(tmp_path / 'no such folder')!r} is not a folder on this server; set it to the folder that holds the lead files, or unset it."], errors
+
+
+def test_an_upload_is_stored_under_its_whole_name_with_its_name_as_source(tmp_path, monkeypatch):
+    """A browser's file name is a name, not a path: 'q<b>4</b>.csv' is not stored as dataset 'b' from 'b>.csv', and the
+    store records "upload: …", not the temporary file the app wrote it to (a reopened upload showed /tmp/lead-model-upload-…)."""
+    from lead_model.data.store import LeadStore
+
+    store = tmp_path / "store.duckdb"
+    at = start(monkeypatch, store)
+    at.file_uploader(key="upload").set_value(("q<b>4</b>.csv", mini_csv(), "text/csv")).run()
+    assert not at.exception and not at.error, [plain(e.value) for e in at.error]
+    info = {d.name: d for d in LeadStore(store).datasets()}
+    assert "q_b_4__b" in info and info["q_b_4__b"].source == "upload: q<b>4<_b>.csv", info.keys()

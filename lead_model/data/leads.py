@@ -282,8 +282,12 @@ def load_leads(
     model=None,
     require_outcome: bool = True,
     wait: bool = True,
+    source_label: str | None = None,
 ) -> LeadSet:
     """Load a CSV/Parquet file (or reopen a stored dataset by name) and encode it.
+
+    ``source_label``: what the store records as the dataset's source instead of the file's path ("upload: leads.csv" for
+    a file the app saved to a temporary folder).
 
     ``source`` is a file path, or the name of a dataset already in the store. A file is
     (re)loaded into the store under ``name`` (default: the file's stem). Roles are inferred
@@ -314,13 +318,14 @@ def load_leads(
             "roles": {c: {k: v for k, v in vars(o).items() if v} for c, o in (roles or {}).items()},
             READ_NOTES_KEY: list(source_file.notes),  # what the reader chose, shown again when the dataset is reopened
         }
-        pending = DatasetInfo(name or dataset_name_for(path), "", str(path), table.num_rows, "", settings)
+        recorded = source_label or str(path)
+        pending = DatasetInfo(name or dataset_name_for(path), "", recorded, table.num_rows, "", settings)
         check_dataset_name(pending.name)
         # Both cores encode first (so the leads are ready soonest); then the rows are written to a
         # new table in the background and swapped in. A file that fails to encode never reaches the store.
         leads = _build(store, pending, table, outcome, tuple(exclude), roles, placeholders, require_outcome, words, source_file.notes)
         staged = _STORE_WRITER.submit(store.stage, table, 2)
-        stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, str(path), table.num_rows, settings)
+        stored = _STORE_WRITER.submit(_publish_staged, store, staged, pending.name, recorded, table.num_rows, settings)
         leads = replace(leads, pending_info=stored)
         if wait:
             leads.wait_stored()
