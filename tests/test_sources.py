@@ -216,3 +216,23 @@ def test_a_header_name_holding_semicolons_does_not_outvote_the_pipe_delimiter(tm
     table = read_source(path)
     assert table.column_names == ["__row", "'; DROP TABLE lead_datasets; --", "converted"]
     assert table.column("converted").to_pylist() == ["yes", "no"]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_binary_file_is_one_sentence_naming_the_fix(tmp_path, gzipped):
+    import gzip
+    import random
+
+    rng = random.Random(7)
+    data = bytes(rng.randrange(256) for _ in range(5000))
+    path = tmp_path / ("blob.csv.gz" if gzipped else "blob.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    with pytest.raises(LeadModelError) as err:
+        read_source(path)
+    assert str(err.value) == f"{path.name} is not a text file (it holds binary data); export the leads as CSV (or Parquet) and load that."
+
+
+def test_utf16_text_is_not_taken_for_binary(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("a,converted\nx,yes\ny,no\n".encode("utf-16"))
+    assert read_source(path).num_rows == 2

@@ -348,6 +348,13 @@ def refuse_unreadable(path: Path) -> None:
             raise LeadModelError(f"{path.name} is a zip archive; unzip it and load the CSV inside (gzip files, .csv.gz, load as they are).")
     if excel:
         raise LeadModelError(f"{path.name} is an Excel workbook; save it as CSV (File > Save As > CSV UTF-8) and load that.")
+    if magic.startswith(b"PAR1"):
+        return
+    with open_bytes(path) as fh:
+        head = fh.read(1 << 16)
+    # Text has no NUL bytes, except UTF-16 (said by its byte-order mark); a DuckDB "not latin-1 encoded" names no fix.
+    if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LeadModelError(f"{path.name} is not a text file (it holds binary data); export the leads as CSV (or Parquet) and load that.")
 
 
 def sniff_encoding(path: Path) -> str:
