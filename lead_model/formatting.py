@@ -53,15 +53,16 @@ _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")
 def markdown_escape(text: str) -> str:
     """``text`` shown literally by a Markdown renderer: every ASCII punctuation mark that Markdown (or
     Streamlit's ``:color[...]`` and ``$math$`` extensions) could read is backslash-escaped, and line
-    breaks become spaces; web and mail addresses get an invisible word joiner so that they are not made
-    links. Use it on every string that comes from a user's file (column names, levels).
+    breaks become spaces; web and mail addresses, and runs of hyphens, get an invisible word joiner so that they are
+    not made links or dashes. Use it on every string that comes from a user's file (column names, levels).
     """
     text = str(text).replace("\r", " ").replace("\n", " ")
     escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
-    return _AUTOLINK.sub(WORD_JOINER, escaped)
+    return _DASHES.sub(WORD_JOINER, _AUTOLINK.sub(WORD_JOINER, escaped))
 
 
 # GFM's autolinks ("http://x", "www.x", "a@b.c") become live links even with their punctuation escaped;
 # an invisible word joiner (U+2060) before the ':', '.' or '@' breaks each up and shows nothing.
 WORD_JOINER = "\u2060"
+_DASHES = re.compile(r"(?<=\\-)(?=\\-)")  # "--" is typeset as a dash even escaped: a word joiner between the hyphens keeps them
 _AUTOLINK = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=ftp)(?=\\:)|(?<=www)(?=\\\.)|(?=@)")

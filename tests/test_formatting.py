@@ -22,3 +22,13 @@ def test_every_download_is_named_by_the_one_rule():
 
     model = ScoringModel.model_validate({"schema_version": 2, "metadata": {"name": "Q3 / 2025 review"}, "mql_threshold": 1, "attributes": []})
     assert sql_file_name(model, "snowflake") == "q3_2025_review_snowflake.sql"
+
+
+def test_markdown_escape_keeps_hyphen_runs_and_addresses_apart():
+    """Seen in a browser: Streamlit typesets an escaped '\\-\\-' as an em dash, and links 'http://…' after its escapes."""
+    from lead_model.formatting import WORD_JOINER, markdown_escape
+
+    assert markdown_escape("JobLevD; --") == f"JobLevD; \\-{WORD_JOINER}\\-"
+    assert markdown_escape("a---b") == f"a\\-{WORD_JOINER}\\-{WORD_JOINER}\\-b"
+    assert markdown_escape("x-y") == "x\\-y"  # one hyphen stays as it was
+    assert markdown_escape("www.x.io") == f"www{WORD_JOINER}\\.x\\.io"
