@@ -20,7 +20,7 @@ def banner() -> None:
     if not fits(wb.leads, saved.model):  # the roles changed since it was offered
         ss.pop(RESUME, None)
         return
-    text, go, skip = st.columns([10, 1.3, 1.3], vertical_alignment="center")
+    text, go, skip = st.columns([6.5, 1.5, 1.7], vertical_alignment="center")  # at 1280 px with the sidebar open the buttons read whole
     # Markdown, not st.info: one line of text, and the page's message boxes stay the page's own.
     text.markdown(f":material/history: {md(offer_text(saved, wb.model))}")  # what Continue would change
     go.button("Continue", key="resume_continue", on_click=callbacks.resume, type="primary", width="stretch",

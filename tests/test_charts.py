@@ -143,7 +143,8 @@ def test_bands_chart_keeps_band_order_with_error_bars(results):
     assert any(layer["mark"]["type"] == "rule" and "y2" in layer["encoding"] for layer in spec["layer"])
     _check_typed(spec)
     labels = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
-    assert len(labels) == 1 and labels[0]["encoding"]["text"]["field"] == "conversion_rate"  # the rate is written on each bar
+    assert len(labels) == 1 and labels[0]["encoding"]["text"]["field"] == "rate_text"  # the rate is written on each bar
+    assert bands["rate_text"] == [f"{x:.1%}" if x == x else "–" for x in r.by_tier["conversion_rate"]]  # "–" for an empty band, not "NaN%"
     assert labels[0]["encoding"]["y"] == {"value": -6}  # in a row above the plot: never on the average line, never out of the plot's top
     assert spec["title"]["offset"] == charts.BAND_LABEL_ROW
     assert all(layer["mark"].get("clip") for layer in spec["layer"] if layer["mark"]["type"] == "bar")
@@ -212,3 +213,13 @@ def test_confusion_sentence_matches_the_backtest(results):
     text = charts.confusion_sentence(r)
     assert text.startswith(f"Of {r.mql:,} MQLs, {r.mql_converted:,} converted")
     assert f"{r.missed - r.knocked_out_converted:,} conversion" in text
+
+
+def test_an_empty_band_is_labelled_with_a_dash():
+    import math
+
+    import pandas as pd
+
+    table = pd.DataFrame({"tier": ["hot", "cold"], "leads": [0, 10], "share": [0.0, 1.0], "converted": [0, 2],
+                          "conversion_rate": [math.nan, 0.2], "ci_low": [math.nan, 0.05], "ci_high": [math.nan, 0.5]})
+    assert charts.bands_data(table, "tier")["bands"]["rate_text"] == ["–", "20.0%"]

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lead_model.formatting import count
+from lead_model.formatting import count, pct
 
 CURRENT = "current"
 BASELINE = "baseline"
@@ -359,6 +359,7 @@ def distribution_spec(distribution: pd.DataFrame, threshold: int, height: int = 
 def bands_data(table: pd.DataFrame, name_column: str, base_rate: float | None = None) -> Datasets:
     bands: Columns = {c: _col(table, c) for c in ("leads", "share", "converted", "conversion_rate", "ci_low", "ci_high")}
     bands["band"] = [str(b) for b in table[name_column].tolist()]
+    bands["rate_text"] = [pct(float(r)) for r in bands["conversion_rate"]]  # an empty band reads "–", not Vega's "NaN%"
     bands["label"] = bands["band"]
     bands["order"] = np.arange(len(table))  # the model's order (highest first), whatever order Vega met the bands in
     out = {"bands": bands}
@@ -390,7 +391,7 @@ def _bands(data: dict, title: str = "", name: str = "band", height: int = 280) -
     # the rate written in a row above the plot, over each bar, readable without hovering: above
     # the whiskers it would leave the plot on the tallest bar and sit on the average line on others
     labels = alt.Chart(data["bands"]).mark_text(fontSize=15, fontWeight="bold", color="#111827", baseline="bottom").encode(
-        x=x, y=alt.value(-6), text=alt.Text("conversion_rate", type="quantitative", format=".1%"), tooltip=tooltip
+        x=x, y=alt.value(-6), text=alt.Text("rate_text", type="nominal"), tooltip=tooltip
     )
     layers = [bars, errors, labels]
     if "average" in data:
