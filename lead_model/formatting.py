@@ -42,6 +42,13 @@ def money(x: float | None, missing: str = DASH) -> str:
     return f"{x:,.0f}"
 
 
+def signed(x: float, fmt: str = "+.1f", suffix: str = "", scale: float = 1.0) -> str | None:
+    """A change ``x * scale`` written signed by ``fmt`` with ``suffix`` ('+3.2 pts', '-120'); None when it rounds to zero
+    (so never "-0.0 pts")."""
+    text = format(x * scale, fmt)
+    return None if float(text.replace(",", "")) == 0 else text + suffix
+
+
 def file_stem(name: str, default: str = "lead_model") -> str:
     """A name as the stem of a download's file name: 'RevOps Lead Score (v2)' -> 'revops_lead_score_v2' (``default`` when nothing is left)."""
     return re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").lower() or default

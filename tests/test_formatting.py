@@ -32,3 +32,11 @@ def test_markdown_escape_keeps_hyphen_runs_and_addresses_apart():
     assert markdown_escape("a---b") == f"a\\-{WORD_JOINER}\\-{WORD_JOINER}\\-b"
     assert markdown_escape("x-y") == "x\\-y"  # one hyphen stays as it was
     assert markdown_escape("www.x.io") == f"www{WORD_JOINER}\\.x\\.io"
+
+
+@pytest.mark.parametrize("x, args, shown", [(0.0321, ("+.1f", " pts", 100), "+3.2 pts"), (-0.0003, ("+.1f", " pts", 100), None),
+                                            (-120.0, ("+,.0f",), "-120"), (0.0004, ("+.3f",), None), (1234.0, ("+,.0f",), "+1,234")])
+def test_signed_never_reads_minus_zero(x, args, shown):
+    from lead_model.formatting import signed
+
+    assert signed(x, *args) == shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lead_model.formatting import DASH, count, is_number, lift, money, pct, score
+from lead_model.formatting import DASH, count, is_number, lift, money, pct, score, signed
 
 
 def unit_value(x: float, unit: str) -> str:
@@ -30,8 +30,7 @@ def unit_delta(x: float, unit: str) -> str:
         shown = money(abs(x))
         return "" if shown == "0" else ("+" if x > 0 else "-") + shown
     scale, fmt, suffix = {"share": (100, "+.1f", " pts"), "ratio": (1, "+.2f", "x"), "auc": (1, "+.3f", "")}.get(unit, (1, "+,.0f", ""))
-    text = format(x * scale, fmt)
-    return "" if float(text.replace(",", "")) == 0 else text + suffix
+    return signed(x, fmt, suffix, scale) or ""
 
 
 def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lead_model.formatting import signed
 from lead_model.engine.backtest import BacktestResult, backtest
 from lead_model.errors import LeadModelError
 from lead_model.data.leads import LeadSet
@@ -144,8 +145,8 @@ class Validation:
             if metric == "leads":
                 return "" if gap else f"{x:,.0f}"
             if metric in ("ROC AUC", "lift at threshold"):
-                return f"{x:+.3f}" if gap else f"{x:.3f}"
-            return f"{100 * x:+.1f} pts" if gap else f"{x:.1%}"
+                return (signed(x, "+.3f") or "0.000") if gap else f"{x:.3f}"
+            return (signed(x, "+.1f", " pts", 100) or "0.0 pts") if gap else f"{x:.1%}"
 
         return pd.DataFrame({
             "metric": self.table["metric"],

@@ -10,7 +10,7 @@ from lead_model.engine.thresholds import ThresholdChoice, for_capacity
 import numpy as np
 import pandas as pd
 
-from lead_model.formatting import DASH, count, lift, money, pct, score
+from lead_model.formatting import DASH, count, lift, money, pct, score, signed
 from lead_model.model.diff import knockout_text
 from lead_model.model.semantics import MISSING_LABEL, OTHER_LABEL, level_key
 
@@ -40,8 +40,7 @@ def kpi_tiles(r: BacktestResult, b: BacktestResult | None) -> list[Tile]:
         now, then = getattr(r, field) * scale, getattr(b, field) * scale
         if math.isnan(now) or math.isnan(then):
             return None
-        text = format(now - then, fmt)
-        return None if float(text.replace(",", "")) == 0 else text + unit
+        return signed(now - then, fmt, unit)
 
     return [
         Tile("Precision", pct(r.precision), delta("precision", 100, "+.1f", " pts"), "normal"),
