@@ -138,4 +138,4 @@ def test_data_without_a_created_date_is_one_sentence(bank_leads):
         periods(bank_leads, "quarter")
     message = str(err.value)
     assert message.startswith(f"'{bank_leads.name}' has no created date column")
-    assert "pick one on the Data page or load the file again with `lead-model load FILE --created COLUMN`" in message and "\n" not in message
+    assert "pick one on the Data page (its role: created) or load the file again with lead-model load FILE --created COLUMN." in message and "\n" not in message

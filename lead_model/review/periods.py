@@ -133,7 +133,7 @@ def periods(leads, by: str = "quarter") -> Periods:
     if created is None:
         raise LeadModelError(
             f"'{leads.name}' has no created date column, so its leads cannot be put in periods; pick one on the Data page "
-            "or load the file again with `lead-model load FILE --created COLUMN`."
+            "(its role: created) or load the file again with lead-model load FILE --created COLUMN."
         )
     codes = date_codes(created, by)
     dated = codes >= 0
