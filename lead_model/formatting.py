@@ -45,7 +45,7 @@ def money(x: float | None, missing: str = DASH) -> str:
 def signed(x: float, fmt: str = "+.1f", suffix: str = "", scale: float = 1.0) -> str | None:
     """A change ``x * scale`` written signed by ``fmt`` with ``suffix`` ('+3.2 pts', '-120'); None when it rounds to zero
     (so never "-0.0 pts")."""
-    text = format(x * scale, fmt)
+    text = format(x * scale if scale != 1 else x, fmt)  # a count stays an int: "+8,914", not "+8,914.0"
     return None if float(text.replace(",", "")) == 0 else text + suffix
 
 

@@ -35,7 +35,7 @@ def test_markdown_escape_keeps_hyphen_runs_and_addresses_apart():
 
 
 @pytest.mark.parametrize("x, args, shown", [(0.0321, ("+.1f", " pts", 100), "+3.2 pts"), (-0.0003, ("+.1f", " pts", 100), None),
-                                            (-120.0, ("+,.0f",), "-120"), (0.0004, ("+.3f",), None), (1234.0, ("+,.0f",), "+1,234")])
+                                            (-120.0, ("+,.0f",), "-120"), (0.0004, ("+.3f",), None), (1234.0, ("+,.0f",), "+1,234"), (8914, ("+,",), "+8,914")])
 def test_signed_never_reads_minus_zero(x, args, shown):
     from lead_model.formatting import signed
 

@@ -145,8 +145,8 @@ class Validation:
             if metric == "leads":
                 return "" if gap else f"{x:,.0f}"
             if metric in ("ROC AUC", "lift at threshold"):
-                return (signed(x, "+.3f") or "0.000") if gap else f"{x:.3f}"
-            return (signed(x, "+.1f", " pts", 100) or "0.0 pts") if gap else f"{x:.1%}"
+                return (signed(x, "+.3f") or "+0.000") if gap else f"{x:.3f}"
+            return (signed(x, "+.1f", " pts", 100) or "+0.0 pts") if gap else f"{x:.1%}"
 
         return pd.DataFrame({
             "metric": self.table["metric"],
