@@ -21,6 +21,7 @@ clashes (a reader joins a writer's hold through a read-write connection).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -288,6 +289,20 @@ def _queue_file(lock_file: str) -> str:
 
 class _NotOurs(Exception):
     """The database DuckDB opened is not a lead store this lead-model may write (raised before anything is written)."""
+
+
+@contextlib.contextmanager
+def _checking(con):
+    """Around the checks of a connection just opened: a database that is not ours is refused in one sentence (and its
+    lock files go if this process made them); any failure closes the connection."""
+    try:
+        yield
+    except _NotOurs as exc:
+        con._refuse()
+        raise LeadModelError(str(exc)) from None
+    except BaseException:
+        con.close()
+        raise
 
 
 def check_store_file(path: str | Path) -> None:
@@ -592,7 +607,7 @@ class LeadStore:
             return self._reader()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._open(write=True)
-        try:
+        with _checking(con):
             for attempt in range(50):
                 try:
                     self._prepare(con)
@@ -601,12 +616,6 @@ class LeadStore:
                     time.sleep(_FIRST_PAUSE * random.uniform(0.5, 1.0))
             else:
                 self._prepare(con)
-        except _NotOurs as exc:
-            con._refuse()
-            raise LeadModelError(str(exc)) from None
-        except BaseException:
-            con.close()
-            raise
         try:
             self._drop_abandoned(con)
         except duckdb.TransactionException:  # another thread is tidying or staging: the next open tidies
@@ -622,17 +631,11 @@ class LeadStore:
             raise LeadModelError(f"the lead store {self.path} does not exist yet; load a file into it with 'lead-model load FILE'.")
         for attempt in range(2):
             con = self._open(write=False)
-            try:
+            with _checking(con):
                 version = self._format_version(con)
                 if version is None:
                     version = self._adoptable(con)
                 ready = version == STORE_FORMAT_VERSION and not self._untidy(con)
-            except _NotOurs as exc:
-                con._refuse()
-                raise LeadModelError(str(exc)) from None
-            except BaseException:
-                con.close()
-                raise
             if ready or attempt:
                 return con
             con.close()
