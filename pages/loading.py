@@ -45,7 +45,7 @@ def _leads_from_file(path: str, stamp: tuple[int, int], store: str, name: str, o
     # The file unchanged since it was stored under this name (a new session, a restarted server, the cache full):
     # open the stored rows. Storing them again would replace the dataset under every session that has it open.
     held = next((d for d in LeadStore(store).datasets() if d.name == name), None)
-    if held is not None and is_stored_copy(held, path) and outcome in (None, (held.settings or {}).get("outcome")):
+    if _unchanged_copy(held, path, outcome):
         return load_leads(name, outcome, store=store)
     # wait=False: the rows are written to the store in the background; load_file waits for
     # that as a step of its own, so the progress bar can say so.
@@ -157,9 +157,10 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     path = Path(path)
     stamp = _stamp(path)
     store = str(default_store_path())
-    target = name or name_for_file(path)
-    held = stored_info(target)
-    if held is not None and is_stored_copy(held, path) and outcome in (None, held.settings.get("outcome")) and _roles_edited(held):
+    by_name = {d.name: d for d in stored_datasets()}
+    target = name or name_for_file(path, by_name)
+    held = by_name.get(target)
+    if _unchanged_copy(held, path, outcome) and _roles_edited(held):
         return reopen(target, progress)  # the file as stored, with the roles the room set since (shared with every session)
     args = (str(path.resolve()), stamp, store, target, outcome or None, source)  # source: an upload's "upload: leads.csv"
     progress(0.1, f"Reading and encoding {path.name} ({_size_text(stamp[1])})…")
@@ -180,6 +181,11 @@ def load_file(path: str | Path, name: str | None = None, source: str | None = No
     message = _adopt(new, spec, sample=_is_sample(path))
     progress(1.0, f"Loaded {count(new.n_leads)}.")
     return message
+
+
+def _unchanged_copy(held: DatasetInfo | None, path: str | Path, outcome: str | None) -> bool:
+    """Whether stored dataset ``held`` is the file at ``path`` as it is now, read with the same outcome (``is_stored_copy``)."""
+    return held is not None and is_stored_copy(held, path) and outcome in (None, (held.settings or {}).get("outcome"))
 
 
 def _roles_edited(info: DatasetInfo) -> bool:
@@ -203,14 +209,14 @@ def load_upload(file_name: str, data: bytes, outcome: str | None = None, progres
         tmp_dir.rmdir()
 
 
-def name_for_file(path: Path) -> str:
+def name_for_file(path: Path, by_name: dict[str, DatasetInfo]) -> str:
     """The dataset name a file on the server loads under: its own ('leads' for leads.csv), unless a dataset loaded
     from another file or an upload holds that name; then the first 'leads-2', 'leads-3', ... that is this file's or free.
 
     So the sample button, a path or the server's --data never replace someone's upload of the same name; the same
-    file loaded again (changed on disk, or by a new session) replaces its own earlier load."""
+    file loaded again (changed on disk, or by a new session) replaces its own earlier load. ``by_name``: the stored
+    datasets by name."""
     base, source = dataset_name_for(path), str(path.resolve())
-    by_name = {d.name: d for d in stored_datasets()}
     passed: set[str] = set()
     while True:  # 'leads', then 'leads-2', 'leads-3', ...: ends at the first name that is free
         name = free_dataset_name(base, passed)
