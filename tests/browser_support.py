@@ -528,9 +528,18 @@ def press_slider(page, label: str, key: str, times: int = 1, timeout: float = 30
 
 
 def goto_page(page, title: str, timeout: float = 60.0, *, selector: str | None = None) -> None:
-    """Click ``title`` in the top navigation (same session, a full run of that page) and wait until it is drawn and idle."""
+    """Click ``title`` in the top navigation (same session, a full run of that page) and wait until it is drawn and idle.
+
+    Waits for the page's own title (its h1) first: the page left may have tiles too, and they would pass for the new page's."""
     page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
+    _wait_title(page, title, timeout)
     wait_app_ready(page, timeout=timeout, selector=selector)
+
+
+def _wait_title(page, title: str, timeout: float = 90.0) -> None:
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.trim() === t)", arg=title, timeout=timeout * 1000
+    )
 
 
 def settle(page, paint_ms: int = 400) -> None:
@@ -545,7 +554,5 @@ def goto_titled(page, title: str, paint_ms: int = 400) -> None:
 
     For pages without metric tiles (``goto_page`` waits for tiles)."""
     page.locator('[data-testid="stTopNavLink"]').filter(has_text=title).first.click()
-    page.wait_for_function(
-        "t => [...document.querySelectorAll('[data-testid=\"stMain\"] h1')].some(h => h.innerText.trim() === t)", arg=title, timeout=90_000
-    )
+    _wait_title(page, title)
     settle(page, paint_ms)

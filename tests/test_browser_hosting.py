@@ -43,8 +43,7 @@ def data_page(browser, server):
 def revisit_data(page) -> None:
     """Designer, then Data again, in the top navigation: the same session (a reload would be a new one)."""
     for name in ("Designer", "Data"):
-        page.get_by_role("link", name=name).first.click()
-        bs.wait_app_ready(page, timeout=90)
+        bs.goto_page(page, name, timeout=90)
 
 
 def rows_tile(page) -> str | None:
@@ -94,8 +93,6 @@ def test_a_second_upload_under_the_same_name_asks_and_leaves_the_first_person_al
     first.reload()
     bs.wait_app_ready(first, timeout=90)
     assert rows_tile(first) == "50,000" and first.get_by_role("heading", name="leads-3").count() == 1
-    second.get_by_role("link", name="Designer").first.click()
-    bs.wait_app_ready(second, timeout=90)
     revisit_data(second)
     assert rows_tile(second) == "60" and second.get_by_text("replaced by a newer load").count() == 0
     for page in (first, second):
@@ -142,6 +139,7 @@ def test_a_reload_and_a_restart_bring_back_this_browsers_dataset_and_work(tmp_pa
         wait_for(page, lambda: rows_tile(page) == "300", "the folder's file to load")
         assert "dataset=march" in page.url and "browser=" not in page.url  # the browser's key is its cookie, not the URL
         bs.goto_page(page, "Designer")
+        bs.wait_points_sliders(page, timeout=60)
         bs.press_slider(page, "MQL threshold", "ArrowRight", times=2)
         time.sleep(1.0)  # the autosave is written in the background
         offer = page.get_by_text(re.compile(r"Continue where the last session stopped\?.*2 changes"))
